@@ -1,0 +1,1 @@
+"""merflow's library: the logic behind every workflow script, testable without Snakemake."""

@@ -1,0 +1,153 @@
+"""Every Parquet table merflow writes: its pyarrow schema, declared once, and safe I/O.
+
+Writers build tables with these schemas (:func:`write_table` checks them and writes
+atomically: a temporary file in the same folder, then a rename, so a killed job never
+leaves a half-written Parquet that a later job could read as complete). Readers check the
+schema and name the file when it does not match (:func:`read_table`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .labels import PROB_COLUMNS
+
+
+class SchemaMismatchError(ValueError):
+    """A Parquet file (or a table about to be written) does not have the expected schema."""
+
+
+def _ids(*names: str) -> list[pa.Field]:
+    return [pa.field(n, pa.string(), nullable=False) for n in names]
+
+
+# Clip manifest: one row per clip that passed ingest. ``path`` is relative to data_root.
+MANIFEST = pa.schema(
+    _ids("name", "split", "path")
+    + [
+        pa.field("discrete", pa.string()),  # null for unlabelled clips
+        pa.field("transcription", pa.string()),  # null when the release has none
+        pa.field("shard", pa.string(), nullable=False),
+    ]
+)
+
+# Ingest rejects: one row per input that did not make it into the manifest, with why.
+INGEST_REJECTS = pa.schema(_ids("name", "split", "path", "reason"))
+
+# Per shard: 16 kHz mono audio of each clip, as little-endian int16 PCM bytes.
+AUDIO = pa.schema(
+    _ids("name")
+    + [
+        pa.field("sample_rate", pa.int32(), nullable=False),
+        pa.field("duration", pa.float64(), nullable=False),
+        pa.field("pcm", pa.binary(), nullable=False),
+    ]
+)
+
+# Per shard: face crops at a fixed frame rate, one row per sampled frame holding a face.
+FACES = pa.schema(
+    _ids("name")
+    + [
+        pa.field("frame", pa.int32(), nullable=False),  # index among sampled frames
+        pa.field("time", pa.float64(), nullable=False),  # seconds from clip start
+        pa.field("n_faces", pa.int32(), nullable=False),  # faces detected in that frame
+        pa.field("score", pa.float32(), nullable=False),
+        pa.field("x", pa.int32(), nullable=False),
+        pa.field("y", pa.int32(), nullable=False),
+        pa.field("w", pa.int32(), nullable=False),
+        pa.field("h", pa.int32(), nullable=False),
+        pa.field("crop", pa.binary(), nullable=False),  # PNG-encoded RGB crop
+    ]
+)
+
+# Per shard: clip modalities that could not be extracted (the clip itself stays).
+MEDIA_REJECTS = pa.schema(_ids("name", "modality", "reason"))
+
+# Per (feature, shard): clips a feature could not be computed for.
+FEATURE_REJECTS = pa.schema(_ids("name", "reason"))
+
+# Out-of-fold predictions on the labelled clips.
+OOF_PREDICTIONS = pa.schema(
+    _ids("name", "discrete", "predicted")
+    + [pa.field("fold", pa.int32(), nullable=False)]
+    + [pa.field(c, pa.float64(), nullable=False) for c in PROB_COLUMNS]
+)
+
+# Predictions for the unlabelled pool (a stable contract: name, p_<label>..., discrete).
+PREDICTIONS = pa.schema(
+    _ids("name")
+    + [pa.field(c, pa.float64(), nullable=False) for c in PROB_COLUMNS]
+    + _ids("discrete")
+)
+
+# Clips whose prediction fell back to the class prior because no feature could be computed.
+FALLBACKS = pa.schema(_ids("name", "reason"))
+
+
+def features_schema(dim: int) -> pa.Schema:
+    """Schema of a feature table: ``name`` and a fixed-size float32 ``embedding``."""
+    if dim < 1:
+        raise ValueError(f"embedding dimension must be >= 1, got {dim}")
+    return pa.schema(
+        _ids("name") + [pa.field("embedding", pa.list_(pa.float32(), dim), nullable=False)]
+    )
+
+
+def _check(table_schema: pa.Schema, expected: pa.Schema, where: str) -> None:
+    if not table_schema.equals(expected, check_metadata=False):
+        raise SchemaMismatchError(
+            f"{where}: schema does not match.\nexpected:\n{expected}\nfound:\n{table_schema}"
+        )
+
+
+def empty_table(schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()
+
+
+def table_from_rows(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Build a table from row dicts with exactly ``schema`` (missing nullable keys are null)."""
+    if not rows:
+        return schema.empty_table()
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def write_table(table: pa.Table, path: str | os.PathLike, schema: pa.Schema) -> None:
+    """Write ``table`` to ``path`` atomically after checking it has ``schema``."""
+    path = Path(path)
+    _check(table.schema, schema, f"table for {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_table(path: str | os.PathLike, schema: pa.Schema) -> pa.Table:
+    """Read a Parquet file and check it has ``schema``; errors name the file."""
+    path = Path(path)
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise SchemaMismatchError(f"{path}: not a readable Parquet file ({exc})") from exc
+    _check(table.schema, schema, str(path))
+    return table
+
+
+def read_features(path: str | os.PathLike) -> pa.Table:
+    """Read a feature table, whatever its embedding dimension, and check its shape."""
+    path = Path(path)
+    table = pq.read_table(path)
+    emb = table.schema.field("embedding") if "embedding" in table.schema.names else None
+    if emb is None or not pa.types.is_fixed_size_list(emb.type):
+        raise SchemaMismatchError(f"{path}: no fixed-size list column 'embedding'")
+    _check(table.schema, features_schema(emb.type.list_size), str(path))
+    return table
