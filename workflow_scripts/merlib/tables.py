@@ -36,8 +36,12 @@ MANIFEST = pa.schema(
     ]
 )
 
-# Ingest rejects: one row per input that did not make it into the manifest, with why.
-INGEST_REJECTS = pa.schema(_ids("name", "split", "path", "reason"))
+# Ingest findings: one row per problem found in the release, with why. ``excluded`` is
+# true when the clip (or CSV row) was left out of the manifest, false when the clip stays
+# with a degraded field (e.g. an undecodable transcription treated as empty).
+INGEST_REJECTS = pa.schema(
+    _ids("name", "split", "path", "reason") + [pa.field("excluded", pa.bool_(), nullable=False)]
+)
 
 # Per shard: 16 kHz mono audio of each clip, as little-endian int16 PCM bytes.
 AUDIO = pa.schema(
@@ -61,7 +65,7 @@ FACES = pa.schema(
         pa.field("y", pa.int32(), nullable=False),
         pa.field("w", pa.int32(), nullable=False),
         pa.field("h", pa.int32(), nullable=False),
-        pa.field("crop", pa.binary(), nullable=False),  # PNG-encoded RGB crop
+        pa.field("crop", pa.binary(), nullable=False),  # PNG-encoded colour crop
     ]
 )
 

@@ -1,0 +1,103 @@
+"""Media extraction on real media: audio, sampled frames, face crops, per-modality reasons."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from conftest import YUNET_ONNX
+
+from merlib import media
+from merlib.errors import AudioLoadingError, VideoLoadingError
+from merlib.tables import AUDIO, FACES, MEDIA_REJECTS
+
+
+def test_decode_audio_gives_16k_mono_int16_of_the_clip_length(clip_dir):
+    pcm = media.decode_audio(clip_dir / "face.mp4", 16000)
+    assert pcm.dtype == np.int16
+    assert abs(pcm.size / 16000 - 3.0) < 0.1
+    assert np.abs(pcm).max() > 1000  # real speech, not silence
+
+
+def test_decode_frames_samples_at_the_requested_rate(clip_dir):
+    frames, scale = media.decode_frames(clip_dir / "face.mp4", fps=4)
+    assert len(frames) == 12
+    assert frames[0].ndim == 3 and frames[0].shape[2] == 3
+    assert max(frames[0].shape[:2]) <= media.DETECT_MAX_SIDE
+    assert 0 < scale <= 1
+
+
+@pytest.mark.parametrize(
+    "name, error, reason",
+    [
+        ("noaudio.mp4", AudioLoadingError, "no audio track"),
+        ("truncated.mp4", AudioLoadingError, "audio does not decode"),
+        ("empty.mp4", AudioLoadingError, "file is empty"),
+        ("text.mp4", AudioLoadingError, "audio does not decode"),
+        ("missing.mp4", AudioLoadingError, "file does not exist"),
+    ],
+)
+def test_undecodable_audio_raises_naming_file_and_cause(clip_dir, name, error, reason):
+    with pytest.raises(error, match=reason) as info:
+        media.decode_audio(clip_dir / name)
+    assert name in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["truncated.mp4", "empty.mp4", "text.mp4"])
+def test_undecodable_video_raises_naming_the_file(clip_dir, name):
+    with pytest.raises(VideoLoadingError, match=name):
+        media.decode_frames(clip_dir / name, fps=4)
+
+
+@pytest.mark.parametrize("kind", ["yuface", "opencv"])
+def test_yunet_detectors_count_one_and_two_faces(clip_dir, kind):
+    if kind == "opencv" and not YUNET_ONNX.is_file():
+        pytest.skip(f"{YUNET_ONNX} not present")
+    detect = media.make_detector(kind, str(YUNET_ONNX), 0.6)
+    one, _ = media.decode_frames(clip_dir / "face.mp4", fps=1)
+    two, _ = media.decode_frames(clip_dir / "two.mp4", fps=1)
+    none, _ = media.decode_frames(clip_dir / "noface.mp4", fps=1)
+    assert len(detect(one[0])) == 1
+    assert len(detect(two[0])) == 2
+    assert detect(none[0]) == []
+
+
+def test_unknown_detector_or_missing_onnx_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="unknown face detector 'mtcnn'"):
+        media.make_detector("mtcnn")
+    with pytest.raises(FileNotFoundError, match="YuNet ONNX model not found"):
+        media.make_detector("opencv", str(tmp_path / "none.onnx"))
+
+
+def test_crop_face_is_square_of_requested_size_even_at_the_border():
+    frame = np.zeros((100, 100, 3), np.uint8)
+    frame[:40, :40] = 255
+    crop = media.crop_face(frame, media.Face(0.9, -10, -10, 50, 50), 64)
+    assert crop.shape == (64, 64, 3)
+    assert crop.mean() > 100  # centred on the white corner, padding replicates its edge
+
+
+def test_extract_shard_keeps_every_clip_and_records_modality_reasons(clip_dir):
+    clips = [{"name": n, "path": f"{n}.mp4"} for n in ("face", "noface", "noaudio", "truncated")]
+    audio, faces, rejects = media.extract_shard(clips, clip_dir, media.MediaParams(), workers=2)
+    assert audio.schema.equals(AUDIO) and faces.schema.equals(FACES)
+    assert rejects.schema.equals(MEDIA_REJECTS)
+    assert sorted(audio.column("name").to_pylist()) == ["face", "noface"]
+    face_rows = [r for r in faces.to_pylist() if r["name"] == "face"]
+    assert len(face_rows) == 12 and all(r["n_faces"] == 1 for r in face_rows)
+    crop = cv2.imdecode(np.frombuffer(face_rows[0]["crop"], np.uint8), cv2.IMREAD_COLOR)
+    assert crop.shape == (112, 112, 3)
+    assert set(faces.column("name").to_pylist()) == {"face", "noaudio"}
+    reasons = {(r["name"], r["modality"]): r["reason"] for r in rejects.to_pylist()}
+    assert "no face found" in reasons[("noface", "visual")]
+    assert "no audio track" in reasons[("noaudio", "audio")]
+    assert "does not decode" in reasons[("truncated", "audio")]
+    assert "does not decode" in reasons[("truncated", "visual")]
+    assert len(reasons) == 4
+
+
+def test_clip_paths_that_escape_data_root_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="escapes data_root"):
+        media.safe_clip_path(tmp_path, "../outside.mp4")
+    with pytest.raises(ValueError, match="escapes data_root"):
+        media.safe_clip_path(tmp_path, "/etc/passwd")

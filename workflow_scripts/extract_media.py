@@ -1,0 +1,43 @@
+"""Snakemake script of rule extract_media: audio and face crops of one shard's clips."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+import pyarrow.compute as pc  # noqa: E402
+
+from merlib.media import MediaParams, extract_shard  # noqa: E402
+from merlib.tables import AUDIO, FACES, MANIFEST, MEDIA_REJECTS, read_table, write_table  # noqa: E402
+
+
+def main(manifest_path, shard, data_root, media, threads, out):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    manifest = read_table(manifest_path, MANIFEST)
+    clips = manifest.filter(pc.equal(manifest["shard"], shard)).select(["name", "path"])
+    params = MediaParams(**media)
+    logging.info("shard %s: %d clips, %s", shard, clips.num_rows, params)
+    audio, faces, rejects = extract_shard(clips.to_pylist(), data_root, params, workers=threads)
+    for row in rejects.to_pylist():
+        logging.info("%s [%s]: %s", row["name"], row["modality"], row["reason"])
+    logging.info(
+        "audio for %d clips, %d face crops, %d modality rejects",
+        audio.num_rows,
+        faces.num_rows,
+        rejects.num_rows,
+    )
+    write_table(audio, out.audio, AUDIO)
+    write_table(faces, out.faces, FACES)
+    write_table(rejects, out.rejects, MEDIA_REJECTS)
+
+
+main(
+    snakemake.input.manifest,  # noqa: F821
+    snakemake.wildcards.shard,  # noqa: F821
+    snakemake.params.data_root,  # noqa: F821
+    snakemake.params.media,  # noqa: F821
+    snakemake.threads,  # noqa: F821
+    snakemake.output,  # noqa: F821
+)
