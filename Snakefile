@@ -1,0 +1,25 @@
+# merflow: MER2024 multimodal emotion recognition, from raw video to leaderboard files.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/demo.smk"
+include: "rules/ingest.smk"
+include: "rules/media.smk"
+include: "rules/features.smk"
+include: "rules/fusion.smk"
+include: "rules/evaluate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        get_final_outputs(),

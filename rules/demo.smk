@@ -1,0 +1,23 @@
+rule make_demo_corpus:
+    output:
+        labels=f"{DEMO_ROOT}/label-disdim.csv",
+        transcriptions=f"{DEMO_ROOT}/label-transcription.csv",
+        test_labels=f"{DEMO_ROOT}/test-labels.csv",
+        boundaries=f"{DEMO_ROOT}/raw-episodes/boundaries.csv",
+    log:
+        "logs/make_demo_corpus/make_demo_corpus.log",
+    benchmark:
+        "benchmarks/make_demo_corpus/make_demo_corpus.tsv"
+    conda:
+        "../envs/demo.yaml"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        seed=config["demo"]["seed"],
+        clips_per_class=config["demo"]["clips_per_class"],
+        unlabelled_clips=config["demo"]["unlabelled_clips"],
+        episodes=config["demo"]["episodes"],
+    script:
+        "../workflow_scripts/make_demo_corpus.py"

@@ -1,0 +1,51 @@
+rule train_fusion:
+    input:
+        manifest="results/ingest/manifest.parquet",
+        features=list(get_fusion_feature_files().values()),
+    output:
+        model="results/fusion/model.pt",
+        oof="results/fusion/oof.parquet",
+        folds="results/fusion/folds.json",
+    log:
+        "logs/train_fusion/train_fusion.log",
+    benchmark:
+        "benchmarks/train_fusion/train_fusion.tsv"
+    conda:
+        "../envs/fusion.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        features=FUSION_FEATURES,
+        feature_files=get_fusion_feature_files(),
+        fusion=config["fusion"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/train_fusion.py"
+
+
+rule predict_unlabelled:
+    input:
+        manifest="results/ingest/manifest.parquet",
+        model="results/fusion/model.pt",
+        features=list(get_fusion_feature_files().values()),
+    output:
+        predictions="results/predictions/unlabelled.parquet",
+        submission="results/submission/mer2024-semi-noise.csv",
+        fallbacks="results/predictions/fallbacks.parquet",
+    log:
+        "logs/predict_unlabelled/predict_unlabelled.log",
+    benchmark:
+        "benchmarks/predict_unlabelled/predict_unlabelled.tsv"
+    conda:
+        "../envs/fusion.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        features=FUSION_FEATURES,
+        feature_files=get_fusion_feature_files(),
+    script:
+        "../workflow_scripts/predict_unlabelled.py"
