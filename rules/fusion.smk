@@ -12,7 +12,7 @@ rule train_fusion:
         "benchmarks/train_fusion/train_fusion.tsv"
     conda:
         "../envs/fusion.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
@@ -40,7 +40,7 @@ rule predict_unlabelled:
         "benchmarks/predict_unlabelled/predict_unlabelled.tsv"
     conda:
         "../envs/fusion.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,

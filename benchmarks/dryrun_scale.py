@@ -1,0 +1,93 @@
+"""Benchmark: `snakemake -n` on a MER2024-sized release (placeholder videos).
+
+Makes a MER2024-layout folder with 5,030 labelled and 115,595 unlabelled empty
+placeholder .mp4 files (plus both label CSVs), then times a dry run of the whole
+workflow on it with 256 shards and prints wall time and the peak memory of the
+snakemake process. Target: under 20 s and under 1 GB on 2 cores.
+
+    .venv/bin/python benchmarks/dryrun_scale.py [--labelled 5030] [--unlabelled 115595]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LABELS = ("neutral", "angry", "happy", "sad", "worried", "surprise")
+
+
+def make_placeholder_release(root: Path, n_labelled: int, n_unlabelled: int) -> None:
+    labelled, unlabelled = root / "video-labeled", root / "video-unlabeled-with-test2noise"
+    labelled.mkdir(parents=True)
+    unlabelled.mkdir()
+    with (
+        open(root / "label-disdim.csv", "w", newline="") as f_lab,
+        open(root / "label-transcription.csv", "w", newline="", encoding="utf-8") as f_txt,
+    ):
+        lab, txt = csv.writer(f_lab), csv.writer(f_txt)
+        lab.writerow(["name", "discrete"])
+        txt.writerow(["name", "chinese"])
+        for i in range(n_labelled):
+            name = f"sample_{i:08d}"
+            (labelled / f"{name}.mp4").touch()
+            lab.writerow([name, LABELS[i % len(LABELS)]])
+            txt.writerow([name, "我今天很开心"])
+        for i in range(n_unlabelled):
+            name = f"sample_{n_labelled + i:08d}"
+            (unlabelled / f"{name}.mp4").touch()
+            txt.writerow([name, "真的吗"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labelled", type=int, default=5030)
+    parser.add_argument("--unlabelled", type=int, default=115595)
+    parser.add_argument("--shards", type=int, default=256)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t0 = time.perf_counter()
+        make_placeholder_release(tmp / "mer2024", args.labelled, args.unlabelled)
+        print(
+            f"placeholder release: {args.labelled} + {args.unlabelled} files "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+        cmd = [
+            str(REPO / ".venv" / "bin" / "snakemake"),
+            "-n",
+            "--quiet",
+            "rules",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--configfile",
+            str(REPO / "config.yaml"),
+            "--directory",
+            str(tmp / "work"),
+            "--config",
+            f"data_root={tmp / 'mer2024'}",
+            f"shards={args.shards}",
+        ]
+        (tmp / "work").mkdir()
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+        wall = time.perf_counter() - t0
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if proc.returncode != 0:
+            print(proc.stdout, proc.stderr, file=sys.stderr)
+            return proc.returncode
+        print(proc.stdout.strip())
+        print(f"snakemake -n wall time: {wall:.1f} s (target < 20 s)")
+        print(f"snakemake -n peak memory: {peak_kb / 1024:.0f} MB (target < 1024 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,729 @@
+"""Attention fusion of clip-level features, cross-validated training and prediction.
+
+The model is the MER2024 baseline's ``attention`` model (MERTools,
+``toolkit/models/attention.py``), generalised from its three fixed modalities to any
+number of features:
+
+* each feature ``f`` has an encoder: ``Dropout(p)`` on the input, then three
+  ``Linear + ReLU`` layers of width ``hidden_dim`` -> hidden vector ``h_f``;
+* the attention head passes the concatenation ``[h_1, ..., h_F]`` through the same kind of
+  encoder (dropout, 3 x ``Linear + ReLU``) and a ``Linear(hidden_dim, F)``: one weight
+  ``a_f`` per feature;
+* the fused vector is the weighted sum ``sum_f a_f h_f`` and a ``Linear(hidden_dim, 6)``
+  gives the emotion logits; the loss is the NLL of their log-softmax.
+
+**Attention weights.** The reference uses the raw output of ``fc_att`` as weights, with
+no softmax (weights may be negative and need not sum to one). That is merflow's default,
+``attention="raw"``; ``attention="softmax"`` normalises them over the features present.
+The reference's second head (valence regression) is left out: MER2024 scores only the
+discrete labels.
+
+**Missing features (merflow's extension).** The reference assumes every clip has every
+feature. Here every clip comes with a presence mask, one flag per feature (a clip may
+have no face, no speech...). A missing feature's input is replaced by zeros before its
+encoder and its hidden vector is set to zero, so neither the attention head nor the
+fused vector depends on the values stored for it; its weight is reported as 0, and in
+softmax mode it is excluded before the softmax. A clip with no feature at all gets the
+training class prior from :func:`predict` and is left out of training by the callers.
+
+**Training protocol** (MERTools' defaults): Adam (lr 1e-3, weight decay 1e-5), batches
+of 32, 100 epochs, stratified K-fold cross-validation; in each fold the state of the
+epoch with the best WAF on the held-out fold is kept. Out-of-fold (OOF) predictions come
+from those kept models, so the OOF scores are slightly optimistic (the epoch was chosen
+on the same clips), exactly as the reference reports them. Unlabelled clips are
+predicted by averaging the K kept models' logits, then a softmax. Each feature is
+standardised with the mean and std of the clips of the training fold that have it
+(stored with the fold's model).
+
+**Determinism.** On CPU, the same data, parameters and seed give bit-identical results:
+each fold seeds its own RNG (``seed + fold``, inside :func:`torch.random.fork_rng` so the
+caller's RNG state is left alone) and uses a ``torch.Generator`` for batch order, with
+``torch.use_deterministic_algorithms(True)`` while training. Each fold depends only on
+its inputs (:func:`train_fold`), so folds can later run in parallel with unchanged
+results (same thread count assumed: float reductions may change with it).
+
+**Checkpoint.** :func:`cross_validate` returns a dict of plain Python values and tensors
+(:func:`save_checkpoint` / :func:`load_checkpoint`, loadable with
+``torch.load(path, weights_only=True)``)::
+
+    {"format": "merflow-attention-fusion", "version": 1,
+     "labels": [6 label strings], "features": [names], "dims": [ints],
+     "params": {FusionParams fields}, "class_prior": float64 tensor (6,),
+     "folds": [{"fold": int, "best_epoch": int, "waf": float, "acc": float,
+                "mean": {feature: float32 tensor (dim,)}, "std": {...},
+                "state_dict": {parameter name: tensor}}, ...]}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import torch
+import torch.nn.functional as F
+from sklearn.model_selection import StratifiedKFold
+from torch import nn
+
+from . import metrics
+from .labels import LABELS, PROB_COLUMNS, label_index
+from .tables import (
+    FALLBACKS,
+    MANIFEST,
+    OOF_PREDICTIONS,
+    PREDICTIONS,
+    read_features,
+    read_table,
+    table_from_rows,
+)
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "merflow-attention-fusion"
+CHECKPOINT_VERSION = 1
+ATTENTION_MODES = ("raw", "softmax")
+NO_FEATURE_REASON = "no feature available"
+
+
+class FeatureTableError(ValueError):
+    """Feature shards that do not fit together (dimensions, duplicate or bad rows)."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is not a merflow fusion model, or does not fit the features given."""
+
+
+# --- parameters --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Hyperparameters of the attention fusion and its cross-validation (MERTools defaults)."""
+
+    hidden_dim: int = 128
+    dropout: float = 0.3
+    lr: float = 1e-3
+    weight_decay: float = 1e-5
+    epochs: int = 100
+    batch_size: int = 32
+    folds: int = 5
+    attention: str = "raw"  # "raw" (reference: no softmax) or "softmax"
+    seed: int = 2024
+
+    def __post_init__(self) -> None:
+        if self.attention not in ATTENTION_MODES:
+            raise ValueError(
+                f"attention must be one of {', '.join(ATTENTION_MODES)}, got {self.attention!r}"
+            )
+        for name in ("hidden_dim", "epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if int(self.folds) < 2:
+            raise ValueError(f"folds must be >= 2, got {self.folds}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    @classmethod
+    def from_config(cls, config: Mapping, seed: int | None = None) -> FusionParams:
+        """Build from a config mapping (e.g. ``config["fusion"]``); ``seed`` overrides.
+
+        The key ``features`` (the feature list, which lives in the same config section)
+        is ignored; any other unknown key raises, naming it.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in dict(config).items() if k != "features"}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown fusion parameter(s): {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        if seed is not None:
+            values["seed"] = seed
+        types = {"hidden_dim": int, "epochs": int, "batch_size": int, "folds": int, "seed": int}
+        types |= {"dropout": float, "lr": float, "weight_decay": float, "attention": str}
+        return cls(**{k: types[k](v) for k, v in values.items()})
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# --- the model ---------------------------------------------------------------------------
+
+
+def mlp_encoder(in_dim: int, hidden_dim: int, dropout: float) -> nn.Sequential:
+    """MERTools' ``MLPEncoder``: dropout on the input, then 3 x (Linear + ReLU)."""
+    return nn.Sequential(
+        nn.Dropout(p=dropout),
+        nn.Linear(in_dim, hidden_dim),
+        nn.ReLU(),
+        nn.Linear(hidden_dim, hidden_dim),
+        nn.ReLU(),
+        nn.Linear(hidden_dim, hidden_dim),
+        nn.ReLU(),
+    )
+
+
+@dataclass
+class FusionOutput:
+    """Everything :meth:`AttentionFusion.parts` computes for one batch."""
+
+    hidden: torch.Tensor  # (B, F, H) per-feature hidden vectors, 0 for missing features
+    weights: torch.Tensor  # (B, F) attention weights, 0 for missing features
+    fused: torch.Tensor  # (B, H) sum_f weights[:, f] * hidden[:, f]
+    logits: torch.Tensor  # (B, n_classes)
+
+
+class AttentionFusion(nn.Module):
+    """Attention fusion of ``len(dims)`` features (see the module docstring)."""
+
+    def __init__(
+        self,
+        dims: Sequence[int],
+        hidden_dim: int = 128,
+        dropout: float = 0.3,
+        attention: str = "raw",
+        n_classes: int = len(LABELS),
+    ) -> None:
+        super().__init__()
+        if not dims:
+            raise ValueError("attention fusion needs at least one feature")
+        if attention not in ATTENTION_MODES:
+            raise ValueError(f"attention must be one of {ATTENTION_MODES}, got {attention!r}")
+        self.dims = [int(d) for d in dims]
+        self.attention = attention
+        self.encoders = nn.ModuleList(mlp_encoder(d, hidden_dim, dropout) for d in self.dims)
+        self.attention_mlp = mlp_encoder(hidden_dim * len(self.dims), hidden_dim, dropout)
+        self.fc_att = nn.Linear(hidden_dim, len(self.dims))
+        self.fc_out = nn.Linear(hidden_dim, n_classes)
+
+    def parts(self, xs: Sequence[torch.Tensor], mask: torch.Tensor) -> FusionOutput:
+        """Forward pass with intermediate results; ``xs[f]`` is (B, dims[f]), mask (B, F)."""
+        if len(xs) != len(self.encoders):
+            raise ValueError(f"expected {len(self.encoders)} feature inputs, got {len(xs)}")
+        mask = mask.to(torch.bool)
+        hidden = []
+        for f, (encoder, x) in enumerate(zip(self.encoders, xs, strict=True)):
+            present = mask[:, f : f + 1]
+            x = torch.where(present, x, torch.zeros((), dtype=x.dtype))
+            h = encoder(x)
+            hidden.append(torch.where(present, h, torch.zeros((), dtype=h.dtype)))
+        stacked = torch.stack(hidden, dim=1)  # (B, F, H)
+        scores = self.fc_att(self.attention_mlp(torch.cat(hidden, dim=1)))  # (B, F)
+        if self.attention == "softmax":
+            # Finite fill (not -inf): a clip with no feature gets uniform weights (then
+            # zeroed below) instead of NaNs whose gradients would poison the batch.
+            scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+            scores = torch.softmax(scores, dim=1)
+        weights = torch.where(mask, scores, torch.zeros((), dtype=scores.dtype))
+        fused = torch.einsum("bf,bfh->bh", weights, stacked)
+        return FusionOutput(stacked, weights, fused, self.fc_out(fused))
+
+    def forward(self, xs: Sequence[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
+        return self.parts(xs, mask).logits
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+def load_feature_matrix(
+    feature_paths: Mapping[str, Sequence[str | os.PathLike]], names: Sequence[str]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Read every shard of every feature into arrays aligned to ``names``.
+
+    Returns ``(X, mask)``: per feature an ``(n, dim)`` float32 array (zeros where the clip
+    has no row) and an ``(n,)`` bool presence mask. Rows of clips not in ``names`` are
+    ignored. Raises :class:`FeatureTableError` when a feature's shards disagree on the
+    dimension, a clip appears twice, or an embedding holds a non-finite value.
+    """
+    index = {n: i for i, n in enumerate(names)}
+    if len(index) != len(names):
+        raise ValueError("names must be unique")
+    X: dict[str, np.ndarray] = {}
+    mask: dict[str, np.ndarray] = {}
+    for feature, paths in feature_paths.items():
+        if not paths:
+            raise FeatureTableError(f"feature {feature!r}: no shard files given")
+        dim = None
+        first = None
+        values = None
+        present = np.zeros(len(names), dtype=bool)
+        for path in paths:
+            table = read_features(path)
+            d = table.schema.field("embedding").type.list_size
+            if dim is None:
+                dim, first = d, path
+                values = np.zeros((len(names), dim), dtype=np.float32)
+            elif d != dim:
+                raise FeatureTableError(
+                    f"feature {feature!r}: {path} has dimension {d} but {first} has {dim}"
+                )
+            rows = [index.get(n, -1) for n in table.column("name").to_pylist()]
+            rows = np.asarray(rows, dtype=np.int64)
+            keep = rows >= 0
+            if not keep.any():
+                continue
+            emb = table.column("embedding").combine_chunks().flatten()
+            emb = emb.to_numpy(zero_copy_only=False).astype(np.float32).reshape(-1, dim)
+            rows, emb = rows[keep], emb[keep]
+            seen = present[rows] | (np.bincount(rows, minlength=len(names))[rows] > 1)
+            if seen.any():
+                raise FeatureTableError(
+                    f"feature {feature!r}: clip {names[rows[seen][0]]!r} appears more than "
+                    f"once (again in {path})"
+                )
+            bad = ~np.isfinite(emb).all(axis=1)
+            if bad.any():
+                raise FeatureTableError(
+                    f"feature {feature!r}: {path} holds non-finite values for clip "
+                    f"{names[rows[bad][0]]!r} ({int(bad.sum())} clips in that file)"
+                )
+            values[rows] = emb
+            present[rows] = True
+        X[feature] = values
+        mask[feature] = present
+    return X, mask
+
+
+def _stack_mask(mask: Mapping[str, np.ndarray], features: Sequence[str]) -> np.ndarray:
+    return np.stack([np.asarray(mask[f], dtype=bool) for f in features], axis=1)
+
+
+def any_feature(mask: Mapping[str, np.ndarray]) -> np.ndarray:
+    """(n,) bool: whether each clip has at least one feature."""
+    return _stack_mask(mask, list(mask)).any(axis=1)
+
+
+def _fit_standardiser(x: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = x[present].astype(np.float64)
+    if len(rows) == 0:
+        return np.zeros(x.shape[1], np.float32), np.ones(x.shape[1], np.float32)
+    mean = rows.mean(axis=0)
+    std = rows.std(axis=0)
+    std[std < 1e-8] = 1.0
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def _standardise(
+    x: np.ndarray, present: np.ndarray, mean: np.ndarray, std: np.ndarray
+) -> torch.Tensor:
+    z = (x - mean) / std
+    z[~present] = 0.0
+    return torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
+
+
+# --- training ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _deterministic(seed: int) -> Iterator[None]:
+    """Seeded, deterministic torch, restoring the caller's RNG and determinism settings."""
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        torch.use_deterministic_algorithms(True)
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+
+
+@dataclass
+class FoldResult:
+    fold: int
+    val_idx: np.ndarray
+    val_logits: np.ndarray  # (n_val, 6) float64, from the kept model
+    best_epoch: int
+    waf: float
+    acc: float
+    state: dict  # checkpoint entry: state_dict, normalisation stats, scores
+    seconds: float = 0.0
+
+
+def _logits(model: AttentionFusion, Z: Sequence[torch.Tensor], M: torch.Tensor) -> np.ndarray:
+    model.eval()
+    with torch.no_grad():
+        return model(Z, M).double().numpy()
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _argmax(logits: np.ndarray) -> np.ndarray:
+    """Predicted class indices, taken on the probabilities as the OOF table stores them."""
+    return softmax(logits).argmax(axis=1)
+
+
+def train_fold(
+    X: Mapping[str, np.ndarray],
+    mask: np.ndarray,
+    y: np.ndarray,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    params: FusionParams,
+    fold: int,
+) -> FoldResult:
+    """Train one fold and keep the epoch with the best validation WAF.
+
+    ``X`` maps feature name -> (n, dim) float32 (key order = model order), ``mask`` is
+    (n, F) bool in the same order, ``y`` (n,) label indices. The result depends only on
+    the arguments (the fold seeds its own RNG with
+    ``params.seed + fold``), so folds may run in any order or in parallel.
+    """
+    start = time.perf_counter()
+    features = list(X)
+    arrays = [X[f] for f in features]
+    stats = [_fit_standardiser(a[train_idx], mask[train_idx, i]) for i, a in enumerate(arrays)]
+    Z = [_standardise(a, mask[:, i], *stats[i]) for i, a in enumerate(arrays)]
+    M = torch.from_numpy(np.ascontiguousarray(mask))
+    Y = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    train_t = torch.from_numpy(np.asarray(train_idx, dtype=np.int64))
+    Z_val = [z[val_idx] for z in Z]
+    M_val = M[val_idx]
+    y_val = np.asarray(y, dtype=np.int64)[val_idx]
+
+    with _deterministic(params.seed + fold):
+        generator = torch.Generator().manual_seed(params.seed + fold)
+        model = AttentionFusion(
+            [a.shape[1] for a in arrays], params.hidden_dim, params.dropout, params.attention
+        )
+        optimiser = torch.optim.Adam(
+            model.parameters(), lr=params.lr, weight_decay=params.weight_decay, foreach=True
+        )
+        best = (-1.0, 0, None, None)  # waf, epoch, state_dict, logits
+        for epoch in range(1, params.epochs + 1):
+            model.train()
+            order = train_t[torch.randperm(len(train_t), generator=generator)]
+            for b in torch.split(order, params.batch_size):
+                logits = model([z[b] for z in Z], M[b])
+                loss = F.nll_loss(F.log_softmax(logits, dim=1), Y[b])
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+            val_logits = _logits(model, Z_val, M_val)
+            score = metrics.waf_indices(y_val, _argmax(val_logits))
+            if score > best[0]:
+                state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best = (score, epoch, state, val_logits)
+
+    best_waf, best_epoch, state_dict, val_logits = best
+    acc = float(np.mean(y_val == _argmax(val_logits)))
+    state = {
+        "fold": int(fold),
+        "best_epoch": int(best_epoch),
+        "waf": float(best_waf),
+        "acc": float(acc),
+        "mean": {f: torch.from_numpy(m) for f, (m, _) in zip(features, stats, strict=True)},
+        "std": {f: torch.from_numpy(s) for f, (_, s) in zip(features, stats, strict=True)},
+        "state_dict": state_dict,
+    }
+    return FoldResult(
+        fold=fold,
+        val_idx=np.asarray(val_idx),
+        val_logits=val_logits,
+        best_epoch=best_epoch,
+        waf=float(best_waf),
+        acc=float(acc),
+        state=state,
+        seconds=time.perf_counter() - start,
+    )
+
+
+@dataclass
+class CVResult:
+    """Result of :func:`cross_validate`."""
+
+    oof_probs: np.ndarray  # (n, 6) float64, each clip predicted by its fold's kept model
+    fold: np.ndarray  # (n,) int32, the fold each clip was held out in
+    folds: list[dict] = field(default_factory=list)  # per fold: fold, waf, acc, best_epoch, ...
+    checkpoint: dict = field(default_factory=dict)
+
+    @property
+    def oof_labels(self) -> list[str]:
+        return [LABELS[i] for i in self.oof_probs.argmax(axis=1)]
+
+
+def cross_validate(
+    X: Mapping[str, np.ndarray],
+    mask: Mapping[str, np.ndarray],
+    y: Sequence[str],
+    params: FusionParams,
+) -> CVResult:
+    """Stratified K-fold training of the attention fusion on labelled clips.
+
+    ``X`` maps feature name -> (n, dim) array (its key order is the model's feature
+    order), ``mask`` feature name -> (n,) bool presence, ``y`` the n label strings.
+    Clips with no feature at all should be left out by the caller (they would train on
+    nothing but the output bias).
+    """
+    features = list(X)
+    if not features:
+        raise ValueError("cross_validate needs at least one feature")
+    if set(mask) != set(features):
+        raise ValueError(f"mask features {sorted(mask)} differ from X features {features}")
+    y_idx = np.array([label_index(v) for v in y], dtype=np.int64)
+    n = len(y_idx)
+    arrays = {f: np.asarray(X[f], dtype=np.float32) for f in features}
+    for f, a in arrays.items():
+        if a.ndim != 2 or a.shape[0] != n:
+            raise ValueError(f"feature {f!r}: expected shape ({n}, dim), got {a.shape}")
+    M = _stack_mask(mask, features)
+    if M.shape[0] != n:
+        raise ValueError(f"mask has {M.shape[0]} rows, expected {n}")
+
+    splitter = StratifiedKFold(n_splits=params.folds, shuffle=True, random_state=params.seed)
+    logits = np.zeros((n, len(LABELS)), dtype=np.float64)
+    fold_of = np.full(n, -1, dtype=np.int32)
+    results = []
+    for fold, (train_idx, val_idx) in enumerate(splitter.split(np.zeros(n), y_idx)):
+        r = train_fold(arrays, M, y_idx, train_idx, val_idx, params, fold)
+        logits[val_idx] = r.val_logits
+        fold_of[val_idx] = fold
+        log.info(
+            "fold %d: best epoch %d, WAF %.4f, accuracy %.4f (%d train, %d val clips, %.1f s)",
+            fold,
+            r.best_epoch,
+            r.waf,
+            r.acc,
+            len(train_idx),
+            len(val_idx),
+            r.seconds,
+        )
+        results.append((r, len(train_idx)))
+
+    prior = np.bincount(y_idx, minlength=len(LABELS)).astype(np.float64) / n
+    checkpoint = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "labels": list(LABELS),
+        "features": features,
+        "dims": [int(a.shape[1]) for a in arrays.values()],
+        "params": params.as_dict(),
+        "class_prior": torch.from_numpy(prior),
+        "folds": [r.state for r, _ in results],
+    }
+    folds = [
+        {
+            "fold": r.fold,
+            "waf": r.waf,
+            "acc": r.acc,
+            "best_epoch": r.best_epoch,
+            "n_train": n_train,
+            "n_val": len(r.val_idx),
+            "seconds": round(r.seconds, 3),
+        }
+        for r, n_train in results
+    ]
+    return CVResult(oof_probs=softmax(logits), fold=fold_of, folds=folds, checkpoint=checkpoint)
+
+
+# --- checkpoint and prediction -----------------------------------------------------------
+
+
+def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> None:
+    """``torch.save`` the checkpoint atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Load a checkpoint with ``weights_only=True`` and check it is a fusion model."""
+    checkpoint = torch.load(path, weights_only=True)
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a merflow attention-fusion checkpoint")
+    if checkpoint.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint version {checkpoint.get('version')}, "
+            f"this merflow reads version {CHECKPOINT_VERSION}"
+        )
+    if list(checkpoint["labels"]) != list(LABELS):
+        raise CheckpointError(f"{path}: label order {checkpoint['labels']} is not {LABELS}")
+    return checkpoint
+
+
+def predict(
+    checkpoint: Mapping, X: Mapping[str, np.ndarray], mask: Mapping[str, np.ndarray]
+) -> np.ndarray:
+    """(n, 6) float64 probabilities: softmax of the mean of the K fold models' logits.
+
+    ``X``/``mask`` must hold every feature of the checkpoint (extra ones are ignored).
+    Clips with no feature at all get the checkpoint's class prior.
+    """
+    features = list(checkpoint["features"])
+    for f, dim in zip(features, checkpoint["dims"], strict=True):
+        if f not in X or f not in mask:
+            raise CheckpointError(f"the model needs feature {f!r}, which was not given")
+        if np.asarray(X[f]).ndim != 2 or np.asarray(X[f]).shape[1] != dim:
+            raise CheckpointError(
+                f"feature {f!r}: the model expects dimension {dim}, got {np.shape(X[f])}"
+            )
+    arrays = [np.asarray(X[f], dtype=np.float32) for f in features]
+    M = _stack_mask(mask, features)
+    params = FusionParams(**checkpoint["params"])
+    total = np.zeros((M.shape[0], len(LABELS)), dtype=np.float64)
+    for entry in checkpoint["folds"]:
+        model = AttentionFusion(
+            checkpoint["dims"], params.hidden_dim, params.dropout, params.attention
+        )
+        model.load_state_dict(entry["state_dict"])
+        Z = [
+            _standardise(a, M[:, i], entry["mean"][f].numpy(), entry["std"][f].numpy())
+            for i, (f, a) in enumerate(zip(features, arrays, strict=True))
+        ]
+        total += _logits(model, Z, torch.from_numpy(np.ascontiguousarray(M)))
+    probs = softmax(total / len(checkpoint["folds"]))
+    none = ~M.any(axis=1)
+    probs[none] = checkpoint["class_prior"].numpy().astype(np.float64)
+    return probs
+
+
+# --- the workflow's steps ----------------------------------------------------------------
+
+
+@dataclass
+class TrainingRun:
+    cv: CVResult
+    oof: pa.Table  # OOF_PREDICTIONS
+    excluded: list[dict]  # {"name", "reason"} per labelled clip left out
+    record: dict  # the folds JSON: features, params, folds, excluded
+
+
+def _describe_missing(features: Sequence[str]) -> str:
+    return f"{NO_FEATURE_REASON} (missing: {', '.join(features)})"
+
+
+def train_on_manifest(
+    manifest_path: str | os.PathLike,
+    feature_files: Mapping[str, Sequence[str]],
+    features: Sequence[str],
+    params: FusionParams,
+) -> TrainingRun:
+    """Cross-validate the fusion on the manifest's labelled clips (split ``labeled``).
+
+    Labelled clips without any of ``features`` are left out and listed in ``excluded``.
+    """
+    missing = [f for f in features if f not in feature_files]
+    if missing:
+        raise ValueError(f"no shard files given for feature(s) {', '.join(missing)}")
+    manifest = read_table(manifest_path, MANIFEST).to_pandas()
+    labelled = manifest[(manifest["split"] == "labeled") & manifest["discrete"].notna()]
+    if labelled.empty:
+        raise ValueError(f"{manifest_path}: no labelled clips (split 'labeled' with a label)")
+    names = labelled["name"].tolist()
+    labels = labelled["discrete"].tolist()
+    X, mask = load_feature_matrix({f: feature_files[f] for f in features}, names)
+    has_any = any_feature(mask)
+    excluded = [
+        {"name": n, "reason": _describe_missing(features)}
+        for n, ok in zip(names, has_any, strict=True)
+        if not ok
+    ]
+    keep = np.flatnonzero(has_any)
+    names = [names[i] for i in keep]
+    labels = [labels[i] for i in keep]
+    X = {f: X[f][keep] for f in features}
+    mask = {f: mask[f][keep] for f in features}
+    for f in features:
+        n_present = int(mask[f].sum())
+        log.info(
+            "feature %s: dim %d, present for %d of %d clips",
+            f,
+            X[f].shape[1],
+            n_present,
+            len(names),
+        )
+    cv = cross_validate(X, mask, labels, params)
+    rows = [
+        {"name": n, "discrete": t, "predicted": p, "fold": int(k)}
+        | dict(zip(PROB_COLUMNS, map(float, probs), strict=True))
+        for n, t, p, k, probs in zip(
+            names, labels, cv.oof_labels, cv.fold, cv.oof_probs, strict=True
+        )
+    ]
+    record = {
+        "features": list(features),
+        "params": params.as_dict(),
+        "n_clips": len(names),
+        "folds": cv.folds,
+        "excluded": excluded,
+    }
+    return TrainingRun(cv, table_from_rows(rows, OOF_PREDICTIONS), excluded, record)
+
+
+@dataclass
+class PredictionRun:
+    predictions: pa.Table  # PREDICTIONS
+    fallbacks: pa.Table  # FALLBACKS
+
+
+def predict_manifest(
+    manifest_path: str | os.PathLike,
+    checkpoint: Mapping,
+    feature_files: Mapping[str, Sequence[str]],
+) -> PredictionRun:
+    """Predict every unlabelled clip of the manifest (split ``unlabeled``), exactly once.
+
+    Clips with none of the model's features get the training class prior and a row in
+    the fallbacks table.
+    """
+    features = list(checkpoint["features"])
+    missing = [f for f in features if f not in feature_files]
+    if missing:
+        raise ValueError(f"the model needs feature(s) {', '.join(missing)}: no files given")
+    manifest = read_table(manifest_path, MANIFEST).to_pandas()
+    names = manifest.loc[manifest["split"] == "unlabeled", "name"].tolist()
+    X, mask = load_feature_matrix({f: feature_files[f] for f in features}, names)
+    probs = predict(checkpoint, X, mask) if names else np.zeros((0, len(LABELS)))
+    has_any = any_feature(mask) if names else np.zeros(0, dtype=bool)
+    rows = [
+        {"name": n}
+        | dict(zip(PROB_COLUMNS, map(float, p), strict=True))
+        | {"discrete": LABELS[int(np.argmax(p))]}
+        for n, p in zip(names, probs, strict=True)
+    ]
+    fallbacks = [
+        {"name": n, "reason": _describe_missing(features)}
+        for n, ok in zip(names, has_any, strict=True)
+        if not ok
+    ]
+    predictions = table_from_rows(rows, PREDICTIONS)
+    predicted = predictions.column("name").to_pylist()
+    if len(predicted) != len(set(predicted)) or set(predicted) != set(names):
+        raise AssertionError("predictions must hold each unlabelled clip exactly once")
+    return PredictionRun(predictions, table_from_rows(fallbacks, FALLBACKS))
+
+
+def write_submission(predictions: pa.Table, path: str | os.PathLike) -> None:
+    """Write the challenge submission CSV (header ``name,discrete``), atomically."""
+    lines = ["name,discrete"]
+    for name, label in zip(
+        predictions.column("name").to_pylist(),
+        predictions.column("discrete").to_pylist(),
+        strict=True,
+    ):
+        if "," in name or "\n" in name:
+            raise ValueError(f"clip name {name!r} cannot be written to a plain CSV")
+        lines.append(f"{name},{label}")
+    metrics.write_text_atomic("\n".join(lines) + "\n", path)

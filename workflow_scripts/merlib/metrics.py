@@ -1,0 +1,303 @@
+"""MER2024 metrics (weighted F1, accuracy), fold summaries and the evaluation report.
+
+The challenge ranks discrete emotion recognition by the weighted average F1 score (WAF):
+per-class F1 weighted by each class's support in the true labels, i.e.
+``sklearn.metrics.f1_score(average="weighted")``. Every function here takes label
+*strings* and scores them over the fixed label set :data:`merlib.labels.LABELS`, so that a
+class absent from one fold is handled the same way in every fold (it carries zero weight).
+
+Cross-validation results are summarised as the mean over folds of each fold's WAF and
+accuracy, with the *population* standard deviation over folds (numpy's default,
+``ddof=0``), as the MER2024 baseline reports them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    precision_recall_fscore_support,
+)
+from sklearn.metrics import (
+    confusion_matrix as _sk_confusion_matrix,
+)
+
+from .labels import LABELS, UnknownLabelError, label_index
+
+
+class EvaluationError(ValueError):
+    """Predictions and labels do not fit together (missing clips, inconsistent folds)."""
+
+
+def _checked(y: Iterable[str], what: str) -> list[str]:
+    labels = [str(v) for v in y]
+    for i, v in enumerate(labels):
+        try:
+            label_index(v)
+        except UnknownLabelError as exc:
+            raise UnknownLabelError(f"{what}[{i}]: {exc}") from None
+    return labels
+
+
+def _pair(y_true: Iterable[str], y_pred: Iterable[str]) -> tuple[list[str], list[str]]:
+    t = _checked(y_true, "y_true")
+    p = _checked(y_pred, "y_pred")
+    if len(t) != len(p):
+        raise ValueError(f"y_true has {len(t)} labels but y_pred has {len(p)}")
+    if not t:
+        raise ValueError("cannot score an empty set of labels")
+    return t, p
+
+
+def waf(y_true: Iterable[str], y_pred: Iterable[str]) -> float:
+    """Weighted average F1 over :data:`LABELS` (weights = support in ``y_true``)."""
+    t, p = _pair(y_true, y_pred)
+    return float(f1_score(t, p, labels=list(LABELS), average="weighted", zero_division=0))
+
+
+def waf_indices(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """:func:`waf` on label indices, without sklearn's per-call overhead (for training loops).
+
+    Same arithmetic as sklearn: per class ``f1 = 2 tp / (support + predicted)`` (0 when
+    both are 0), averaged with weights = support.
+    """
+    t = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(y_pred, dtype=np.int64)
+    if t.shape != p.shape or t.size == 0:
+        raise ValueError(f"need two non-empty arrays of the same shape, got {t.shape}, {p.shape}")
+    k = len(LABELS)
+    tp = np.bincount(t[t == p], minlength=k).astype(np.float64)
+    support = np.bincount(t, minlength=k)
+    denom = support + np.bincount(p, minlength=k).astype(np.float64)
+    f1 = np.divide(2.0 * tp, denom, out=np.zeros(k), where=denom > 0)
+    return float(np.average(f1, weights=support))
+
+
+def accuracy(y_true: Iterable[str], y_pred: Iterable[str]) -> float:
+    """Fraction of clips whose predicted label equals the true one."""
+    t, p = _pair(y_true, y_pred)
+    return float(accuracy_score(t, p))
+
+
+def confusion_matrix(y_true: Iterable[str], y_pred: Iterable[str]) -> np.ndarray:
+    """(6, 6) int64 counts; row = true label, column = predicted label, in LABELS order."""
+    t, p = _pair(y_true, y_pred)
+    return _sk_confusion_matrix(t, p, labels=list(LABELS)).astype(np.int64)
+
+
+def per_class_scores(y_true: Iterable[str], y_pred: Iterable[str]) -> pd.DataFrame:
+    """One row per label: ``label, precision, recall, f1, support`` (0 where undefined)."""
+    t, p = _pair(y_true, y_pred)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        t, p, labels=list(LABELS), zero_division=0
+    )
+    return pd.DataFrame(
+        {
+            "label": list(LABELS),
+            "precision": precision.astype(float),
+            "recall": recall.astype(float),
+            "f1": f1.astype(float),
+            "support": support.astype(np.int64),
+        }
+    )
+
+
+def summarise(per_fold: Sequence[dict]) -> dict:
+    """Mean and population std (``ddof=0``) of ``waf`` and ``acc`` over folds.
+
+    ``per_fold`` holds one dict per fold with at least the keys ``waf`` and ``acc``.
+    Returns ``{"waf": mean, "acc": mean, "std": {"waf": std, "acc": std}}``.
+    """
+    if not per_fold:
+        raise ValueError("summarise needs at least one fold")
+    wafs = np.array([float(f["waf"]) for f in per_fold], dtype=np.float64)
+    accs = np.array([float(f["acc"]) for f in per_fold], dtype=np.float64)
+    return {
+        "waf": float(wafs.mean()),
+        "acc": float(accs.mean()),
+        "std": {"waf": float(wafs.std(ddof=0)), "acc": float(accs.std(ddof=0))},
+    }
+
+
+# --- evaluation of a run: OOF predictions, fold records, test predictions ----------------
+
+
+def fold_scores(oof: pa.Table) -> list[dict]:
+    """Per-fold ``{"fold", "waf", "acc", "n_clips"}`` recomputed from an OOF table."""
+    df = oof.select(["fold", "discrete", "predicted"]).to_pandas()
+    rows = []
+    for fold, group in df.groupby("fold", sort=True):
+        rows.append(
+            {
+                "fold": int(fold),
+                "waf": waf(group["discrete"], group["predicted"]),
+                "acc": accuracy(group["discrete"], group["predicted"]),
+                "n_clips": int(len(group)),
+            }
+        )
+    return rows
+
+
+def read_test_labels(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a ``name,discrete`` CSV of test labels; checks columns, duplicates and labels."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if list(df.columns[:2]) != ["name", "discrete"]:
+        raise EvaluationError(
+            f"{path}: expected the columns name,discrete, found {','.join(df.columns)}"
+        )
+    df = df[["name", "discrete"]]
+    dup = df["name"][df["name"].duplicated()].unique()
+    if len(dup):
+        raise EvaluationError(f"{path}: {len(dup)} names appear twice, e.g. {dup[0]!r}")
+    for i, label in enumerate(df["discrete"]):
+        try:
+            label_index(label)
+        except UnknownLabelError as exc:
+            raise UnknownLabelError(f"{path}, row {i + 2} ({df['name'].iat[i]}): {exc}") from None
+    return df
+
+
+def evaluate(
+    oof: pa.Table,
+    fold_records: Sequence[dict],
+    predictions: pa.Table | None = None,
+    test_labels: pd.DataFrame | None = None,
+) -> tuple[dict, pd.DataFrame, np.ndarray]:
+    """Score a run: the summary dict, per-class scores (cv and test) and the CV confusion.
+
+    The CV scores are recomputed from the OOF table (per fold, then :func:`summarise`)
+    and checked against ``fold_records`` (what training measured on the same models);
+    a disagreement raises :class:`EvaluationError`. ``test`` is present only when
+    ``test_labels`` is given; every test name must have a prediction.
+    """
+    per_fold = fold_scores(oof)
+    recorded = {int(r["fold"]): r for r in fold_records}
+    if set(recorded) != {r["fold"] for r in per_fold}:
+        raise EvaluationError(
+            f"folds in the OOF table {sorted(r['fold'] for r in per_fold)} differ from the "
+            f"folds recorded by training {sorted(recorded)}"
+        )
+    for r in per_fold:
+        rec = recorded[r["fold"]]
+        if not math.isclose(r["waf"], float(rec["waf"]), abs_tol=1e-9):
+            raise EvaluationError(
+                f"fold {r['fold']}: WAF from the OOF table ({r['waf']:.6f}) differs from the "
+                f"WAF recorded by training ({float(rec['waf']):.6f})"
+            )
+        r["best_epoch"] = int(rec.get("best_epoch", -1))
+    cv = summarise(per_fold)
+    cv["n_clips"] = int(oof.num_rows)
+    cv["folds"] = per_fold
+    summary: dict = {"cv": cv}
+
+    y_true = oof.column("discrete").to_pylist()
+    y_pred = oof.column("predicted").to_pylist()
+    per_class = [per_class_scores(y_true, y_pred).assign(set="cv")]
+    confusion = confusion_matrix(y_true, y_pred)
+
+    if test_labels is not None:
+        if predictions is None:
+            raise EvaluationError("test labels were given but no predictions to score")
+        pred = dict(
+            zip(
+                predictions.column("name").to_pylist(),
+                predictions.column("discrete").to_pylist(),
+                strict=True,
+            )
+        )
+        missing = [n for n in test_labels["name"] if n not in pred]
+        if missing:
+            raise EvaluationError(
+                f"{len(missing)} of {len(test_labels)} test-label clips have no prediction, "
+                f"e.g. {', '.join(missing[:5])}"
+            )
+        t = list(test_labels["discrete"])
+        p = [pred[n] for n in test_labels["name"]]
+        summary["test"] = {"waf": waf(t, p), "acc": accuracy(t, p), "n_clips": len(t)}
+        per_class.append(per_class_scores(t, p).assign(set="test"))
+
+    table = pd.concat(per_class, ignore_index=True)
+    table = table[["set", "label", "precision", "recall", "f1", "support"]]
+    return summary, table, confusion
+
+
+def plot_confusion(
+    matrix: np.ndarray, path: str | os.PathLike, title: str = "Cross-validation"
+) -> None:
+    """Save a PNG of a confusion matrix: colour = row share, text = count (Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(matrix)
+    totals = matrix.sum(axis=1, keepdims=True)
+    share = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+    fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
+    im = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
+    ax.set_xticks(range(len(LABELS)), LABELS, rotation=45, ha="right")
+    ax.set_yticks(range(len(LABELS)), LABELS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{title} (n = {int(matrix.sum())})")
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            colour = "white" if share[i, j] > 0.5 else "black"
+            ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", color=colour)
+    fig.colorbar(im, ax=ax, label="share of the true class")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(text: str, path: str | os.PathLike) -> None:
+    """Write a text file atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(obj, path: str | os.PathLike) -> None:
+    """Write ``obj`` as indented JSON, atomically."""
+    write_text_atomic(json.dumps(obj, indent=2, sort_keys=False) + "\n", path)
+
+
+__all__ = [
+    "EvaluationError",
+    "accuracy",
+    "confusion_matrix",
+    "evaluate",
+    "fold_scores",
+    "per_class_scores",
+    "plot_confusion",
+    "read_test_labels",
+    "summarise",
+    "waf",
+    "waf_indices",
+    "write_json",
+    "write_text_atomic",
+]

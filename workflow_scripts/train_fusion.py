@@ -1,0 +1,55 @@
+"""Snakemake script of rule train_fusion: cross-validated attention fusion on labelled clips."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+import torch  # noqa: E402
+
+from merlib.fusion import FusionParams, save_checkpoint, train_on_manifest  # noqa: E402
+from merlib.metrics import summarise, write_json  # noqa: E402
+from merlib.tables import OOF_PREDICTIONS, write_table  # noqa: E402
+
+
+def main(manifest, feature_inputs, features, feature_files, fusion, seed, threads, output):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    torch.set_num_threads(max(1, int(threads)))
+    listed = sorted(str(p) for f in features for p in feature_files[f])
+    if listed != sorted(str(p) for p in feature_inputs):
+        raise ValueError(
+            "params.feature_files and input.features list different files: "
+            f"{len(listed)} vs {len(feature_inputs)}"
+        )
+    params = FusionParams.from_config(fusion, seed=seed)
+    logging.info("features %s, %s", ", ".join(features), params)
+    run = train_on_manifest(manifest, feature_files, features, params)
+    for row in run.excluded:
+        logging.info("excluded %s: %s", row["name"], row["reason"])
+    cv = summarise(run.cv.folds)
+    logging.info(
+        "%d clips (%d excluded): WAF %.4f +- %.4f, accuracy %.4f +- %.4f (mean +- std over folds)",
+        run.oof.num_rows,
+        len(run.excluded),
+        cv["waf"],
+        cv["std"]["waf"],
+        cv["acc"],
+        cv["std"]["acc"],
+    )
+    save_checkpoint(run.cv.checkpoint, output.model)
+    write_table(run.oof, output.oof, OOF_PREDICTIONS)
+    write_json(run.record, output.folds)
+
+
+main(
+    snakemake.input.manifest,  # noqa: F821
+    list(snakemake.input.features),  # noqa: F821
+    list(snakemake.params.features),  # noqa: F821
+    dict(snakemake.params.feature_files),  # noqa: F821
+    dict(snakemake.params.fusion),  # noqa: F821
+    snakemake.params.seed,  # noqa: F821
+    snakemake.threads,  # noqa: F821
+    snakemake.output,  # noqa: F821
+)
