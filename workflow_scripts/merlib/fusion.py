@@ -485,6 +485,13 @@ def cross_validate(
     if M.shape[0] != n:
         raise ValueError(f"mask has {M.shape[0]} rows, expected {n}")
 
+    counts = np.bincount(y_idx, minlength=len(LABELS))
+    present = {LABELS[i]: int(c) for i, c in enumerate(counts) if c}
+    if min(present.values(), default=0) < params.folds:
+        raise ValueError(
+            f"{params.folds}-fold cross validation needs at least {params.folds} labelled clips "
+            f"in every class present; found {present}. Lower fusion.folds or add clips."
+        )
     splitter = StratifiedKFold(n_splits=params.folds, shuffle=True, random_state=params.seed)
     logits = np.zeros((n, len(LABELS)), dtype=np.float64)
     fold_of = np.full(n, -1, dtype=np.int32)

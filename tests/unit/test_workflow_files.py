@@ -1,4 +1,4 @@
-"""conda envs stay correct for users who have conda (conda itself cannot run here)."""
+"""Workflow files stay correct: rules, conda envs (conda cannot run here), the DAG picture."""
 
 from __future__ import annotations
 
@@ -102,3 +102,10 @@ def test_no_torchvision_or_torchaudio_anywhere():
     for path in [REPO / "requirements.txt", *ENV_FILES]:
         text = path.read_text()
         assert "torchvision" not in text and "torchaudio" not in text, path.name
+
+
+def test_readme_rule_graph_names_every_rule():
+    svg = (REPO / "docs" / "rulegraph.svg").read_text()
+    missing = [rule for rule in RULES if f">{rule}<" not in svg]
+    assert not missing, f"docs/rulegraph.svg is stale (make rulegraph): lacks {missing}"
+    assert "docs/rulegraph.svg" in (REPO / "README.md").read_text()
