@@ -26,7 +26,5 @@ rule evaluate_predictions:
     resources:
         mem_mb=2000,
         runtime=30,
-    params:
-        test_labels=get_test_labels(),
     script:
         "../workflow_scripts/evaluate_predictions.py"

@@ -41,6 +41,6 @@ main(
     snakemake.input.oof,  # noqa: F821
     snakemake.input.folds,  # noqa: F821
     snakemake.input.predictions,  # noqa: F821
-    snakemake.params.get("test_labels"),  # noqa: F821
+    snakemake.input.get("test_labels") or None,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

@@ -107,11 +107,12 @@ def test_report_is_built(demo_run):
 def test_bad_config_value_fails_before_any_job_runs(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", "shards=0")
     assert proc.returncode != 0
-    assert "shards" in proc.stderr and "minimum" in proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "shards" in out and "minimum" in out
     assert not (tmp_path / "results").exists()
 
 
 def test_data_root_that_is_not_a_release_fails_with_a_sentence(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", f"data_root={tmp_path / 'nowhere'}")
     assert proc.returncode != 0
-    assert "is not a folder" in proc.stderr
+    assert "is not a folder. Please point data_root" in proc.stdout + proc.stderr
