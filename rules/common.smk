@@ -84,6 +84,18 @@ def get_fusion_feature_files():
     return {name: get_feature_files(name) for name in FUSION_FEATURES}
 
 
+def get_fusion_feature_reject_files():
+    """Feature name -> its shard rejects files, for the features fusion uses."""
+    return {
+        name: expand(
+            "results/feature_rejects/{feature}/{shard}.parquet",
+            feature=name,
+            shard=SHARDS,
+        )
+        for name in FUSION_FEATURES
+    }
+
+
 def get_feature_spec(wildcards):
     if wildcards.feature not in FEATURES:
         raise ValueError(
@@ -98,4 +110,5 @@ def get_final_outputs():
         "results/metrics/summary.json",
         "results/predictions/unlabelled.parquet",
         "results/submission/mer2024-semi-noise.csv",
+        "results/metrics/accounting.parquet",
     ]

@@ -28,3 +28,29 @@ rule evaluate_predictions:
         runtime=30,
     script:
         "../workflow_scripts/evaluate_predictions.py"
+
+
+rule account_clips:
+    input:
+        manifest="results/ingest/manifest.parquet",
+        ingest_rejects="results/ingest/rejects.parquet",
+        media_rejects=expand("results/media/{shard}/rejects.parquet", shard=SHARDS),
+        feature_rejects=list(get_fusion_feature_reject_files().values()),
+        folds="results/fusion/folds.json",
+        fallbacks="results/predictions/fallbacks.parquet",
+    output:
+        accounting="results/metrics/accounting.parquet",
+    log:
+        "logs/account_clips/account_clips.log",
+    benchmark:
+        "benchmarks/account_clips/account_clips.tsv"
+    conda:
+        "../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        feature_rejects=get_fusion_feature_reject_files(),
+    script:
+        "../workflow_scripts/account_clips.py"

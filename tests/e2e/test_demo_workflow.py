@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from merlib.labels import LABELS, PROB_COLUMNS
-from merlib.tables import PREDICTIONS, read_table
+from merlib.tables import ACCOUNTING, PREDICTIONS, read_table
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -79,6 +79,16 @@ def test_predictions_table_has_the_contract_columns(demo_run):
         total = sum(row[c] for c in PROB_COLUMNS)
         assert abs(total - 1.0) < 1e-6
         assert row["discrete"] == max(LABELS, key=lambda label: row[f"p_{label}"])
+
+
+def test_accounting_lists_every_clip_once_with_a_status(demo_run):
+    table = read_table(demo_run / "results" / "metrics" / "accounting.parquet", ACCOUNTING)
+    keys = [(r["split"], r["name"]) for r in table.to_pylist()]
+    assert len(keys) == len(set(keys))
+    labelled = {p.stem for p in (demo_run / "resources/demo/video-labeled").glob("*.mp4")}
+    assert {n for s, n in keys if s == "labeled"} == labelled
+    assert {n for s, n in keys if s == "unlabeled"} == unlabelled_names(demo_run)
+    assert set(table.column("status").to_pylist()) <= {"trained", "predicted"}
 
 
 def test_every_feature_folder_holds_name_and_embedding(demo_run):

@@ -93,6 +93,12 @@ PREDICTIONS = pa.schema(
 FALLBACKS = pa.schema(_ids("name", "reason"))
 
 
+# One row per clip found in the release (and per CSV row that names no clip): what became
+# of it. status: trained (labelled, used in CV), predicted (unlabelled, predicted from its
+# features), fallback (unlabelled, predicted from the class prior), excluded (left out).
+ACCOUNTING = pa.schema(_ids("name", "split", "status") + [pa.field("detail", pa.string())])
+
+
 def features_schema(dim: int) -> pa.Schema:
     """Schema of a feature table: ``name`` and a fixed-size float32 ``embedding``."""
     if dim < 1:

@@ -1,0 +1,89 @@
+"""The accounting table gives every clip exactly one status, with every recorded reason."""
+
+from __future__ import annotations
+
+from merlib.accounting import account_clips, status_counts
+from merlib.tables import (
+    FALLBACKS,
+    FEATURE_REJECTS,
+    INGEST_REJECTS,
+    MANIFEST,
+    MEDIA_REJECTS,
+    table_from_rows,
+)
+
+
+def manifest_row(name, split, label=None):
+    return {
+        "name": name,
+        "split": split,
+        "path": f"x/{name}.mp4",
+        "discrete": label,
+        "transcription": None,
+        "shard": "000",
+    }
+
+
+def test_every_clip_gets_one_status_with_all_its_reasons():
+    manifest = table_from_rows(
+        [
+            manifest_row("a1", "labeled", "happy"),
+            manifest_row("a2", "labeled", "sad"),
+            manifest_row("u1", "unlabeled"),
+            manifest_row("u2", "unlabeled"),
+        ],
+        MANIFEST,
+    )
+    findings = table_from_rows(
+        [
+            {
+                "name": "bad",
+                "split": "labeled",
+                "path": "p",
+                "reason": "unknown label",
+                "excluded": True,
+            },
+            {
+                "name": "u1",
+                "split": "unlabeled",
+                "path": "p",
+                "reason": "text empty",
+                "excluded": False,
+            },
+        ],
+        INGEST_REJECTS,
+    )
+    media = [
+        table_from_rows(
+            [
+                {"name": "a2", "modality": "audio", "reason": "no audio track"},
+                {"name": "a2", "modality": "visual", "reason": "moov atom not found"},
+                {"name": "u2", "modality": "visual", "reason": "no face"},
+            ],
+            MEDIA_REJECTS,
+        )
+    ]
+    feature_rejects = {
+        "fer": [table_from_rows([{"name": "u2", "reason": "no faces"}], FEATURE_REJECTS)]
+    }
+    excluded = [{"name": "a2", "reason": "no feature"}]
+    fallbacks = table_from_rows([{"name": "u2", "reason": "no feature at all"}], FALLBACKS)
+
+    table = account_clips(manifest, findings, media, feature_rejects, excluded, fallbacks)
+    rows = {(r["split"], r["name"]): r for r in table.to_pylist()}
+    assert len(rows) == table.num_rows == 5
+    assert (
+        rows[("labeled", "a1")]["status"] == "trained" and rows[("labeled", "a1")]["detail"] is None
+    )
+    assert rows[("labeled", "a2")]["status"] == "excluded"
+    assert "no audio track" in rows[("labeled", "a2")]["detail"]
+    assert "training: no feature" in rows[("labeled", "a2")]["detail"]
+    assert rows[("labeled", "bad")]["status"] == "excluded"
+    assert rows[("unlabeled", "u1")]["status"] == "predicted"
+    assert "text empty" in rows[("unlabeled", "u1")]["detail"]
+    assert rows[("unlabeled", "u2")]["status"] == "fallback"
+    assert "feature fer: no faces" in rows[("unlabeled", "u2")]["detail"]
+    assert status_counts(table) == {
+        "labeled": {"trained": 1, "excluded": 2},
+        "unlabeled": {"predicted": 1, "fallback": 1},
+    }

@@ -1,0 +1,40 @@
+"""Snakemake script of rule account_clips: what became of every clip, in one table."""
+
+import json
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+from merlib.accounting import account_clips, status_counts  # noqa: E402
+from merlib.tables import (  # noqa: E402
+    ACCOUNTING,
+    FALLBACKS,
+    FEATURE_REJECTS,
+    INGEST_REJECTS,
+    MANIFEST,
+    MEDIA_REJECTS,
+    read_table,
+    write_table,
+)
+
+
+def main(inputs, feature_reject_files, output):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    with open(inputs.folds, encoding="utf-8") as fh:
+        excluded = json.load(fh).get("excluded", [])
+    table = account_clips(
+        read_table(inputs.manifest, MANIFEST),
+        read_table(inputs.ingest_rejects, INGEST_REJECTS),
+        [read_table(p, MEDIA_REJECTS) for p in inputs.media_rejects],
+        {f: [read_table(p, FEATURE_REJECTS) for p in ps] for f, ps in feature_reject_files.items()},
+        excluded,
+        read_table(inputs.fallbacks, FALLBACKS),
+    )
+    logging.info("clips by split and status: %s", json.dumps(status_counts(table)))
+    write_table(table, output.accounting, ACCOUNTING)
+
+
+main(snakemake.input, snakemake.params.feature_rejects, snakemake.output)  # noqa: F821

@@ -1,0 +1,77 @@
+"""Every clip accounted for: one row per clip saying what became of it and why."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyarrow as pa
+
+from .tables import ACCOUNTING, table_from_rows
+
+TRAINED, PREDICTED, FALLBACK, EXCLUDED = "trained", "predicted", "fallback", "excluded"
+
+
+def account_clips(
+    manifest: pa.Table,
+    ingest_findings: pa.Table,
+    media_rejects: list[pa.Table],
+    feature_rejects: dict[str, list[pa.Table]],
+    excluded_from_training: list[dict],
+    fallbacks: pa.Table,
+) -> pa.Table:
+    """Join what every stage recorded into one status and one detail per clip.
+
+    ``detail`` lists, in pipeline order, every problem recorded for the clip (ingest,
+    media per modality, features), also for clips that were still used.
+    """
+    notes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in ingest_findings.to_pylist():
+        notes[(row["split"], row["name"])].append(f"ingest: {row['reason']}")
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for table in media_rejects:
+        for row in table.to_pylist():
+            by_name[row["name"]].append(f"media ({row['modality']}): {row['reason']}")
+    for feature, tables in feature_rejects.items():
+        for table in tables:
+            for row in table.to_pylist():
+                by_name[row["name"]].append(f"feature {feature}: {row['reason']}")
+    not_trained = {r["name"]: r["reason"] for r in excluded_from_training}
+    fell_back = dict(zip(*fallbacks.select(["name", "reason"]).to_pydict().values(), strict=True))
+
+    rows = []
+    in_manifest = set()
+    for clip in manifest.select(["name", "split"]).to_pylist():
+        name, split = clip["name"], clip["split"]
+        in_manifest.add((split, name))
+        details = notes.get((split, name), []) + by_name.get(name, [])
+        if split == "labeled":
+            if name in not_trained:
+                status = EXCLUDED
+                details.append(f"training: {not_trained[name]}")
+            else:
+                status = TRAINED
+        elif name in fell_back:
+            status = FALLBACK
+            details.append(f"prediction: {fell_back[name]}")
+        else:
+            status = PREDICTED
+        rows.append({"name": name, "split": split, "status": status, "detail": _join(details)})
+    for (split, name), details in notes.items():
+        if (split, name) not in in_manifest:
+            rows.append(
+                {"name": name, "split": split, "status": EXCLUDED, "detail": _join(details)}
+            )
+    rows.sort(key=lambda r: (r["split"], r["name"], r["status"]))
+    return table_from_rows(rows, ACCOUNTING)
+
+
+def _join(details: list[str]) -> str | None:
+    return "; ".join(details) if details else None
+
+
+def status_counts(table: pa.Table) -> dict[str, dict[str, int]]:
+    """{split: {status: count}} of an accounting table."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in table.select(["split", "status"]).to_pylist():
+        counts[row["split"]][row["status"]] += 1
+    return {split: dict(c) for split, c in counts.items()}
