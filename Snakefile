@@ -17,9 +17,11 @@ include: "rules/media.smk"
 include: "rules/features.smk"
 include: "rules/fusion.smk"
 include: "rules/evaluate.smk"
+include: "rules/ov.smk"
 
 
 rule all:
     default_target: True
     input:
         get_final_outputs(),
+        get_ov_outputs(),

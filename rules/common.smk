@@ -112,3 +112,57 @@ def get_final_outputs():
         "results/submission/mer2024-semi-noise.csv",
         "results/metrics/accounting.parquet",
     ]
+
+
+# --- MER-OV (rules/ov.smk) ---------------------------------------------------------------
+OV = config["ov"]
+
+
+def get_ov_gt_csv():
+    """Open-set ground truth: ov.gt_csv, or the one derived from the demo corpus."""
+    if OV["gt_csv"]:
+        return OV["gt_csv"]
+    if is_demo():
+        return "results/ov/demo/ov-labels.csv"
+    return []
+
+
+def get_ov_pred_csv():
+    """The prediction scored by evaluate_ov: ov.pred_csv, or that of ov.method."""
+    return OV["pred_csv"] or f"results/ov/predictions/{OV['method']}.csv"
+
+
+def get_ov_pred_for(wildcards):
+    """Prediction a grouping is computed for: 'main' (what evaluate_ov scores) or a method."""
+    if wildcards.pred == "main":
+        return get_ov_pred_csv()
+    return f"results/ov/predictions/{wildcards.pred}.csv"
+
+
+def get_ov_synonyms():
+    """ov.synonyms (a folder of .npy or a JSON file), or a grouping computed by ov.grouping."""
+    return OV["synonyms"] or f"results/ov/synonyms/{OV['grouping']}/main.json"
+
+
+def get_ov_grouping_source():
+    return f"file:{OV['synonyms']}" if OV["synonyms"] else OV["grouping"]
+
+
+def get_ov_baseline_preds():
+    return {m: f"results/ov/predictions/{m}.csv" for m in OV["baselines"]}
+
+
+def get_ov_baseline_synonyms():
+    """'grouping/method' -> its grouping file, for each compared grouping and baseline."""
+    return {
+        f"{g}/{m}": f"results/ov/synonyms/{g}/{m}.json"
+        for g in OV["compare_groupings"]
+        for m in OV["baselines"]
+    }
+
+
+def get_ov_outputs():
+    """MER-OV targets of the default target, when an open-set ground truth is known."""
+    if not get_ov_gt_csv():
+        return []
+    return ["results/ov/metrics.json", "results/ov/baselines.tsv"]

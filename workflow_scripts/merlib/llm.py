@@ -27,10 +27,12 @@ import time
 import urllib.error
 import urllib.request
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import MediaError
 from .metrics import write_text_atomic
 from .ov import Grouping, parse_grouping, parse_openset
 
@@ -299,6 +301,42 @@ def describe_and_extract(
     return description, extract_openset(reply)
 
 
+def predict_openset_llm(
+    clips: Sequence[tuple[str, Path, str | None]],
+    client: ChatClient,
+    modality: str,
+    threads: int = 1,
+) -> tuple[dict[str, list[str]], dict[str, str], list[dict]]:
+    """The two-step baseline over ``(name, video, subtitle)`` clips, ``threads`` requests
+    at a time. Returns (words per clip, description per clip, rejects). A clip whose
+    request fails after its retries, or whose media does not decode, gets an empty set
+    and a reject row with the reason; when every clip fails, the first failure is raised
+    (the server is down or misconfigured: better stop than write an empty prediction)."""
+
+    def one(clip):
+        name, video, subtitle = clip
+        try:
+            return name, describe_and_extract(client, modality, video, subtitle), None
+        except (LLMError, MediaError) as exc:
+            return name, None, exc
+
+    words: dict[str, list[str]] = {}
+    descriptions: dict[str, str] = {}
+    rejects: list[dict] = []
+    errors = []
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for name, result, exc in pool.map(one, clips):
+            if exc is None:
+                descriptions[name], words[name] = result
+            else:
+                words[name] = []
+                rejects.append({"name": name, "reason": str(exc)})
+                errors.append(exc)
+    if clips and len(errors) == len(clips):
+        raise errors[0]
+    return words, descriptions, rejects
+
+
 __all__ = [
     "ChatClient",
     "DESCRIBE_PROMPTS",
@@ -315,4 +353,5 @@ __all__ = [
     "extract_openset",
     "llm_grouping",
     "media_parts",
+    "predict_openset_llm",
 ]

@@ -253,6 +253,32 @@ def evaluate_openset(
     return metrics, per_clip
 
 
+def compare_predictions(
+    gt: Mapping[str, Sequence[str]],
+    preds: Mapping[str, Mapping[str, Sequence[str]]],
+    groupings: Mapping[str, Mapping[str, Grouping]],
+) -> pd.DataFrame:
+    """Scores of each prediction (``{method: pred}``) with exact words (grouping ``none``)
+    and under each grouping (``{"<grouping>/<method>": groupings}``), one row each."""
+    rows = []
+    for method, pred in preds.items():
+        options = {"none": {}}
+        options.update(
+            {key.split("/", 1)[0]: g for key, g in groupings.items() if key.endswith(f"/{method}")}
+        )
+        for grouping, groups in options.items():
+            metrics, _ = evaluate_openset(gt, pred, groups, grouping)
+            rows.append(
+                {
+                    "method": method,
+                    "grouping": grouping,
+                    **{k: metrics[k] for k in ("accuracy", "recall", "avg", "n_clips")},
+                    "words_per_clip": sum(len(pred.get(n, [])) for n in gt) / len(gt),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 # ---------------------------------------------------------------------------------------
 # Computed groupings
 # ---------------------------------------------------------------------------------------
@@ -508,6 +534,7 @@ __all__ = [
     "OpenSetError",
     "clip_scores",
     "clip_words",
+    "compare_predictions",
     "compute_groupings",
     "demo_openset_labels",
     "evaluate_openset",

@@ -93,6 +93,10 @@ PREDICTIONS = pa.schema(
 FALLBACKS = pa.schema(_ids("name", "reason"))
 
 
+# MER-OV: clips the LLM baseline could not label (they get an empty set), with why.
+OV_REJECTS = pa.schema(_ids("name", "reason"))
+
+
 # One row per clip found in the release (and per CSV row that names no clip): what became
 # of it. status: trained (labelled, used in CV), predicted (unlabelled, predicted from its
 # features), fallback (unlabelled, predicted from the class prior), excluded (left out).

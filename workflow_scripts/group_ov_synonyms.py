@@ -1,0 +1,49 @@
+"""Snakemake script of rule group_ov_synonyms: per-clip synonym groupings, computed."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+from merlib.metrics import write_json  # noqa: E402
+from merlib.ov import (  # noqa: E402
+    EncoderGrouper,
+    compute_groupings,
+    lexicon_grouping,
+    load_lexicon,
+    read_openset_csv,
+)
+
+
+def make_grouper(grouping, params):
+    if grouping == "lexicon":
+        lexicon = load_lexicon(params.lexicon)
+        return lambda words: lexicon_grouping(words, lexicon)
+    if grouping == "encoder":
+        return EncoderGrouper(float(params.encoder_threshold))
+    from merlib.llm import ChatClient, LLMConfig, llm_grouping
+
+    client = ChatClient(LLMConfig.from_config(params.llm))
+    return lambda words: llm_grouping(client, words)
+
+
+def main(grouping, gt, pred, params, output):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    groupings = compute_groupings(
+        read_openset_csv(gt, allow_empty=False),
+        read_openset_csv(pred),
+        make_grouper(grouping, params),
+    )
+    logging.info("%s: groupings of %d clips", grouping, len(groupings))
+    write_json(groupings, output)
+
+
+main(
+    snakemake.wildcards.grouping,  # noqa: F821
+    snakemake.input.gt,  # noqa: F821
+    snakemake.input.pred,  # noqa: F821
+    snakemake.params,  # noqa: F821
+    snakemake.output.groupings,  # noqa: F821
+)
