@@ -126,3 +126,26 @@ def test_data_root_that_is_not_a_release_fails_with_a_sentence(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", f"data_root={tmp_path / 'nowhere'}")
     assert proc.returncode != 0
     assert "is not a folder. Please point data_root" in proc.stdout + proc.stderr
+
+
+def test_ov_metrics_score_the_demo_ground_truth(demo_run):
+    metrics = json.loads((demo_run / "results" / "ov" / "metrics.json").read_text())
+    assert {"accuracy", "recall", "avg", "n_clips"} <= set(metrics)
+    assert metrics["n_clips"] == len(unlabelled_names(demo_run))
+    assert metrics["grouping"] == "lexicon" and metrics["unknown_predictions"] == []
+    for key in ("accuracy", "recall", "avg"):
+        assert 0.0 <= metrics[key] <= 1.0
+    # fusion's labels, mapped through the lexicon, usually hit the class word
+    assert metrics["accuracy"] > 0.5, metrics
+
+
+def test_ov_baselines_side_by_side(demo_run):
+    with open(demo_run / "results" / "ov" / "baselines.tsv", newline="") as f:
+        rows = {(r["method"], r["grouping"]): r for r in csv.DictReader(f, delimiter="\t")}
+    assert set(rows) == {
+        (m, g) for m in ("empty", "random", "fusion") for g in ("none", "lexicon", "encoder")
+    }
+    assert all(float(rows["empty", g]["avg"]) == 0.0 for g in ("none", "lexicon", "encoder"))
+    assert float(rows["fusion", "lexicon"]["avg"]) > float(rows["random", "lexicon"]["avg"])
+    # 'surprise' (a label) only meets 'surprised' (a ground-truth word) through a grouping
+    assert float(rows["fusion", "lexicon"]["avg"]) > float(rows["fusion", "none"]["avg"])

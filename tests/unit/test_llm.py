@@ -165,3 +165,15 @@ def test_extract_openset_accepts_a_list_or_comma_separated_words():
 def test_config_without_a_model_is_refused():
     with pytest.raises(llm.LLMError, match="ov.llm.model is not set"):
         llm.LLMConfig.from_config({"base_url": "http://x/v1", "model": None})
+
+
+def test_llm_prediction_rejects_a_failing_clip_and_stops_when_all_fail(server, tmp_path, clip_dir):
+    server.script = [(200, completion("['sad']"), 0)]
+    c = client(server, tmp_path)
+    clips = [("good", clip_dir / "face.mp4", "你好"), ("bad", clip_dir / "text.mp4", "")]
+    words, descriptions, rejects = llm.predict_openset_llm(clips, c, "audio", threads=2)
+    assert words == {"good": ["sad"], "bad": []}
+    assert set(descriptions) == {"good"}
+    assert [r["name"] for r in rejects] == ["bad"] and "text.mp4" in rejects[0]["reason"]
+    with pytest.raises(llm.MediaError, match="text.mp4"):
+        llm.predict_openset_llm(clips[1:], c, "audio")
