@@ -116,6 +116,18 @@ def get_final_outputs():
 
 # --- MER-OV (rules/ov.smk) ---------------------------------------------------------------
 OV = config["ov"]
+_ov_needs_llm = (
+    OV["method"] == "llm"
+    or "llm" in OV["baselines"]
+    or "llm" in OV["compare_groupings"]
+    or (OV["grouping"] == "llm" and not OV["synonyms"])
+)
+if _ov_needs_llm and not OV["llm"]["model"]:
+    raise ValueError(
+        "ov asks for an LLM (method, baselines, grouping or compare_groupings is 'llm') "
+        "but ov.llm.model is not set. Please name the model your OpenAI-compatible server "
+        "serves, e.g. --config 'ov={method: llm, llm: {model: NAME, base_url: URL}}'."
+    )
 
 
 def get_ov_gt_csv():

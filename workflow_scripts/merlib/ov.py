@@ -7,7 +7,8 @@ same semantics:
   leniently (the text between the first ``[`` and the next ``]``, split on quotes); an
   empty cell or ``[]`` is an empty set;
 * words are lower-cased; per clip, a synonym grouping (a list of lists) maps each word to
-  the first word of its group, a word in no group maps to itself;
+  the first word of its group, a word in no group maps to itself (grouping words are
+  matched as written, not lower-cased, as in the reference);
 * with G and P the mapped sets, accuracy = |G & P| / |P| and recall = |G & P| / |G|,
   both 0 when P is empty; the figures are the means over clips, ``avg`` their mean.
 
