@@ -65,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gt", required=True)
     parser.add_argument("--pred", action="append", required=True, help="method=path")
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, default=0.25)
     args = parser.parse_args()
 
     gt = read_openset_csv(args.gt, allow_empty=False)
@@ -92,7 +92,7 @@ def main() -> None:
     print(
         "threshold  encoder_groups  lexicon_pairs  encoder_pairs  shared  pair_prec  pair_rec  ARI"
     )
-    for threshold in sorted({0.3, 0.4, 0.5, 0.6, args.threshold}):
+    for threshold in sorted({0.2, 0.25, 0.3, 0.4, 0.5, args.threshold}):
         enc = partition_labels(vocab, EncoderGrouper(threshold)(vocab))
         la, eb, both = pair_agreement(lex, enc)
         prec = both / eb if eb else float("nan")

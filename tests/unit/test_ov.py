@@ -129,7 +129,7 @@ def test_encoder_grouper_clusters_by_cosine_distance():
 
 
 def test_encoder_grouper_with_the_offline_encoder_groups_synonyms():
-    grouper = ov.EncoderGrouper(0.5)
+    grouper = ov.EncoderGrouper(0.25)
     mapping = ov.synonym_map(grouper(["happy", "joyful", "furious", "angry"]))
     assert mapping.get("happy", "happy") == mapping.get("joyful", "joyful")
     assert mapping.get("happy", "happy") != mapping.get("angry", "angry")

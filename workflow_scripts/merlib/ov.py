@@ -359,7 +359,7 @@ class EncoderGrouper:
     Embeddings are cached per word. ``encode`` maps a list of words to an (n, d) array.
     """
 
-    def __init__(self, threshold: float = 0.5, encode: Callable | None = None):
+    def __init__(self, threshold: float = 0.25, encode: Callable | None = None):
         if not 0 < threshold < 2:
             raise ValueError(f"encoder threshold must be in (0, 2), got {threshold}")
         self.threshold = threshold
