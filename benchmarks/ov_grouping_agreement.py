@@ -4,7 +4,8 @@ For a ground truth and one or more predictions (release format, ``name,openset``
 
 1. scores (accuracy, recall, avg) of each prediction with exact words (no grouping), the
    shipped lexicon and the sentence-encoder clustering, side by side;
-2. over the vocabulary of all their words, pairwise agreement of the encoder clustering
+2. how many clips get the same scores under the lexicon and the encoder grouping;
+3. over the vocabulary of all their words, pairwise agreement of the encoder clustering
    with the lexicon (pairs of words grouped together by one, by the other, by both;
    adjusted Rand index), for a few encoder thresholds.
 
@@ -27,6 +28,7 @@ from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 from merlib.ov import (  # noqa: E402
     EncoderGrouper,
+    clip_scores,
     compare_predictions,
     compute_groupings,
     lexicon_grouping,
@@ -81,6 +83,15 @@ def main() -> None:
     table = compare_predictions(gt, preds, groupings)
     print(f"scores on {args.gt} ({len(gt)} clips; encoder threshold {args.threshold})")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+
+    print("\nclips scored identically (accuracy and recall) under lexicon and encoder:")
+    for method, pred in preds.items():
+        same = sum(
+            clip_scores(words, pred.get(name, []), groupings[f"lexicon/{method}"][name])
+            == clip_scores(words, pred.get(name, []), groupings[f"encoder/{method}"][name])
+            for name, words in gt.items()
+        )
+        print(f"  {method}: {same} of {len(gt)}")
 
     vocab = sorted(
         {w.lower() for ws in gt.values() for w in ws}
