@@ -149,3 +149,55 @@ def test_ov_baselines_side_by_side(demo_run):
     assert float(rows["fusion", "lexicon"]["avg"]) > float(rows["random", "lexicon"]["avg"])
     # 'surprise' (a label) only meets 'surprised' (a ground-truth word) through a grouping
     assert float(rows["fusion", "lexicon"]["avg"]) > float(rows["fusion", "none"]["avg"])
+
+
+def test_ov_llm_rules_run_against_a_local_openai_compatible_server(demo_run):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            content = body["messages"][0]["content"]
+            text = content if isinstance(content, str) else content[0]["text"]
+            if "group the emotions" in text:
+                reply = "[['sad', 'sorrow'], ['lonely']]"
+            elif "clues" in text:
+                reply = "['Sad', 'lonely']"
+            else:
+                reply = "She speaks slowly and softly; she seems sad."
+            out = json.dumps({"choices": [{"message": {"content": reply}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_port}/v1"
+    try:
+        proc = snakemake(
+            demo_run,
+            "--cores",
+            "2",
+            "--config",
+            f"ov={{llm: {{model: fake, base_url: '{url}', modality: audio}}}}",
+            "--",
+            "results/ov/predictions/llm.csv",
+            "results/ov/synonyms/llm/llm.json",
+            timeout=600,
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(demo_run / "results" / "ov" / "predictions" / "llm.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["name"] for r in rows} == unlabelled_names(demo_run)
+    assert {r["openset"] for r in rows} == {"['sad', 'lonely']"}
+    groupings = json.loads((demo_run / "results/ov/synonyms/llm/llm.json").read_text())
+    assert all(g == [["sad", "sorrow"], ["lonely"]] for g in groupings.values())
+    assert pq.read_table(demo_run / "results/ov/llm/rejects.parquet").num_rows == 0
