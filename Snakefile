@@ -17,6 +17,7 @@ include: "rules/media.smk"
 include: "rules/features.smk"
 include: "rules/fusion.smk"
 include: "rules/evaluate.smk"
+include: "rules/noise.smk"
 
 
 rule all:
