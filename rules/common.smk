@@ -128,7 +128,7 @@ def get_noise_corpus(wildcards=None):
     if not path:
         raise ValueError(
             "MER-NOISE needs noise.musan_dir: please set it to your copy of MUSAN's speech "
-            "subset, e.g. --config noise.musan_dir=/data/musan/speech"
+            "subset, e.g. --config 'noise={musan_dir: /data/musan/speech}'"
         )
     if not os.path.isdir(path):
         raise ValueError(
@@ -174,6 +174,17 @@ def get_noisy_feature_files():
 def get_noisy_data_root(wildcards, input):
     """data_root of the noisy copy: the folder holding the per-shard clip folders."""
     return os.path.dirname(os.path.normpath(input.clips))
+
+
+def get_robustness_labels(wildcards):
+    """Labels of the evaluation clips, which robustness cannot be scored without."""
+    labels = get_test_labels()
+    if not labels:
+        raise ValueError(
+            "results/noise/robustness.json needs the labels of the evaluation clips: "
+            "please set evaluate.test_labels (a CSV name,discrete)."
+        )
+    return labels
 
 
 def get_noise_outputs():

@@ -112,6 +112,7 @@ rule predict_noisy_clips:
         features=list(get_noisy_feature_files().values()),
     output:
         predictions="results/noise/predictions.parquet",
+        submission="results/noise/submission.csv",
         fallbacks="results/noise/fallbacks.parquet",
     log:
         "logs/predict_noisy_clips/predict_noisy_clips.log",
@@ -124,6 +125,7 @@ rule predict_noisy_clips:
         mem_mb=4000,
         runtime=60,
     params:
+        features=FUSION_FEATURES,
         feature_files=get_noisy_feature_files(),
     script:
         "../workflow_scripts/predict_noisy_clips.py"
@@ -134,7 +136,7 @@ rule evaluate_robustness:
         clean="results/predictions/unlabelled.parquet",
         noisy="results/noise/predictions.parquet",
         noise="results/noise/noise.parquet",
-        test_labels=get_test_labels(),
+        test_labels=get_robustness_labels,
     output:
         summary="results/noise/robustness.json",
         table=report(

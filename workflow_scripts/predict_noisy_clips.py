@@ -1,37 +1,11 @@
-"""Snakemake script of rule predict_noisy_clips: the trained fusion model on the noisy copy."""
+"""Snakemake script of rule predict_noisy_clips: rule predict_unlabelled's own script, run on
+the noisy copy (the rule has the same named inputs, outputs and params, other paths)."""
 
-import logging
 import os
-import sys
+import runpy
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
-sys.path.insert(0, os.path.dirname(__file__))
-
-import torch  # noqa: E402
-
-from merlib.fusion import load_checkpoint, predict_manifest  # noqa: E402
-from merlib.tables import FALLBACKS, PREDICTIONS, write_table  # noqa: E402
-
-
-def main(manifest, model, feature_files, threads, output):
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
-    torch.set_num_threads(max(1, int(threads)))
-    run = predict_manifest(manifest, load_checkpoint(model), feature_files)
-    for row in run.fallbacks.to_pylist():
-        logging.info("class prior for %s: %s", row["name"], row["reason"])
-    logging.info(
-        "%d noisy clips predicted, %d of them from the class prior",
-        run.predictions.num_rows,
-        run.fallbacks.num_rows,
-    )
-    write_table(run.predictions, output.predictions, PREDICTIONS)
-    write_table(run.fallbacks, output.fallbacks, FALLBACKS)
-
-
-main(
-    snakemake.input.manifest,  # noqa: F821
-    snakemake.input.model,  # noqa: F821
-    dict(snakemake.params.feature_files),  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+runpy.run_path(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "predict_unlabelled.py"),
+    init_globals={"snakemake": snakemake},  # noqa: F821 (snakemake is injected)
+    run_name="__main__",
 )

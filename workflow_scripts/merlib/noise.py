@@ -360,7 +360,7 @@ class NoiseCorpus:
     files: list[Path]
     sample_rate: int = 16000
     timeout: float = 600.0
-    cache_size: int = 64
+    cache_size: int = 16  # decoded files kept (MUSAN speech files: minutes, ~10 MB each)
     _load: Callable[[int], np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self):
