@@ -18,6 +18,7 @@ include: "rules/features.smk"
 include: "rules/fusion.smk"
 include: "rules/evaluate.smk"
 include: "rules/ov.smk"
+include: "rules/noise.smk"
 
 
 rule all:

@@ -111,7 +111,7 @@ def get_final_outputs():
         "results/predictions/unlabelled.parquet",
         "results/submission/mer2024-semi-noise.csv",
         "results/metrics/accounting.parquet",
-    ]
+    ] + get_noise_outputs()
 
 
 # --- MER-OV (rules/ov.smk) ---------------------------------------------------------------
@@ -178,3 +178,87 @@ def get_ov_outputs():
     if not get_ov_gt_csv():
         return []
     return ["results/ov/metrics.json", "results/ov/baselines.tsv"]
+
+
+# --- MER-NOISE (rules/noise.smk) --------------------------------------------------------
+
+NOISE = config["noise"]
+NOISE_CLIPS = (
+    "results/noise/clips"  # data_root of the noisy copy (one folder per shard)
+)
+
+
+def get_noise_corpus(wildcards=None):
+    """The MUSAN speech folder; a clear error when it is unset or not a folder."""
+    path = NOISE["musan_dir"]
+    if not path:
+        raise ValueError(
+            "MER-NOISE needs noise.musan_dir: please set it to your copy of MUSAN's speech "
+            "subset, e.g. --config 'noise={musan_dir: /data/musan/speech}'"
+        )
+    if not os.path.isdir(path):
+        raise ValueError(
+            f"noise.musan_dir {path!r} is not a folder. Please point it at MUSAN's speech "
+            "subset (musan/speech)."
+        )
+    return path
+
+
+def get_noise_params():
+    """Parameters of inject_noise (the noise config plus the audio sample rate)."""
+    if NOISE["snr_db"][0] > NOISE["snr_db"][1]:
+        raise ValueError(
+            f"noise.snr_db is {NOISE['snr_db']}: the first value (min) must not exceed "
+            "the second (max). Please check your config."
+        )
+    return {
+        "snr_db": list(NOISE["snr_db"]),
+        "blur_factors": list(NOISE["blur_factors"]),
+        "seed": NOISE["seed"],
+        "sample_rate": config["media"]["sample_rate"],
+        "timeout": config["media"]["timeout"],
+    }
+
+
+def get_noisy_feature_files():
+    """Feature name -> shard files on the noisy copy. Text features do not change with
+    audio noise or blur: the clean copy's files serve as they are."""
+    return {
+        name: (
+            get_feature_files(name)
+            if FEATURES[name].get("modality") == "text"
+            else expand(
+                "results/noise/features/{feature}/{shard}.parquet",
+                feature=name,
+                shard=SHARDS,
+            )
+        )
+        for name in FUSION_FEATURES
+    }
+
+
+def get_noisy_data_root(wildcards, input):
+    """data_root of the noisy copy: the folder holding the per-shard clip folders."""
+    return os.path.dirname(os.path.normpath(input.clips))
+
+
+def get_robustness_labels(wildcards):
+    """Labels of the evaluation clips, which robustness cannot be scored without."""
+    labels = get_test_labels()
+    if not labels:
+        raise ValueError(
+            "results/noise/robustness.json needs the labels of the evaluation clips: "
+            "please set evaluate.test_labels (a CSV name,discrete)."
+        )
+    return labels
+
+
+def get_noise_outputs():
+    """MER-NOISE targets of the default target (none unless noise.musan_dir is set; the
+    robustness figures only when the evaluation clips' labels are known)."""
+    if not NOISE["musan_dir"]:
+        return []
+    outputs = ["results/noise/noise.parquet"]
+    if get_test_labels():
+        outputs.append("results/noise/robustness.json")
+    return outputs

@@ -103,6 +103,45 @@ OV_REJECTS = pa.schema(_ids("name", "reason"))
 ACCOUNTING = pa.schema(_ids("name", "split", "status") + [pa.field("detail", pa.string())])
 
 
+# MER-NOISE (rule inject_noise): one row per noisy clip, what was drawn and where it is.
+# Paths are relative to the working directory; clean_audio and noisy_audio are 16 kHz mono
+# wav files of the same length, before and after mixing. rescaled: the mix overflowed
+# int16 and was scaled by mix_scale (the SNR then holds for mix_scale x the clean audio).
+NOISE = pa.schema(
+    _ids("name")
+    + [
+        pa.field("snr_db", pa.int32(), nullable=False),
+        pa.field("blur_factor", pa.int32(), nullable=False),
+        pa.field("seed", pa.int64(), nullable=False),
+    ]
+    + _ids("clean_audio", "noisy_audio", "video")
+    + [
+        pa.field("noise_files", pa.list_(pa.string()), nullable=False),  # in mixing order
+        pa.field("noise_offset", pa.int64(), nullable=False),  # crop start, in samples
+        pa.field("gain", pa.float64(), nullable=False),  # applied to the noise
+        pa.field("rescaled", pa.bool_(), nullable=False),
+        pa.field("mix_scale", pa.float64(), nullable=False),
+        pa.field("duration", pa.float64(), nullable=False),  # seconds of audio
+        pa.field("fps", pa.float64(), nullable=False),
+        pa.field("n_frames", pa.int32(), nullable=False),
+    ]
+)
+
+# MER-NOISE: evaluation clips that could not take noise, with why.
+NOISE_REJECTS = pa.schema(_ids("name", "reason"))
+
+# MER-NOISE robustness: WAF/accuracy of the same model on the clean and the noisy copy,
+# over all clips (group "all") and per drawn SNR ("snr_db") and blur factor ("blur_factor").
+ROBUSTNESS = pa.schema(
+    _ids("group", "value")
+    + [pa.field("n_clips", pa.int64(), nullable=False)]
+    + [
+        pa.field(c, pa.float64(), nullable=False)
+        for c in ("waf_clean", "waf_noisy", "acc_clean", "acc_noisy")
+    ]
+)
+
+
 def features_schema(dim: int) -> pa.Schema:
     """Schema of a feature table: ``name`` and a fixed-size float32 ``embedding``."""
     if dim < 1:

@@ -1,0 +1,158 @@
+# MER-NOISE: a noisy copy of the evaluation clips (speech noise from MUSAN, blur), and the
+# trained fusion model scored on it beside the clean copy. Only wired when noise.musan_dir
+# is set (see get_noise_outputs in common.smk).
+
+
+rule inject_noise:
+    input:
+        manifest="results/ingest/manifest.parquet",
+        musan=get_noise_corpus,
+    output:
+        table="results/noise/shards/{shard}.parquet",
+        rejects="results/noise/rejects/{shard}.parquet",
+        clips=directory("results/noise/clips/{shard}"),
+    log:
+        "logs/inject_noise/{shard}.log",
+    benchmark:
+        "benchmarks/inject_noise/{shard}.tsv"
+    conda:
+        "../envs/media.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        data_root=DATA_ROOT,
+        noise=get_noise_params(),
+    script:
+        "../workflow_scripts/inject_noise.py"
+
+
+rule collect_noise_table:
+    input:
+        manifest="results/ingest/manifest.parquet",
+        tables=expand("results/noise/shards/{shard}.parquet", shard=SHARDS),
+        rejects=expand("results/noise/rejects/{shard}.parquet", shard=SHARDS),
+    output:
+        table="results/noise/noise.parquet",
+        rejects="results/noise/rejects.parquet",
+        manifest="results/noise/manifest.parquet",
+    log:
+        "logs/collect_noise_table/collect_noise_table.log",
+    benchmark:
+        "benchmarks/collect_noise_table/collect_noise_table.tsv"
+    conda:
+        "../envs/media.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        clips_root=NOISE_CLIPS,
+    script:
+        "../workflow_scripts/collect_noise_table.py"
+
+
+rule extract_noisy_media:
+    input:
+        manifest="results/noise/manifest.parquet",
+        clips="results/noise/clips/{shard}",
+    output:
+        audio="results/noise/media/{shard}/audio.parquet",
+        faces="results/noise/media/{shard}/faces.parquet",
+        rejects="results/noise/media/{shard}/rejects.parquet",
+    log:
+        "logs/extract_noisy_media/{shard}.log",
+    benchmark:
+        "benchmarks/extract_noisy_media/{shard}.tsv"
+    conda:
+        "../envs/media.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        data_root=get_noisy_data_root,
+        media=config["media"],
+    script:
+        "../workflow_scripts/extract_noisy_media.py"
+
+
+rule extract_noisy_features:
+    input:
+        manifest="results/noise/manifest.parquet",
+        audio="results/noise/media/{shard}/audio.parquet",
+        faces="results/noise/media/{shard}/faces.parquet",
+    output:
+        features="results/noise/features/{feature}/{shard}.parquet",
+        rejects="results/noise/feature_rejects/{feature}/{shard}.parquet",
+    log:
+        "logs/extract_noisy_features/{feature}/{shard}.log",
+    benchmark:
+        "benchmarks/extract_noisy_features/{feature}/{shard}.tsv"
+    conda:
+        "../envs/features.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        gpu=0,
+    params:
+        feature="{feature}",
+        spec=get_feature_spec,
+        batch_size=32,
+    script:
+        "../workflow_scripts/extract_noisy_features.py"
+
+
+rule predict_noisy_clips:
+    input:
+        manifest="results/noise/manifest.parquet",
+        model="results/fusion/model.pt",
+        features=list(get_noisy_feature_files().values()),
+    output:
+        predictions="results/noise/predictions.parquet",
+        submission="results/noise/submission.csv",
+        fallbacks="results/noise/fallbacks.parquet",
+    log:
+        "logs/predict_noisy_clips/predict_noisy_clips.log",
+    benchmark:
+        "benchmarks/predict_noisy_clips/predict_noisy_clips.tsv"
+    conda:
+        "../envs/fusion.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        features=FUSION_FEATURES,
+        feature_files=get_noisy_feature_files(),
+    script:
+        "../workflow_scripts/predict_noisy_clips.py"
+
+
+rule evaluate_robustness:
+    input:
+        clean="results/predictions/unlabelled.parquet",
+        noisy="results/noise/predictions.parquet",
+        noise="results/noise/noise.parquet",
+        test_labels=get_robustness_labels,
+    output:
+        summary="results/noise/robustness.json",
+        table=report(
+            "results/noise/robustness.tsv",
+            caption="../report/robustness.rst",
+            category="Robustness (MER-NOISE)",
+        ),
+    log:
+        "logs/evaluate_robustness/evaluate_robustness.log",
+    benchmark:
+        "benchmarks/evaluate_robustness/evaluate_robustness.tsv"
+    conda:
+        "../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../workflow_scripts/evaluate_robustness.py"

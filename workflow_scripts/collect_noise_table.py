@@ -1,0 +1,40 @@
+"""Snakemake script of rule collect_noise_table: one noise table, rejects and the noisy
+copy's manifest from the per-shard tables."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+import pyarrow as pa  # noqa: E402
+
+from merlib.noise import noisy_manifest  # noqa: E402
+from merlib.tables import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table  # noqa: E402
+
+
+def main(manifest, tables, rejects, clips_root, out):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    noise = pa.concat_tables([read_table(p, NOISE) for p in tables]).sort_by("name")
+    rejected = pa.concat_tables([read_table(p, NOISE_REJECTS) for p in rejects]).sort_by("name")
+    noisy = noisy_manifest(read_table(manifest, MANIFEST), noise, clips_root)
+    rescaled = sum(noise.column("rescaled").to_pylist())
+    logging.info(
+        "%d noisy clips (%d rescaled to fit int16), %d rejected",
+        noise.num_rows,
+        rescaled,
+        rejected.num_rows,
+    )
+    write_table(rejected, out.rejects, NOISE_REJECTS)
+    write_table(noisy, out.manifest, MANIFEST)
+    write_table(noise, out.table, NOISE)
+
+
+main(
+    snakemake.input.manifest,  # noqa: F821
+    list(snakemake.input.tables),  # noqa: F821
+    list(snakemake.input.rejects),  # noqa: F821
+    snakemake.params.clips_root,  # noqa: F821
+    snakemake.output,  # noqa: F821
+)

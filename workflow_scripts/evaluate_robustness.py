@@ -1,0 +1,36 @@
+"""Snakemake script of rule evaluate_robustness: WAF clean vs noisy, overall, per SNR and
+per blur factor."""
+
+import json
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+from merlib.metrics import read_test_labels, write_json, write_text_atomic  # noqa: E402
+from merlib.noise import robustness  # noqa: E402
+from merlib.tables import NOISE, PREDICTIONS, read_table  # noqa: E402
+
+
+def main(clean, noisy, noise, test_labels, output):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    summary, table = robustness(
+        read_table(clean, PREDICTIONS),
+        read_table(noisy, PREDICTIONS),
+        read_table(noise, NOISE),
+        read_test_labels(test_labels),
+    )
+    logging.info("robustness: %s", json.dumps(summary))
+    write_text_atomic(table.to_pandas().to_csv(sep="\t", index=False), output.table)
+    write_json(summary, output.summary)
+
+
+main(
+    snakemake.input.clean,  # noqa: F821
+    snakemake.input.noisy,  # noqa: F821
+    snakemake.input.noise,  # noqa: F821
+    snakemake.input.test_labels,  # noqa: F821
+    snakemake.output,  # noqa: F821
+)
