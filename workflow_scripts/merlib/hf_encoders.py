@@ -144,6 +144,38 @@ def chunk_signal(signal: np.ndarray, chunk_samples: int) -> list[np.ndarray]:
     return [signal[i : i + chunk_samples] for i in range(0, max(len(signal), 1), chunk_samples)]
 
 
+class ChunkPool:
+    """Clips cut into chunks, and per clip the mean over the frames of all its chunks.
+
+    ``add`` takes a chunk's sum of frame vectors and its number of frames; ``means`` is
+    ``(clips, dim)``: a clip with no frame at all (too short for the model) gets NaN,
+    which :func:`merlib.features.extract_shard` rejects with the clip's duration.
+    """
+
+    def __init__(self, items: Sequence[np.ndarray], chunk_samples: int, dim: int):
+        self.chunks: list[np.ndarray] = []
+        self.owner: list[int] = []
+        for i, signal in enumerate(items):
+            for chunk in chunk_signal(np.asarray(signal, np.float32), chunk_samples):
+                self.chunks.append(chunk)
+                self.owner.append(i)
+        self._sums = np.zeros((len(items), dim), np.float64)
+        self._counts = np.zeros(len(items), np.float64)
+
+    def add(self, chunk: int, frame_sum: np.ndarray, n_frames: float) -> None:
+        self._sums[self.owner[chunk]] += frame_sum
+        self._counts[self.owner[chunk]] += n_frames
+
+    def means(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (self._sums / self._counts[:, None]).astype(np.float32)
+
+
+def whisper_audio_frames(chunk: np.ndarray, max_frames: int) -> int:
+    """Encoder frames (20 ms) of a Whisper window that hold audio, not padding."""
+    return min(max_frames, math.ceil(len(chunk) / WHISPER_SAMPLES_PER_FRAME))
+
+
 class TransformersEncoder(Encoder):
     """Shared loading (device, dtype, safety) of every ``transformers`` encoder."""
 
@@ -158,6 +190,14 @@ class TransformersEncoder(Encoder):
         self.device = resolve_device(opts.device)
         self.torch_dtype = resolve_dtype(opts.dtype, self.device)
         self.config = AutoConfig.from_pretrained(model, trust_remote_code=opts.trust_remote_code)
+
+    def _image_processor(self):
+        from transformers import AutoImageProcessor
+
+        # The PIL backend: torchvision (the fast processors' backend) is not installable.
+        return AutoImageProcessor.from_pretrained(
+            self.model_id, backend="pil", trust_remote_code=self.opts.trust_remote_code
+        )
 
     def _load(self, loader, **kwargs):
         model = loader.from_pretrained(
@@ -219,14 +259,8 @@ class SpeechEncoder(TransformersEncoder):
         return states, length_mask(lengths, states.shape[1])
 
     def _encode(self, items: Sequence[np.ndarray]) -> np.ndarray:
-        chunks: list[np.ndarray] = []
-        owner: list[int] = []
-        for i, signal in enumerate(items):
-            for chunk in chunk_signal(np.asarray(signal, np.float32), self.chunk_samples):
-                chunks.append(chunk)
-                owner.append(i)
-        sums = np.zeros((len(items), self.dim), np.float64)
-        counts = np.zeros(len(items), np.float64)
+        pool = ChunkPool(items, self.chunk_samples, self.dim)
+        chunks = pool.chunks
         # Longest first so padding stays small; without masking only equal lengths batch.
         order = sorted(range(len(chunks)), key=lambda j: -len(chunks[j]))
         groups: list[list[int]] = []
@@ -242,11 +276,8 @@ class SpeechEncoder(TransformersEncoder):
             summed = (states * frames.unsqueeze(-1)).sum(1).double().cpu().numpy()
             n = frames.sum(1).double().cpu().numpy()
             for row, j in enumerate(group):
-                sums[owner[j]] += summed[row]
-                counts[owner[j]] += n[row]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # A clip too short for one frame gives NaN: the caller rejects it, with why.
-            return (sums / counts[:, None]).astype(np.float32)
+                pool.add(j, summed[row], n[row])
+        return pool.means()
 
 
 class WhisperEncoder(TransformersEncoder):
@@ -269,32 +300,21 @@ class WhisperEncoder(TransformersEncoder):
     def _encode(self, items: Sequence[np.ndarray]) -> np.ndarray:
         import torch
 
-        chunks, owner = [], []
-        for i, signal in enumerate(items):
-            for chunk in chunk_signal(np.asarray(signal, np.float32), self.window):
-                chunks.append(chunk)
-                owner.append(i)
-        sums = np.zeros((len(items), self.dim), np.float64)
-        counts = np.zeros(len(items), np.float64)
-        for batch in self._batches(len(chunks)):
-            part = [chunks[j] for j in batch]
+        pool = ChunkPool(items, self.window, self.dim)
+        for batch in self._batches(len(pool.chunks)):
+            part = [pool.chunks[j] for j in batch]
             # Every window is padded to 30 s by Whisper itself: batching changes nothing.
             feats = self.extractor(part, sampling_rate=SAMPLE_RATE, return_tensors="pt")
             x = feats["input_features"].to(self.device, self.torch_dtype)
             with torch.inference_mode():
                 out = self.encoder(x, output_hidden_states=True)
             states = sum_last_layers(out.hidden_states, self.opts.layers)
-            n_frames = torch.tensor(
-                [min(states.shape[1], math.ceil(len(c) / WHISPER_SAMPLES_PER_FRAME)) for c in part],
-                device=states.device,
-            )
-            frames = length_mask(n_frames, states.shape[1])
+            n_frames = [whisper_audio_frames(c, states.shape[1]) for c in part]
+            frames = length_mask(torch.tensor(n_frames, device=states.device), states.shape[1])
             summed = (states * frames.unsqueeze(-1)).sum(1).double().cpu().numpy()
             for row, j in enumerate(batch):
-                sums[owner[j]] += summed[row]
-                counts[owner[j]] += float(n_frames[row])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (sums / counts[:, None]).astype(np.float32)
+                pool.add(j, summed[row], n_frames[row])
+        return pool.means()
 
 
 # ---------------------------------------------------------------------------------- text
@@ -357,12 +377,9 @@ class ImageEncoder(TransformersEncoder):
 
     def __init__(self, model: str, opts: TransformersOptions, threads: int | None = None):
         super().__init__(model, opts, threads)
-        from transformers import AutoImageProcessor, AutoModel
+        from transformers import AutoModel
 
-        # The PIL backend: torchvision (the fast processors' backend) is not installable.
-        self.processor = AutoImageProcessor.from_pretrained(
-            model, backend="pil", trust_remote_code=opts.trust_remote_code
-        )
+        self.processor = self._image_processor()
         self.model = self._load(AutoModel)
         self.is_clip = hasattr(self.model, "get_image_features")
         if self.is_clip:
@@ -411,11 +428,9 @@ class VideoEncoder(TransformersEncoder):
 
     def __init__(self, model: str, opts: TransformersOptions, threads: int | None = None):
         super().__init__(model, opts, threads)
-        from transformers import AutoImageProcessor, AutoModel
+        from transformers import AutoModel
 
-        self.processor = AutoImageProcessor.from_pretrained(
-            model, backend="pil", trust_remote_code=opts.trust_remote_code
-        )
+        self.processor = self._image_processor()
         self.model = self._load(AutoModel)
         self.n_frames = int(getattr(self.config, "num_frames", opts.frames))
         self.dim = int(self.config.hidden_size)
@@ -461,6 +476,7 @@ def _transformers_factory(
 
 
 __all__ = [
+    "ChunkPool",
     "ImageEncoder",
     "SpeechEncoder",
     "TextEncoder",
@@ -474,4 +490,5 @@ __all__ = [
     "resolve_dtype",
     "sum_last_layers",
     "uniform_indices",
+    "whisper_audio_frames",
 ]

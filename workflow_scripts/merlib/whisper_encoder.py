@@ -8,16 +8,13 @@ batching changes nothing. The model comes from :func:`merlib.whisper.resolve_whi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from .features import SAMPLE_RATE, Encoder, register_backend
+from .hf_encoders import WHISPER_WINDOW_SECONDS, ChunkPool, whisper_audio_frames
 from .whisper import default_cache_dir, resolve_whisper_model
-
-SAMPLES_PER_FRAME = 320  # hop 160, then the encoder's stride-2 convolution
-WINDOW_SECONDS = 30
 
 
 class FasterWhisperEncoder(Encoder):
@@ -50,24 +47,14 @@ class FasterWhisperEncoder(Encoder):
         return np.asarray(self._model.encode(mels.astype(np.float32)), dtype=np.float32)
 
     def _encode(self, items: Sequence[np.ndarray]) -> np.ndarray:
-        window = WINDOW_SECONDS * SAMPLE_RATE
-        chunks, owner = [], []
-        for i, signal in enumerate(items):
-            signal = np.asarray(signal, np.float32)
-            for start in range(0, max(len(signal), 1), window):
-                chunks.append(signal[start : start + window])
-                owner.append(i)
-        sums = np.zeros((len(items), self.dim), np.float64)
-        counts = np.zeros(len(items), np.float64)
-        for start in range(0, len(chunks), self.batch_size):
-            part = chunks[start : start + self.batch_size]
+        pool = ChunkPool(items, WHISPER_WINDOW_SECONDS * SAMPLE_RATE, self.dim)
+        for start in range(0, len(pool.chunks), self.batch_size):
+            part = pool.chunks[start : start + self.batch_size]
             states = self._states(part)
             for row, chunk in enumerate(part):
-                n = min(states.shape[1], math.ceil(len(chunk) / SAMPLES_PER_FRAME))
-                sums[owner[start + row]] += states[row, :n].sum(0)
-                counts[owner[start + row]] += n
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (sums / counts[:, None]).astype(np.float32)
+                n = whisper_audio_frames(chunk, states.shape[1])
+                pool.add(start + row, states[row, :n].sum(0), n)
+        return pool.means()
 
 
 @register_backend(
