@@ -207,6 +207,13 @@ def test_whisper_averages_encoder_states_over_frames_holding_audio_only(models, 
     assert np.abs(summed.mean(0).numpy() - summed[:150].mean(0).numpy()).max() > 1e-3
 
 
+def test_chunk_tail_shorter_than_a_frame_is_left_out_not_fatal(models, speech):
+    encoder = _encoder(models, "hubert", "audio")
+    clip = speech[1][: 10 * SR + 100]  # 10 s and 100 samples: the second chunk has no frame
+    np.testing.assert_allclose(encoder.encode([clip]), encoder.encode([clip[: 10 * SR]]), atol=1e-5)
+    assert np.isnan(encoder.encode([clip[:100]])).all()  # alone: NaN (a reject), no crash
+
+
 def test_audio_clip_too_short_for_a_frame_is_rejected_with_its_duration(models, speech):
     rows = []
     for name, signal in (("ok", speech[0]), ("blip", speech[0][:200])):

@@ -259,10 +259,19 @@ class SpeechEncoder(TransformersEncoder):
         return states, length_mask(lengths, states.shape[1])
 
     def _encode(self, items: Sequence[np.ndarray]) -> np.ndarray:
+        import torch
+
         pool = ChunkPool(items, self.chunk_samples, self.dim)
         chunks = pool.chunks
+        # A chunk shorter than one frame's receptive field (the tail of a clip just over
+        # 10 s, a clip of a few ms) has no frame: it is left out (the convolutions would
+        # fail on it), and a clip made only of such chunks gets NaN, hence a reject.
+        frames = self.model._get_feat_extract_output_lengths(
+            torch.tensor([len(c) for c in chunks])
+        ).tolist()
+        usable = [j for j in range(len(chunks)) if frames[j] > 0]
         # Longest first so padding stays small; without masking only equal lengths batch.
-        order = sorted(range(len(chunks)), key=lambda j: -len(chunks[j]))
+        order = sorted(usable, key=lambda j: -len(chunks[j]))
         groups: list[list[int]] = []
         for j in order:
             last = groups[-1] if groups else None
@@ -338,6 +347,7 @@ class TextEncoder(TransformersEncoder):
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
         self.model = self._load(AutoModel)
         self.dim = int(self.config.hidden_size)
+        self.seq_first = getattr(self.config, "model_type", "") == "chatglm"
 
     def _encode(self, items: Sequence[str | None]) -> np.ndarray:
         import torch
@@ -358,6 +368,8 @@ class TextEncoder(TransformersEncoder):
             enc = {k: v.to(self.device) for k, v in enc.items()}
             with torch.inference_mode():
                 hidden = self.model(**enc, output_hidden_states=True).hidden_states
+            if self.seq_first:  # ChatGLM's own code returns (tokens, batch, dim)
+                hidden = [h.transpose(0, 1) for h in hidden]
             states = sum_last_layers(hidden, self.opts.layers)
             mask = enc["attention_mask"].bool() & ~special.to(self.device)
             pooled = masked_mean(states, mask).cpu().numpy()
