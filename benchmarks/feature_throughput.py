@@ -84,8 +84,10 @@ def face_clips(n: int) -> list[list[np.ndarray]]:
     crops = []
     for name in ("obama", "biden", "obama2", "two_people"):
         image = cv2.imread(str(DATA / "images" / f"{name}.jpg"))
-        _, boxes, _ = yuface.detect(image, 0.5)
-        for x, y, w, h in np.asarray(boxes, dtype=int):
+        scale = min(1.0, 480 / max(image.shape[:2]))  # yuface wants <= 640 px
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        _, boxes, _ = yuface.detect(small, 0.5)
+        for x, y, w, h in (np.asarray(boxes, dtype=float) / scale).astype(int):
             crop = image[max(0, y) : y + h, max(0, x) : x + w]
             crops.append(cv2.cvtColor(cv2.resize(crop, (112, 112)), cv2.COLOR_BGR2RGB))
     rng = np.random.default_rng(0)
