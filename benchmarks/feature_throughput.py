@@ -17,6 +17,8 @@ device, no weights) and an assumed sustained GPU throughput. It is arithmetic, n
 measurement: the assumptions are printed with it.
 
     .venv/bin/python benchmarks/feature_throughput.py [--clips 24] [--batch 32] [--threads 2]
+    # on a GPU node, a real-size HuBERT-large shape with random weights:
+    .venv/bin/python benchmarks/feature_throughput.py --encoders hubert --hubert large --device cuda
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def run_one(encoder_name: str, args) -> dict:
             "modality": "audio",
             "backend": "transformers",
             "model": model,
-            "options": {"device": "cpu", "batch_size": args.hf_batch},
+            "options": {"device": args.device, "batch_size": args.hf_batch},
         }
     modality = spec["modality"]
     if modality == "audio":
@@ -246,6 +248,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--hubert", choices=sorted(HUBERT), default="small")
     parser.add_argument(
+        "--device", choices=("cpu", "cuda", "auto"), default="cpu", help="for the HuBERT"
+    )
+    parser.add_argument(
         "--encoders", default="hubert,egemaps,fer,use_m3,whisper_base", help="comma-separated"
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # child mode
@@ -254,14 +259,14 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args)))
         return
 
-    print(f"{args.clips} clips, batches of {args.batch}, {args.threads} threads, CPU")
+    print(f"{args.clips} clips, batches of {args.batch}, {args.threads} threads, {args.device}")
     header = ("encoder", "input", "batched clips/s", "1-at-a-time clips/s", "ratio", "peak RSS MB")
     print(" | ".join(header))
     for name in args.encoders.split(","):
         cmd = [sys.executable, __file__, "--one", name] + [
             f"--{k.replace('_', '-')}={v}"
             for k, v in vars(args).items()
-            if k in ("clips", "batch", "hf_batch", "threads", "hubert")
+            if k in ("clips", "batch", "hf_batch", "threads", "hubert", "device")
         ]
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
