@@ -8,6 +8,7 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
 from merlib.shards import shard_ids  # noqa: E402
+from merlib.features import feature_resources  # noqa: E402
 
 SHARDS = shard_ids(config["shards"])
 FEATURES = config["features"]
@@ -103,6 +104,16 @@ def get_feature_spec(wildcards):
             f"(known: {', '.join(FEATURES)})."
         )
     return FEATURES[wildcards.feature]
+
+
+def get_feature_gpu(wildcards):
+    """1 for a feature that runs on a GPU (transformers with device auto/cuda), else 0."""
+    return feature_resources(get_feature_spec(wildcards))["gpu"]
+
+
+def get_feature_mem_mb(wildcards):
+    """Host memory of one extraction job of the feature (larger for transformers)."""
+    return feature_resources(get_feature_spec(wildcards))["mem_mb"]
 
 
 def get_final_outputs():

@@ -6,6 +6,7 @@ rule extract_features:
     output:
         features="results/features/{feature}/{shard}.parquet",
         rejects="results/feature_rejects/{feature}/{shard}.parquet",
+        flags="results/feature_flags/{feature}/{shard}.parquet",
     log:
         "logs/extract_features/{feature}/{shard}.log",
     benchmark:
@@ -14,12 +15,13 @@ rule extract_features:
         "../envs/features.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=get_feature_mem_mb,
         runtime=120,
-        gpu=0,
+        gpu=get_feature_gpu,
     params:
         feature="{feature}",
         spec=get_feature_spec,
         batch_size=32,
+        model_cache="resources/models",
     script:
         "../workflow_scripts/extract_features.py"

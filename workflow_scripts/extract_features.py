@@ -9,10 +9,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pyarrow.compute as pc  # noqa: E402
 
-from merlib.features import extract_shard  # noqa: E402
+from merlib.features import extract_shard, feature_flags  # noqa: E402
 from merlib.tables import (  # noqa: E402
     AUDIO,
     FACES,
+    FEATURE_FLAGS,
     FEATURE_REJECTS,
     MANIFEST,
     features_schema,
@@ -22,9 +23,22 @@ from merlib.tables import (  # noqa: E402
 
 
 def main(
-    feature, spec, shard, manifest_path, audio_path, faces_path, batch_size, threads, out, rejects
+    feature,
+    spec,
+    shard,
+    manifest_path,
+    audio_path,
+    faces_path,
+    batch_size,
+    threads,
+    out,
+    rejects,
+    flags,
+    model_cache,
 ):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    if model_cache:  # where wheel-shipped models (Whisper-base) are assembled, once
+        os.environ.setdefault("MERFLOW_MODEL_CACHE", os.path.abspath(model_cache))
     manifest = read_table(manifest_path, MANIFEST)
     manifest = manifest.filter(pc.equal(manifest.column("shard"), shard))
     modality = spec.get("modality")
@@ -36,7 +50,11 @@ def main(
     )
     for row in rejected.to_pylist():
         logging.info("rejected %s: %s", row["name"], row["reason"])
+    flagged = feature_flags(spec, manifest, features)
+    for row in flagged.to_pylist():
+        logging.info("flagged %s: %s", row["name"], row["flag"])
     dim = features.schema.field("embedding").type.list_size
+    write_table(flagged, flags, FEATURE_FLAGS)
     write_table(rejected, rejects, FEATURE_REJECTS)
     write_table(features, out, features_schema(dim))
 
@@ -52,4 +70,6 @@ main(
     snakemake.threads,  # noqa: F821
     snakemake.output.features,  # noqa: F821
     snakemake.output.rejects,  # noqa: F821
+    snakemake.output.flags,  # noqa: F821
+    snakemake.params.get("model_cache"),  # noqa: F821
 )

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from merlib.labels import LABELS, PROB_COLUMNS
-from merlib.tables import ACCOUNTING, PREDICTIONS, read_table
+from merlib.tables import ACCOUNTING, FEATURE_FLAGS, PREDICTIONS, read_table
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -97,6 +97,11 @@ def test_every_feature_folder_holds_name_and_embedding(demo_run):
         assert files, feature
         for path in files:
             assert pq.read_schema(path).names == ["name", "embedding"]
+        flags = sorted((demo_run / "results" / "feature_flags" / feature).glob("*.parquet"))
+        assert len(flags) == len(files), feature
+        for path in flags:
+            table = read_table(path, FEATURE_FLAGS)
+            assert set(table.column("flag").to_pylist()) <= {"empty_transcription"}
 
 
 def test_rerun_is_a_no_op_and_forcerun_reruns_only_downstream(demo_run):

@@ -23,10 +23,13 @@ from merlib.features import (
     build_encoder,
     decode_pcm,
     extract_shard,
+    feature_flags,
+    feature_resources,
 )
 from merlib.tables import (
     AUDIO,
     FACES,
+    FEATURE_FLAGS,
     FEATURE_REJECTS,
     MANIFEST,
     features_schema,
@@ -220,6 +223,36 @@ def test_registered_backend_with_wrong_output_shape_raises(monkeypatch, speech):
         extract_shard("broken", spec, _manifest([name]), audio, None)
 
 
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (EGEMAPS, {"gpu": 0, "mem_mb": 4000}),
+        ({"modality": "audio", "backend": "transformers", "model": "x"}, {"gpu": 1}),
+        (
+            {
+                "modality": "audio",
+                "backend": "transformers",
+                "model": "x",
+                "options": {"device": "cpu"},
+            },
+            {"gpu": 0},
+        ),
+        ({"modality": "audio", "backend": "faster-whisper", "model": "base"}, {"gpu": 0}),
+        (
+            {
+                "modality": "audio",
+                "backend": "faster-whisper",
+                "model": "base",
+                "options": {"device": "cuda"},
+            },
+            {"gpu": 1},
+        ),
+    ],
+)
+def test_feature_resources_ask_for_a_gpu_only_where_the_encoder_uses_one(spec, expected):
+    assert feature_resources(spec).items() >= expected.items()
+
+
 def test_audio_feature_without_audio_table_raises():
     with pytest.raises(ValueError, match="needs the shard's audio table"):
         extract_shard("egemaps", EGEMAPS, _manifest(["a"]), None, None)
@@ -359,6 +392,12 @@ def test_empty_transcription_gives_zero_vector_and_is_not_rejected():
     assert emb.shape == (4, 512)
     assert not emb[1].any() and not emb[2].any()
     assert np.isclose(np.linalg.norm(emb[0]), 1.0, atol=1e-4) and emb[3].any()
+    flags = feature_flags(USE, manifest, features)
+    assert flags.to_pylist() == [
+        {"name": "silent", "flag": "empty_transcription"},
+        {"name": "blank", "flag": "empty_transcription"},
+    ]
+    assert feature_flags(EGEMAPS, manifest, features).num_rows == 0
 
 
 # ------------------------------------------------------------------------------- tables
@@ -392,8 +431,12 @@ def test_extract_features_script_filters_its_shard_and_writes_both_tables(tmp_pa
         input=_Named(
             manifest=str(tmp_path / "manifest.parquet"), audio=str(tmp_path / "audio.parquet")
         ),
-        output=_Named(features=str(tmp_path / "f.parquet"), rejects=str(tmp_path / "r.parquet")),
-        params=_Named(feature="egemaps", spec=EGEMAPS, batch_size=8),
+        output=_Named(
+            features=str(tmp_path / "f.parquet"),
+            rejects=str(tmp_path / "r.parquet"),
+            flags=str(tmp_path / "flags.parquet"),
+        ),
+        params=_Named(feature="egemaps", spec=EGEMAPS, batch_size=8, model_cache=None),
         wildcards=_Named(shard="001"),
         log=[str(tmp_path / "log.txt")],
         threads=1,
@@ -413,4 +456,5 @@ def test_extract_features_script_filters_its_shard_and_writes_both_tables(tmp_pa
     rejects = read_table(tmp_path / "r.parquet", FEATURE_REJECTS)
     assert features.column("name").to_pylist() == [names[0]]
     assert rejects.column("name").to_pylist() == [names[1]]
+    assert read_table(tmp_path / "flags.parquet", FEATURE_FLAGS).num_rows == 0  # audio: none
     assert "1 clips encoded" in (tmp_path / "log.txt").read_text()

