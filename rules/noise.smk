@@ -53,7 +53,7 @@ rule collect_noise_table:
         "../workflow_scripts/collect_noise_table.py"
 
 
-rule extract_noisy_media:
+use rule extract_media as extract_noisy_media with:
     input:
         manifest="results/noise/manifest.parquet",
         clips="results/noise/clips/{shard}",
@@ -65,20 +65,12 @@ rule extract_noisy_media:
         "logs/extract_noisy_media/{shard}.log",
     benchmark:
         "benchmarks/extract_noisy_media/{shard}.tsv"
-    conda:
-        "../envs/media.yaml"
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=120,
     params:
         data_root=get_noisy_data_root,
         media=config["media"],
-    script:
-        "../workflow_scripts/extract_noisy_media.py"
 
 
-rule extract_noisy_features:
+use rule extract_features as extract_noisy_features with:
     input:
         manifest="results/noise/manifest.parquet",
         audio="results/noise/media/{shard}/audio.parquet",
@@ -86,26 +78,14 @@ rule extract_noisy_features:
     output:
         features="results/noise/features/{feature}/{shard}.parquet",
         rejects="results/noise/feature_rejects/{feature}/{shard}.parquet",
+        flags="results/noise/feature_flags/{feature}/{shard}.parquet",
     log:
         "logs/extract_noisy_features/{feature}/{shard}.log",
     benchmark:
         "benchmarks/extract_noisy_features/{feature}/{shard}.tsv"
-    conda:
-        "../envs/features.yaml"
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=120,
-        gpu=0,
-    params:
-        feature="{feature}",
-        spec=get_feature_spec,
-        batch_size=32,
-    script:
-        "../workflow_scripts/extract_noisy_features.py"
 
 
-rule predict_noisy_clips:
+use rule predict_unlabelled as predict_noisy_clips with:
     input:
         manifest="results/noise/manifest.parquet",
         model="results/fusion/model.pt",
@@ -118,17 +98,9 @@ rule predict_noisy_clips:
         "logs/predict_noisy_clips/predict_noisy_clips.log",
     benchmark:
         "benchmarks/predict_noisy_clips/predict_noisy_clips.tsv"
-    conda:
-        "../envs/fusion.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
     params:
         features=FUSION_FEATURES,
         feature_files=get_noisy_feature_files(),
-    script:
-        "../workflow_scripts/predict_noisy_clips.py"
 
 
 rule evaluate_robustness:
