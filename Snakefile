@@ -15,8 +15,10 @@ include: "rules/demo.smk"
 include: "rules/ingest.smk"
 include: "rules/media.smk"
 include: "rules/features.smk"
+include: "rules/search.smk"
 include: "rules/fusion.smk"
 include: "rules/evaluate.smk"
+include: "rules/tables.smk"
 
 
 rule all:
