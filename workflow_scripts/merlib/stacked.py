@@ -3,10 +3,11 @@
 :func:`merlib.fusion.train_fold` trains one ``nn.Module`` per fold: per step it runs a
 dozen small matrix products, each with its own Python and dispatch overhead, and the K
 folds (or the 50 x K models of a random search) run one after another. Here the ``M``
-models' weights are stacked along a leading axis (``(M, in, out)``) and every layer is a
-single ``torch.baddbmm`` over all models at once; Adam is applied to the stacked tensors
-with a per-model learning rate; validation runs for all models in one forward pass and
-the WAF of every model is computed from one ``bincount``.
+models' weights are stacked along a leading axis (``(M, in, out)``, all views of one
+``(M, P)`` buffer) and every layer is a single ``torch.baddbmm`` over all models at once;
+Adam is applied to the whole buffer in a few operations, with a per-model learning
+rate; validation runs for all models in one forward pass and the WAF of every model is
+computed from one ``bincount``.
 
 Each model ``m`` keeps the semantics of the one-model loop exactly:
 
@@ -108,31 +109,45 @@ class StackedFusion:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(seed))
                 states.append(AttentionFusion(self.dims, hidden_dim, 0.0, attention).state_dict())
-        # weight (M, in, out) for baddbmm, bias (M, 1, out)
-        self.weights = [
-            torch.stack([s[f"{n}.weight"].t() for s in states]).contiguous() for n in self.names
-        ]
-        self.biases = [torch.stack([s[f"{n}.bias"][None] for s in states]) for n in self.names]
+        # All parameters of model m live in row m of one (M, P) buffer: Adam, weight decay
+        # and keeping the best epoch are then a few operations on one tensor per step.
+        # Layer i reads its weight (M, in, out) and bias (M, 1, out) as views of it.
+        self.layout = []  # (name, offset, in, out) per Linear; its bias follows its weight
+        offset = 0
+        for name in self.names:
+            out_dim, in_dim = states[0][f"{name}.weight"].shape
+            self.layout.append((name, offset, in_dim, out_dim))
+            offset += in_dim * out_dim + out_dim
+        self.flat = torch.zeros((len(states), offset), dtype=torch.float32)
+        for m, state in enumerate(states):
+            for name, start, in_dim, out_dim in self.layout:
+                n = in_dim * out_dim
+                self.flat[m, start : start + n] = state[f"{name}.weight"].t().reshape(-1)
+                self.flat[m, start + n : start + n + out_dim] = state[f"{name}.bias"]
 
-    @property
-    def parameters(self) -> list[torch.Tensor]:
-        return self.weights + self.biases
+    def _views(self, flat: torch.Tensor, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        _, start, in_dim, out_dim = self.layout[i]
+        n = in_dim * out_dim
+        weight = flat[:, start : start + n].view(-1, in_dim, out_dim)
+        bias = flat[:, start + n : start + n + out_dim].view(-1, 1, out_dim)
+        return weight, bias
 
-    def state_dicts(self, weights=None, biases=None) -> list[dict]:
-        """Per model, an ``AttentionFusion`` state dict (of the given or current tensors)."""
-        weights = self.weights if weights is None else weights
-        biases = self.biases if biases is None else biases
+    def state_dicts(self, flat: torch.Tensor | None = None) -> list[dict]:
+        """Per model, an ``AttentionFusion`` state dict (of ``flat`` or the current one)."""
+        flat = (self.flat if flat is None else flat).detach()
         out = []
-        for m in range(weights[0].shape[0]):
+        for m in range(flat.shape[0]):
             state = {}
-            for name, w, b in zip(self.names, weights, biases, strict=True):
-                state[f"{name}.weight"] = w[m].t().detach().clone().contiguous()
-                state[f"{name}.bias"] = b[m, 0].detach().clone()
+            for i, (name, *_) in enumerate(self.layout):
+                weight, bias = self._views(flat[m : m + 1], i)
+                state[f"{name}.weight"] = weight[0].t().clone().contiguous()
+                state[f"{name}.bias"] = bias[0, 0].clone()
             out.append(state)
         return out
 
     def _linear(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(self.biases[i], x, self.weights[i])
+        weight, bias = self._views(self.flat, i)
+        return torch.baddbmm(bias, x, weight)
 
     def _encode(self, first: int, x: torch.Tensor) -> torch.Tensor:
         for i in range(first, first + 3):
@@ -272,17 +287,14 @@ def train_stacked(
         model = StackedFusion(
             [a.shape[1] for a in arrays], hidden_dim, attention, [s.seed for s in specs]
         )
-        params = model.parameters
-        for p in params:
-            p.requires_grad_(True)
-        exp_avg = [torch.zeros_like(p) for p in params]
-        exp_sq = [torch.zeros_like(p) for p in params]
+        flat = model.flat.requires_grad_(True)
+        exp_avg = torch.zeros_like(flat)
+        exp_sq = torch.zeros_like(flat)
         steps = torch.zeros(M, dtype=torch.float64)
-        shape = [(-1,) + (1,) * (p.dim() - 1) for p in params]
         generators = [torch.Generator().manual_seed(int(s.seed)) for s in specs]
         best_waf = torch.full((M,), -1.0, dtype=torch.float64)
         best_epoch = torch.zeros(M, dtype=torch.int64)
-        best_params = [p.detach().clone() for p in params]
+        best_flat = flat.detach().clone()
         best_logits = torch.zeros((M, val_idx.shape[1], N_CLASSES))
         b1, b2 = ADAM_BETAS
         for epoch in range(1, epochs + 1):
@@ -304,20 +316,18 @@ def train_stacked(
                     reduction="none",
                 ).view(M, -1)
                 per_model = (nll * valid).sum(dim=1) / count.clamp(min=1)
-                grads = torch.autograd.grad(per_model.sum(), params)
-                with torch.no_grad():
+                (grad,) = torch.autograd.grad(per_model.sum(), flat)
+                with torch.no_grad():  # torch.optim.Adam's arithmetic, per model
                     steps += active.double()
                     bc1 = (1 - b1 ** steps.clamp(min=1)).float()
                     bc2 = (1 - b2 ** steps.clamp(min=1)).float()
-                    step_size = torch.where(active, lr / bc1, torch.zeros(()))
-                    bc2_sqrt = bc2.sqrt()
-                    for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-                        a = active.view(shape[i])
-                        g = g + weight_decay * p
-                        exp_avg[i] = torch.where(a, exp_avg[i] * b1 + g * (1 - b1), exp_avg[i])
-                        exp_sq[i] = torch.where(a, exp_sq[i] * b2 + g * g * (1 - b2), exp_sq[i])
-                        denom = exp_sq[i].sqrt() / bc2_sqrt.view(shape[i]) + ADAM_EPS
-                        p.sub_(step_size.view(shape[i]) * exp_avg[i] / denom)
+                    step_size = torch.where(active, lr / bc1, torch.zeros(())).view(-1, 1)
+                    a = active.view(-1, 1)
+                    grad = grad + weight_decay * flat
+                    exp_avg = torch.where(a, exp_avg * b1 + grad * (1 - b1), exp_avg)
+                    exp_sq = torch.where(a, exp_sq * b2 + grad * grad * (1 - b2), exp_sq)
+                    denom = exp_sq.sqrt() / bc2.sqrt().view(-1, 1) + ADAM_EPS
+                    flat.sub_(step_size * exp_avg / denom)
             with torch.no_grad():
                 val_logits = model.logits(val_x, val_m)
                 pred = torch.softmax(val_logits.double(), dim=2).argmax(dim=2)
@@ -326,14 +336,12 @@ def train_stacked(
                 if better.any():
                     best_waf = torch.where(better, score, best_waf)
                     best_epoch = torch.where(better, epoch, best_epoch)
-                    for i, p in enumerate(params):
-                        best_params[i] = torch.where(better.view(shape[i]), p, best_params[i])
+                    best_flat = torch.where(better.view(-1, 1), flat, best_flat)
                     best_logits = torch.where(better.view(-1, 1, 1), val_logits, best_logits)
     finally:
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
 
-    n_lin = len(model.names)
-    states = model.state_dicts(best_params[:n_lin], best_params[n_lin:])
+    states = model.state_dicts(best_flat)
     results = []
     for m, s in enumerate(specs):
         logits = best_logits[m, : len(s.val_idx)].double().numpy()
