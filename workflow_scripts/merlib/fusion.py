@@ -35,12 +35,18 @@ predicted by averaging the K kept models' logits, then a softmax. Each feature i
 standardised with the mean and std of the clips of the training fold that have it
 (stored with the fold's model).
 
-**Determinism.** On CPU, the same data, parameters and seed give bit-identical results:
-each fold seeds its own RNG (``seed + fold``, inside :func:`torch.random.fork_rng` so the
-caller's RNG state is left alone) and uses a ``torch.Generator`` for batch order, with
-``torch.use_deterministic_algorithms(True)`` while training. Each fold depends only on
-its inputs (:func:`train_fold`), so folds can later run in parallel with unchanged
-results (same thread count assumed: float reductions may change with it).
+**How folds train.** :func:`cross_validate` trains the K folds together as one stacked
+model (:mod:`merlib.stacked`: one ``baddbmm`` per layer over all folds, Adam on one
+parameter buffer), fold ``k`` initialised as ``AttentionFusion`` under seed
+``seed + seed_offset + k`` and drawing batch orders and dropout masks from its own
+``torch.Generator``. :func:`train_fold` is the straightforward one-``nn.Module``-per-fold
+loop with the same protocol, kept as the reference that ``benchmarks/search_timing.py``
+compares against.
+
+**Determinism.** On CPU, the same data, parameters and seed give bit-identical results
+(same thread count assumed: float reductions may change with it), with
+``torch.use_deterministic_algorithms(True)`` while training and the caller's RNG state
+left alone.
 
 **Checkpoint.** :func:`cross_validate` returns a dict of plain Python values and tensors
 (:func:`save_checkpoint` / :func:`load_checkpoint`, loadable with

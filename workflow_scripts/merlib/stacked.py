@@ -124,6 +124,12 @@ class StackedFusion:
                 n = in_dim * out_dim
                 self.flat[m, start : start + n] = state[f"{name}.weight"].t().reshape(-1)
                 self.flat[m, start + n : start + n + out_dim] = state[f"{name}.bias"]
+        # The layers' parameters are leaf tensors sharing flat's storage: autograd gives
+        # one gradient per layer (a gradient taken through views of flat would build a
+        # full-size zero tensor per layer and step), and updating flat updates them.
+        self.leaves = []
+        for i in range(len(self.layout)):
+            self.leaves += [t.requires_grad_(True) for t in self._views(self.flat, i)]
 
     def _views(self, flat: torch.Tensor, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         _, start, in_dim, out_dim = self.layout[i]
@@ -146,8 +152,7 @@ class StackedFusion:
         return out
 
     def _linear(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        weight, bias = self._views(self.flat, i)
-        return torch.baddbmm(bias, x, weight)
+        return torch.baddbmm(self.leaves[2 * i + 1], x, self.leaves[2 * i])
 
     def _encode(self, first: int, x: torch.Tensor) -> torch.Tensor:
         for i in range(first, first + 3):
@@ -287,7 +292,9 @@ def train_stacked(
         model = StackedFusion(
             [a.shape[1] for a in arrays], hidden_dim, attention, [s.seed for s in specs]
         )
-        flat = model.flat.requires_grad_(True)
+        flat = model.flat
+        grad = torch.zeros_like(flat)
+        grad_views = [v for i in range(len(model.layout)) for v in model._views(grad, i)]
         exp_avg = torch.zeros_like(flat)
         exp_sq = torch.zeros_like(flat)
         steps = torch.zeros(M, dtype=torch.float64)
@@ -316,18 +323,24 @@ def train_stacked(
                     reduction="none",
                 ).view(M, -1)
                 per_model = (nll * valid).sum(dim=1) / count.clamp(min=1)
-                (grad,) = torch.autograd.grad(per_model.sum(), flat)
+                grads = torch.autograd.grad(per_model.sum(), model.leaves)
                 with torch.no_grad():  # torch.optim.Adam's arithmetic, per model
+                    for view, g in zip(grad_views, grads, strict=True):
+                        view.copy_(g)
                     steps += active.double()
                     bc1 = (1 - b1 ** steps.clamp(min=1)).float()
                     bc2 = (1 - b2 ** steps.clamp(min=1)).float()
                     step_size = torch.where(active, lr / bc1, torch.zeros(())).view(-1, 1)
                     a = active.view(-1, 1)
-                    grad = grad + weight_decay * flat
-                    exp_avg = torch.where(a, exp_avg * b1 + grad * (1 - b1), exp_avg)
-                    exp_sq = torch.where(a, exp_sq * b2 + grad * grad * (1 - b2), exp_sq)
-                    denom = exp_sq.sqrt() / bc2.sqrt().view(-1, 1) + ADAM_EPS
-                    flat.sub_(step_size * exp_avg / denom)
+                    g = grad.add_(flat, alpha=weight_decay)
+                    if bool(active.all()):  # the common case: in place, no temporaries
+                        exp_avg.mul_(b1).add_(g, alpha=1 - b1)
+                        exp_sq.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    else:  # a model without rows in this batch keeps its moments
+                        exp_avg = torch.where(a, exp_avg * b1 + g * (1 - b1), exp_avg)
+                        exp_sq = torch.where(a, exp_sq * b2 + g * g * (1 - b2), exp_sq)
+                    denom = exp_sq.sqrt().div_(bc2.sqrt().view(-1, 1)).add_(ADAM_EPS)
+                    flat.sub_(exp_avg.div(denom).mul_(step_size))
             with torch.no_grad():
                 val_logits = model.logits(val_x, val_m)
                 pred = torch.softmax(val_logits.double(), dim=2).argmax(dim=2)
