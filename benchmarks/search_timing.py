@@ -13,9 +13,16 @@ the cost does not depend on them). Three ways to train, timed on the same data:
 A run's cost depends on ``hidden_dim`` only (dropout and lr change no arithmetic), and
 each epoch costs the same, so each way is timed for ``--epochs`` epochs per width and
 the full search is extrapolated: ``sum over widths of n_combinations(width) x
-seconds_per_epoch(width) x 100``. Usage::
+seconds_per_epoch(width) x 100``.
 
-    nice .venv/bin/python benchmarks/search_timing.py --threads 2 --epochs 2
+Both wall and CPU time (``time.process_time``) are printed. On a shared, overloaded
+machine the wall time measures the other users; the CPU time of a 1-thread run does not
+(with 2 threads, OpenMP's spinning inflates it under contention). ``search_fusion`` jobs
+have ``threads: 1``, so on 2 cores Snakemake runs two at once: the full search's wall
+time on an idle 2-core machine is about the 1-thread CPU total / 2, which is printed too.
+Usage::
+
+    nice .venv/bin/python benchmarks/search_timing.py --threads 1 --measure-clips 503
 """
 
 from __future__ import annotations
@@ -40,6 +47,13 @@ SPACE = {"hidden_dim": [64, 128, 256], "dropout": [0.2, 0.3, 0.4, 0.5], "lr": [1
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clips", type=int, default=5030)
+    ap.add_argument(
+        "--measure-clips",
+        type=int,
+        default=None,
+        help="time on this many clips and scale by clips / measure-clips (an epoch's "
+        "steps and validation are linear in the clips); default: all",
+    )
     ap.add_argument("--dim", type=int, default=1024)
     ap.add_argument("--features", type=int, default=3)
     ap.add_argument("--combinations", type=int, default=50)
@@ -51,12 +65,14 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
+    measured = args.measure_clips or args.clips
+    scale = args.clips / measured
     rng = np.random.default_rng(0)
     arrays = [
-        rng.normal(size=(args.clips, args.dim)).astype(np.float32) for _ in range(args.features)
+        rng.normal(size=(measured, args.dim)).astype(np.float32) for _ in range(args.features)
     ]
-    mask = np.ones((args.clips, args.features), dtype=bool)
-    y = rng.integers(0, 6, size=args.clips)
+    mask = np.ones((measured, args.features), dtype=bool)
+    y = rng.integers(0, 6, size=measured)
     splits = fusion.cv_splits(y, args.folds, seed=2024)
     combos = search.sample_combinations(SPACE, args.combinations, seed=2024)
     per_width = collections.Counter(c["hidden_dim"] for c in combos)
@@ -64,7 +80,7 @@ def main() -> None:
         f"{args.clips} clips, {args.features} x {args.dim}-d features, {args.combinations} "
         f"combinations x {args.folds} folds x {args.full_epochs} epochs, {args.threads} "
         f"threads; combinations per hidden_dim: {dict(sorted(per_width.items()))}; "
-        f"timing {args.epochs} epochs per run and extrapolating"
+        f"timing {args.epochs} epochs per run on {measured} clips and extrapolating"
     )
 
     def specs(n_combos):
@@ -93,16 +109,17 @@ def main() -> None:
             start, cpu = time.perf_counter(), time.process_time()
             if way == "loop":
                 run_loop(width)
-                per_epoch, runs = (time.perf_counter() - start) / args.epochs, n
+                runs = n
             elif way == "stacked":
                 run_stacked(width, 1)
-                per_epoch, runs = (time.perf_counter() - start) / args.epochs, n
+                runs = n
             elif way == "stacked-by-width":
                 run_stacked(width, n)
-                per_epoch, runs = (time.perf_counter() - start) / args.epochs, 1
+                runs = 1
             else:
                 raise SystemExit(f"unknown way {way!r}")
-            cpu_per_epoch = (time.process_time() - cpu) / args.epochs
+            per_epoch = (time.perf_counter() - start) / args.epochs * scale
+            cpu_per_epoch = (time.process_time() - cpu) / args.epochs * scale
             seconds = per_epoch * args.full_epochs * runs
             total += seconds
             cpu_total[way] = cpu_total.get(way, 0.0) + cpu_per_epoch * args.full_epochs * runs
@@ -115,7 +132,8 @@ def main() -> None:
         totals[way] = total
         print(
             f"{way:>17}  full search: {total / 3600:.2f} h wall, "
-            f"{cpu_total[way] / 3600:.2f} h CPU (extrapolated)"
+            f"{cpu_total[way] / 3600:.2f} h CPU (extrapolated); as {args.threads}-thread "
+            f"jobs on 2 cores: about {cpu_total[way] / 2 / 3600:.2f} h"
         )
     if "loop" in totals:
         for way, total in totals.items():
