@@ -103,6 +103,10 @@ def main() -> None:
             fusion.train_fold(X, mask, y, tr, va, params, k)
 
     totals, cpu_total = {}, {}
+    stacked.train_stacked(  # warm up torch (lazy imports, allocator) outside the timings
+        arrays, mask, y, specs(1)[:1], hidden_dim=8, attention="raw", epochs=1,
+        batch_size=32, weight_decay=1e-5,
+    )  # fmt: skip
     for way in args.ways.split(","):
         total = 0.0
         for width, n in sorted(per_width.items()):
