@@ -15,10 +15,12 @@ include: "rules/demo.smk"
 include: "rules/ingest.smk"
 include: "rules/media.smk"
 include: "rules/features.smk"
+include: "rules/search.smk"
 include: "rules/fusion.smk"
 include: "rules/evaluate.smk"
 include: "rules/ov.smk"
 include: "rules/noise.smk"
+include: "rules/tables.smk"
 
 
 rule all:

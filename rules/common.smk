@@ -122,7 +122,7 @@ def get_final_outputs():
         "results/predictions/unlabelled.parquet",
         "results/submission/mer2024-semi-noise.csv",
         "results/metrics/accounting.parquet",
-    ] + get_noise_outputs()
+    ] + get_noise_outputs() + get_training_outputs()
 
 
 # --- MER-OV (rules/ov.smk) ---------------------------------------------------------------
@@ -273,3 +273,59 @@ def get_noise_outputs():
     if get_test_labels():
         outputs.append("results/noise/robustness.json")
     return outputs
+
+
+# --- training and evaluation: random search, self-training, paper tables ---------------
+from merlib.search import sample_combinations  # noqa: E402
+
+SEARCH_COMBINATIONS = sample_combinations(
+    config["search"], config["search"]["n_combinations"], config["search"]["seed"]
+)
+SELF_TRAINING = config["self_training"]
+
+
+def get_search_combination(wildcards):
+    """The hyperparameters of search combination {combination}."""
+    i = int(wildcards.combination)
+    if i >= len(SEARCH_COMBINATIONS):
+        raise ValueError(
+            f"No search combination {i}: search.n_combinations is "
+            f"{len(SEARCH_COMBINATIONS)}. Please check your config."
+        )
+    return SEARCH_COMBINATIONS[i]
+
+
+def get_search_records(wildcards=None):
+    return expand(
+        "results/search/combinations/{combination}.json",
+        combination=[f"{c['combination']:03d}" for c in SEARCH_COMBINATIONS],
+    )
+
+
+def get_selected_params(wildcards=None):
+    """The search's best combination, when a search runs (search.n_combinations > 0)."""
+    return "results/search/selected.json" if SEARCH_COMBINATIONS else []
+
+
+def get_self_training_results(wildcards=None):
+    """Self-training record and pool predictions, when self_training.rounds > 0."""
+    if SELF_TRAINING["rounds"] < 1:
+        return {}
+    return {
+        "self_training_record": "results/self_training/record.json",
+        "self_training_predictions": "results/self_training/unlabelled.parquet",
+    }
+
+
+def get_all_feature_files():
+    """Feature name -> its shard files, for every configured feature (paper tables)."""
+    return {name: get_feature_files(name) for name in FEATURES}
+
+
+def get_feature_modalities():
+    return {name: spec["modality"] for name, spec in FEATURES.items()}
+
+
+def get_training_outputs():
+    outputs = ["results/tables/unimodal.tsv", "results/tables/multimodal.tsv"]
+    return outputs + (["results/search/search.tsv"] if SEARCH_COMBINATIONS else [])

@@ -1,5 +1,6 @@
 rule evaluate_predictions:
     input:
+        unpack(get_self_training_results),
         oof="results/fusion/oof.parquet",
         folds="results/fusion/folds.json",
         predictions="results/predictions/unlabelled.parquet",
@@ -13,6 +14,11 @@ rule evaluate_predictions:
         ),
         per_class=report(
             "results/metrics/per_class.tsv",
+            caption="../report/per_class.rst",
+            category="Evaluation",
+        ),
+        per_class_plot=report(
+            "results/metrics/per_class_f1.png",
             caption="../report/per_class.rst",
             category="Evaluation",
         ),

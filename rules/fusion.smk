@@ -2,6 +2,7 @@ rule train_fusion:
     input:
         manifest="results/ingest/manifest.parquet",
         features=list(get_fusion_feature_files().values()),
+        selected=get_selected_params(),
     output:
         model="results/fusion/model.pt",
         oof="results/fusion/oof.parquet",
@@ -49,3 +50,31 @@ rule predict_unlabelled:
         feature_files=get_fusion_feature_files(),
     script:
         "../workflow_scripts/predict_unlabelled.py"
+
+
+rule self_train_fusion:
+    input:
+        manifest="results/ingest/manifest.parquet",
+        model="results/fusion/model.pt",
+        folds="results/fusion/folds.json",
+        features=list(get_fusion_feature_files().values()),
+    output:
+        record="results/self_training/record.json",
+        predictions="results/self_training/unlabelled.parquet",
+    log:
+        "logs/self_train_fusion/self_train_fusion.log",
+    benchmark:
+        "benchmarks/self_train_fusion/self_train_fusion.tsv"
+    conda:
+        "../envs/fusion.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=240,
+        gpu=0,
+    params:
+        feature_files=get_fusion_feature_files(),
+        threshold=SELF_TRAINING["threshold"],
+        rounds=SELF_TRAINING["rounds"],
+    script:
+        "../workflow_scripts/self_train_fusion.py"

@@ -11,14 +11,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 from merlib.metrics import (  # noqa: E402
     evaluate,
     plot_confusion,
+    plot_per_class_f1,
     read_test_labels,
+    self_training_summary,
     write_json,
-    write_text_atomic,
+    write_tsv,
 )
 from merlib.tables import OOF_PREDICTIONS, PREDICTIONS, read_table  # noqa: E402
 
 
-def main(oof, folds, predictions, test_labels, output):
+def main(oof, folds, predictions, test_labels, self_training, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     with open(folds, encoding="utf-8") as fh:
         fold_records = json.load(fh)["folds"]
@@ -31,10 +33,16 @@ def main(oof, folds, predictions, test_labels, output):
         read_table(predictions, PREDICTIONS),
         labels,
     )
+    if self_training:
+        with open(self_training["record"], encoding="utf-8") as fh:
+            record = json.load(fh)
+        pool = read_table(self_training["predictions"], PREDICTIONS)
+        summary["self_training"] = self_training_summary(record, pool, labels)
     logging.info("summary: %s", json.dumps(summary))
     write_json(summary, output.summary)
-    write_text_atomic(per_class.to_csv(sep="\t", index=False), output.per_class)
+    write_tsv(per_class, output.per_class)
     plot_confusion(confusion, output.confusion)
+    plot_per_class_f1(per_class, output.per_class_plot)
 
 
 main(
@@ -42,5 +50,10 @@ main(
     snakemake.input.folds,  # noqa: F821
     snakemake.input.predictions,  # noqa: F821
     snakemake.input.get("test_labels") or None,  # noqa: F821
+    {
+        key: snakemake.input[f"self_training_{key}"]  # noqa: F821
+        for key in ("record", "predictions")
+        if f"self_training_{key}" in snakemake.input.keys()  # noqa: F821
+    },
     snakemake.output,  # noqa: F821
 )

@@ -1,5 +1,6 @@
 """Snakemake script of rule train_fusion: cross-validated attention fusion on labelled clips."""
 
+import json
 import logging
 import os
 import sys
@@ -14,7 +15,9 @@ from merlib.metrics import summarise, write_json  # noqa: E402
 from merlib.tables import OOF_PREDICTIONS, write_table  # noqa: E402
 
 
-def main(manifest, feature_inputs, features, feature_files, fusion, seed, threads, output):
+def main(
+    manifest, feature_inputs, features, feature_files, fusion, seed, selected, threads, output
+):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     listed = sorted(str(p) for f in features for p in feature_files[f])
@@ -24,8 +27,17 @@ def main(manifest, feature_inputs, features, feature_files, fusion, seed, thread
             f"{len(listed)} vs {len(feature_inputs)}"
         )
     params = FusionParams.from_config(fusion, seed=seed)
-    logging.info("features %s, %s", ", ".join(features), params)
-    run = train_on_manifest(manifest, feature_files, features, params)
+    seed_offset = 0
+    if selected:  # the random search's best combination replaces the configured values
+        with open(selected, encoding="utf-8") as fh:
+            best = json.load(fh)
+        if list(best["features"]) != list(features):
+            raise ValueError(f"{selected}: searched on {best['features']}, not on {features}")
+        params = FusionParams(**best["params"])
+        seed_offset = int(best["seed_offset"])
+        logging.info("search combination %d (WAF %.4f)", best["combination"], best["waf"])
+    logging.info("features %s, %s, seed offset %d", ", ".join(features), params, seed_offset)
+    run = train_on_manifest(manifest, feature_files, features, params, seed_offset)
     for row in run.excluded:
         logging.info("excluded %s: %s", row["name"], row["reason"])
     cv = summarise(run.cv.folds)
@@ -50,6 +62,7 @@ main(
     dict(snakemake.params.feature_files),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
+    snakemake.input.get("selected") or None,  # noqa: F821
     snakemake.threads,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

@@ -59,6 +59,51 @@ def test_summary_has_waf_and_acc_far_above_chance(demo_run):
     assert set(summary["cv"]["std"]) == {"waf", "acc"}
 
 
+def test_self_training_is_reported_beside_supervised_on_the_same_folds(demo_run):
+    summary = json.loads((demo_run / "results" / "metrics" / "summary.json").read_text())
+    st = summary["self_training"]
+    assert set(st) >= {"cv", "test", "rounds", "threshold"}
+    supervised = st["rounds"][0]
+    assert supervised["n_pseudo"] == 0
+    assert supervised["waf"] == pytest.approx(summary["cv"]["waf"], abs=1e-12)
+    assert len(st["rounds"]) == 2 and st["rounds"][1]["n_pseudo"] > 0
+    assert 0.0 <= st["test"]["waf"] <= 1.0 and st["test"]["n_clips"] == summary["test"]["n_clips"]
+
+
+def test_search_keeps_the_best_combination_and_final_training_uses_it(demo_run):
+    results = demo_run / "results"
+    table = list(csv.DictReader(open(results / "search" / "search.tsv"), delimiter="\t"))
+    assert len(table) == 6  # search.n_combinations of the embedded config
+    selected = json.loads((results / "search" / "selected.json").read_text())
+    assert selected["combination"] == int(table[0]["combination"])
+    assert selected["waf"] == pytest.approx(max(float(r["waf"]) for r in table), abs=1e-5)
+    folds = json.loads((results / "fusion" / "folds.json").read_text())
+    assert folds["params"] == selected["params"]
+    untimed = [[{k: v for k, v in f.items() if k != "seconds"} for f in r["folds"]]
+               for r in (folds, selected)]  # fmt: skip
+    assert untimed[0] == untimed[1]  # retraining reproduced the search run
+
+
+def test_paper_tables_cover_every_feature_and_modality_combination(demo_run):
+    tables = demo_run / "results" / "tables"
+    unimodal = list(csv.DictReader(open(tables / "unimodal.tsv"), delimiter="\t"))
+    assert {(r["feature"], r["modality"], r["rank"]) for r in unimodal} == {
+        ("egemaps", "audio", "1"),
+        ("fer", "visual", "1"),
+        ("use_m3", "text", "1"),
+    }
+    multimodal = list(csv.DictReader(open(tables / "multimodal.tsv"), delimiter="\t"))
+    assert [(r["combination"], r["top_n"]) for r in multimodal] == [
+        ("A+V", "1"),
+        ("A+T", "1"),
+        ("V+T", "1"),
+        ("A+V+T", "1"),
+    ]
+    assert all(0.0 <= float(r["waf"]) <= 1.0 for r in unimodal + multimodal)
+    for png in ("tables/tables.png", "search/search.png", "metrics/per_class_f1.png"):
+        assert (demo_run / "results" / png).stat().st_size > 1000, png
+
+
 def test_submission_has_one_row_per_unlabelled_clip(demo_run):
     with open(demo_run / "results" / "submission" / "mer2024-semi-noise.csv", newline="") as f:
         rows = list(csv.reader(f))

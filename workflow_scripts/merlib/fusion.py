@@ -35,12 +35,18 @@ predicted by averaging the K kept models' logits, then a softmax. Each feature i
 standardised with the mean and std of the clips of the training fold that have it
 (stored with the fold's model).
 
-**Determinism.** On CPU, the same data, parameters and seed give bit-identical results:
-each fold seeds its own RNG (``seed + fold``, inside :func:`torch.random.fork_rng` so the
-caller's RNG state is left alone) and uses a ``torch.Generator`` for batch order, with
-``torch.use_deterministic_algorithms(True)`` while training. Each fold depends only on
-its inputs (:func:`train_fold`), so folds can later run in parallel with unchanged
-results (same thread count assumed: float reductions may change with it).
+**How folds train.** :func:`cross_validate` trains the K folds together as one stacked
+model (:mod:`merlib.stacked`: one ``baddbmm`` per layer over all folds, Adam on one
+parameter buffer), fold ``k`` initialised as ``AttentionFusion`` under seed
+``seed + seed_offset + k`` and drawing batch orders and dropout masks from its own
+``torch.Generator``. :func:`train_fold` is the straightforward one-``nn.Module``-per-fold
+loop with the same protocol, kept as the reference that ``benchmarks/search_timing.py``
+compares against.
+
+**Determinism.** On CPU, the same data, parameters and seed give bit-identical results
+(same thread count assumed: float reductions may change with it), with
+``torch.use_deterministic_algorithms(True)`` while training and the caller's RNG state
+left alone.
 
 **Checkpoint.** :func:`cross_validate` returns a dict of plain Python values and tensors
 (:func:`save_checkpoint` / :func:`load_checkpoint`, loadable with
@@ -457,26 +463,28 @@ class CVResult:
         return [LABELS[i] for i in self.oof_probs.argmax(axis=1)]
 
 
-def cross_validate(
-    X: Mapping[str, np.ndarray],
-    mask: Mapping[str, np.ndarray],
-    y: Sequence[str],
-    params: FusionParams,
-) -> CVResult:
-    """Stratified K-fold training of the attention fusion on labelled clips.
+def cv_splits(y_idx: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The stratified, seeded K-fold splits ``(train_idx, val_idx)`` every run uses."""
+    n = len(y_idx)
+    counts = np.bincount(y_idx, minlength=len(LABELS))
+    present = {LABELS[i]: int(c) for i, c in enumerate(counts) if c}
+    if min(present.values(), default=0) < folds:
+        raise ValueError(
+            f"{folds}-fold cross validation needs at least {folds} labelled clips "
+            f"in every class present; found {present}. Lower fusion.folds or add clips."
+        )
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(n), y_idx))
 
-    ``X`` maps feature name -> (n, dim) array (its key order is the model's feature
-    order), ``mask`` feature name -> (n,) bool presence, ``y`` the n label strings.
-    Clips with no feature at all should be left out by the caller (they would train on
-    nothing but the output bias).
-    """
+
+def _check_inputs(
+    X: Mapping[str, np.ndarray], mask: Mapping[str, np.ndarray], n: int
+) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
     features = list(X)
     if not features:
         raise ValueError("cross_validate needs at least one feature")
     if set(mask) != set(features):
         raise ValueError(f"mask features {sorted(mask)} differ from X features {features}")
-    y_idx = np.array([label_index(v) for v in y], dtype=np.int64)
-    n = len(y_idx)
     arrays = {f: np.asarray(X[f], dtype=np.float32) for f in features}
     for f, a in arrays.items():
         if a.ndim != 2 or a.shape[0] != n:
@@ -484,34 +492,114 @@ def cross_validate(
     M = _stack_mask(mask, features)
     if M.shape[0] != n:
         raise ValueError(f"mask has {M.shape[0]} rows, expected {n}")
+    return features, arrays, M
 
-    counts = np.bincount(y_idx, minlength=len(LABELS))
-    present = {LABELS[i]: int(c) for i, c in enumerate(counts) if c}
-    if min(present.values(), default=0) < params.folds:
-        raise ValueError(
-            f"{params.folds}-fold cross validation needs at least {params.folds} labelled clips "
-            f"in every class present; found {present}. Lower fusion.folds or add clips."
+
+@dataclass
+class ExtraRows:
+    """Rows added to every training fold, never to validation (e.g. pseudo-labels)."""
+
+    X: Mapping[str, np.ndarray]
+    mask: Mapping[str, np.ndarray]
+    y: np.ndarray  # (n_extra,) label indices
+
+
+def cross_validate(
+    X: Mapping[str, np.ndarray],
+    mask: Mapping[str, np.ndarray],
+    y: Sequence[str],
+    params: FusionParams,
+    extra: ExtraRows | None = None,
+    seed_offset: int = 0,
+) -> CVResult:
+    """Stratified K-fold training of the attention fusion on labelled clips.
+
+    ``X`` maps feature name -> (n, dim) array (its key order is the model's feature
+    order), ``mask`` feature name -> (n,) bool presence, ``y`` the n label strings.
+    Clips with no feature at all should be left out by the caller (they would train on
+    nothing but the output bias). The K folds train together as one stacked model
+    (:func:`merlib.stacked.train_stacked`; fold ``k`` is initialised with seed
+    ``params.seed + seed_offset + k``; the folds depend on ``params.seed`` only).
+    ``extra`` rows join every training fold, never a validation fold, so scores stay
+    comparable with a run without them (same folds, same seed).
+    """
+    from .stacked import ModelSpec, train_stacked
+
+    y_idx = np.array([label_index(v) for v in y], dtype=np.int64)
+    n = len(y_idx)
+    features, arrays, M = _check_inputs(X, mask, n)
+    splits = cv_splits(y_idx, params.folds, params.seed)
+    all_arrays, all_mask, all_y = list(arrays.values()), M, y_idx
+    extra_rows = np.zeros(0, dtype=np.int64)
+    if extra is not None and len(extra.y):
+        _, extra_arrays, extra_mask = _check_inputs(
+            {f: extra.X[f] for f in features}, {f: extra.mask[f] for f in features}, len(extra.y)
         )
-    splitter = StratifiedKFold(n_splits=params.folds, shuffle=True, random_state=params.seed)
+        all_arrays = [np.concatenate([arrays[f], extra_arrays[f]]) for f in features]
+        all_mask = np.concatenate([M, extra_mask])
+        all_y = np.concatenate([y_idx, np.asarray(extra.y, dtype=np.int64)])
+        extra_rows = np.arange(n, n + len(extra.y))
+    specs = [
+        ModelSpec(
+            train_idx=np.concatenate([train_idx, extra_rows]),
+            val_idx=val_idx,
+            dropout=params.dropout,
+            lr=params.lr,
+            seed=params.seed + seed_offset + fold,
+        )
+        for fold, (train_idx, val_idx) in enumerate(splits)
+    ]
+    start = time.perf_counter()
+    trained = train_stacked(
+        all_arrays,
+        all_mask,
+        all_y,
+        specs,
+        hidden_dim=params.hidden_dim,
+        attention=params.attention,
+        epochs=params.epochs,
+        batch_size=params.batch_size,
+        weight_decay=params.weight_decay,
+    )
+    seconds = time.perf_counter() - start
     logits = np.zeros((n, len(LABELS)), dtype=np.float64)
     fold_of = np.full(n, -1, dtype=np.int32)
-    results = []
-    for fold, (train_idx, val_idx) in enumerate(splitter.split(np.zeros(n), y_idx)):
-        r = train_fold(arrays, M, y_idx, train_idx, val_idx, params, fold)
+    states, folds = [], []
+    for fold, ((train_idx, val_idx), r) in enumerate(zip(splits, trained, strict=True)):
         logits[val_idx] = r.val_logits
         fold_of[val_idx] = fold
         log.info(
-            "fold %d: best epoch %d, WAF %.4f, accuracy %.4f (%d train, %d val clips, %.1f s)",
+            "fold %d: best epoch %d, WAF %.4f, accuracy %.4f (%d train + %d extra, %d val)",
             fold,
             r.best_epoch,
             r.waf,
             r.acc,
             len(train_idx),
+            len(extra_rows),
             len(val_idx),
-            r.seconds,
         )
-        results.append((r, len(train_idx)))
-
+        states.append(
+            {
+                "fold": fold,
+                "best_epoch": r.best_epoch,
+                "waf": r.waf,
+                "acc": r.acc,
+                "mean": {f: torch.from_numpy(m) for f, m in zip(features, r.mean, strict=True)},
+                "std": {f: torch.from_numpy(s) for f, s in zip(features, r.std, strict=True)},
+                "state_dict": r.state_dict,
+            }
+        )
+        folds.append(
+            {
+                "fold": fold,
+                "waf": r.waf,
+                "acc": r.acc,
+                "best_epoch": r.best_epoch,
+                "n_train": len(train_idx) + len(extra_rows),
+                "n_val": len(val_idx),
+                "seconds": round(seconds / len(splits), 3),
+            }
+        )
     prior = np.bincount(y_idx, minlength=len(LABELS)).astype(np.float64) / n
     checkpoint = {
         "format": CHECKPOINT_FORMAT,
@@ -520,21 +608,10 @@ def cross_validate(
         "features": features,
         "dims": [int(a.shape[1]) for a in arrays.values()],
         "params": params.as_dict(),
+        "seed_offset": int(seed_offset),
         "class_prior": torch.from_numpy(prior),
-        "folds": [r.state for r, _ in results],
+        "folds": states,
     }
-    folds = [
-        {
-            "fold": r.fold,
-            "waf": r.waf,
-            "acc": r.acc,
-            "best_epoch": r.best_epoch,
-            "n_train": n_train,
-            "n_val": len(r.val_idx),
-            "seconds": round(r.seconds, 3),
-        }
-        for r, n_train in results
-    ]
     return CVResult(oof_probs=softmax(logits), fold=fold_of, folds=folds, checkpoint=checkpoint)
 
 
@@ -621,13 +698,23 @@ def _describe_missing(features: Sequence[str]) -> str:
     return f"{NO_FEATURE_REASON} (missing: {', '.join(features)})"
 
 
-def train_on_manifest(
+@dataclass
+class LabelledSet:
+    """The labelled clips that have at least one of the features, with their arrays."""
+
+    names: list[str]
+    labels: list[str]
+    X: dict[str, np.ndarray]
+    mask: dict[str, np.ndarray]
+    excluded: list[dict]  # {"name", "reason"} per labelled clip left out
+
+
+def load_labelled(
     manifest_path: str | os.PathLike,
     feature_files: Mapping[str, Sequence[str]],
     features: Sequence[str],
-    params: FusionParams,
-) -> TrainingRun:
-    """Cross-validate the fusion on the manifest's labelled clips (split ``labeled``).
+) -> LabelledSet:
+    """The manifest's labelled clips (split ``labeled``) and their features.
 
     Labelled clips without any of ``features`` are left out and listed in ``excluded``.
     """
@@ -653,30 +740,59 @@ def train_on_manifest(
     X = {f: X[f][keep] for f in features}
     mask = {f: mask[f][keep] for f in features}
     for f in features:
-        n_present = int(mask[f].sum())
         log.info(
             "feature %s: dim %d, present for %d of %d clips",
             f,
             X[f].shape[1],
-            n_present,
+            int(mask[f].sum()),
             len(names),
         )
-    cv = cross_validate(X, mask, labels, params)
+    return LabelledSet(names, labels, X, mask, excluded)
+
+
+def train_on_manifest(
+    manifest_path: str | os.PathLike,
+    feature_files: Mapping[str, Sequence[str]],
+    features: Sequence[str],
+    params: FusionParams,
+    seed_offset: int = 0,
+) -> TrainingRun:
+    """Cross-validate the fusion on the manifest's labelled clips (split ``labeled``).
+
+    Labelled clips without any of ``features`` are left out and listed in ``excluded``.
+    ``seed_offset`` shifts the models' initialisation seeds (a search combination's).
+    """
+    data = load_labelled(manifest_path, feature_files, features)
+    cv = cross_validate(data.X, data.mask, data.labels, params, seed_offset=seed_offset)
+    return TrainingRun(
+        cv, oof_table(data, cv), data.excluded, run_record(data, features, params, cv)
+    )
+
+
+def oof_table(data: LabelledSet, cv: CVResult) -> pa.Table:
+    """The OOF_PREDICTIONS table of a cross-validation of ``data``."""
     rows = [
         {"name": n, "discrete": t, "predicted": p, "fold": int(k)}
         | dict(zip(PROB_COLUMNS, map(float, probs), strict=True))
         for n, t, p, k, probs in zip(
-            names, labels, cv.oof_labels, cv.fold, cv.oof_probs, strict=True
+            data.names, data.labels, cv.oof_labels, cv.fold, cv.oof_probs, strict=True
         )
     ]
-    record = {
+    return table_from_rows(rows, OOF_PREDICTIONS)
+
+
+def run_record(
+    data: LabelledSet, features: Sequence[str], params: FusionParams, cv: CVResult
+) -> dict:
+    """The folds JSON of a run: features, params, per-fold scores, excluded clips."""
+    return {
         "features": list(features),
         "params": params.as_dict(),
-        "n_clips": len(names),
+        "seed_offset": int(cv.checkpoint["seed_offset"]),
+        "n_clips": len(data.names),
         "folds": cv.folds,
-        "excluded": excluded,
+        "excluded": data.excluded,
     }
-    return TrainingRun(cv, table_from_rows(rows, OOF_PREDICTIONS), excluded, record)
 
 
 @dataclass

@@ -208,21 +208,7 @@ def evaluate(
     if test_labels is not None:
         if predictions is None:
             raise EvaluationError("test labels were given but no predictions to score")
-        pred = dict(
-            zip(
-                predictions.column("name").to_pylist(),
-                predictions.column("discrete").to_pylist(),
-                strict=True,
-            )
-        )
-        missing = [n for n in test_labels["name"] if n not in pred]
-        if missing:
-            raise EvaluationError(
-                f"{len(missing)} of {len(test_labels)} test-label clips have no prediction, "
-                f"e.g. {', '.join(missing[:5])}"
-            )
-        t = list(test_labels["discrete"])
-        p = [pred[n] for n in test_labels["name"]]
+        t, p = _test_pairs(predictions, test_labels)
         summary["test"] = {"waf": waf(t, p), "acc": accuracy(t, p), "n_clips": len(t)}
         per_class.append(per_class_scores(t, p).assign(set="test"))
 
@@ -231,19 +217,55 @@ def evaluate(
     return summary, table, confusion
 
 
+def _test_pairs(predictions: pa.Table, test_labels: pd.DataFrame) -> tuple[list, list]:
+    """(true, predicted) labels of the test clips; every one must have a prediction."""
+    pred = dict(
+        zip(
+            predictions.column("name").to_pylist(),
+            predictions.column("discrete").to_pylist(),
+            strict=True,
+        )
+    )
+    missing = [n for n in test_labels["name"] if n not in pred]
+    if missing:
+        raise EvaluationError(
+            f"{len(missing)} of {len(test_labels)} test-label clips have no prediction, "
+            f"e.g. {', '.join(missing[:5])}"
+        )
+    return list(test_labels["discrete"]), [pred[n] for n in test_labels["name"]]
+
+
+def self_training_summary(
+    record: dict, predictions: pa.Table, test_labels: pd.DataFrame | None = None
+) -> dict:
+    """Self-training beside supervised: per round (0 = supervised) the CV scores on the
+    same folds; ``cv`` is the last round's and ``test`` scores its pool predictions."""
+    rounds = [
+        {k: r[k] for k in ("round", "n_pseudo", "pseudo_per_class", "waf", "acc", "std")}
+        for r in record["rounds"]
+    ]
+    last = rounds[-1]
+    out = {
+        "threshold": record["threshold"],
+        "rounds": rounds,
+        "cv": {"waf": last["waf"], "acc": last["acc"], "std": last["std"]},
+    }
+    if test_labels is not None:
+        t, p = _test_pairs(predictions, test_labels)
+        out["test"] = {"waf": waf(t, p), "acc": accuracy(t, p), "n_clips": len(t)}
+    return out
+
+
 def plot_confusion(
     matrix: np.ndarray, path: str | os.PathLike, title: str = "Cross-validation"
 ) -> None:
     """Save a PNG of a confusion matrix: colour = row share, text = count (Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plots import save_figure, subplots
 
     matrix = np.asarray(matrix)
     totals = matrix.sum(axis=1, keepdims=True)
     share = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
-    fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
+    fig, ax = subplots(figsize=(6, 5))
     im = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(len(LABELS)), LABELS, rotation=45, ha="right")
     ax.set_yticks(range(len(LABELS)), LABELS)
@@ -255,16 +277,26 @@ def plot_confusion(
             colour = "white" if share[i, j] > 0.5 else "black"
             ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", color=colour)
     fig.colorbar(im, ax=ax, label="share of the true class")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        tmp.unlink(missing_ok=True)
+    save_figure(fig, path)
+
+
+def plot_per_class_f1(per_class: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Bar chart of per-class F1, one group of bars per label and one bar per set."""
+    from .plots import save_figure, subplots
+
+    sets = list(dict.fromkeys(per_class["set"]))
+    width = 0.8 / max(len(sets), 1)
+    fig, ax = subplots(figsize=(7, 4))
+    x = np.arange(len(LABELS))
+    for k, name in enumerate(sets):
+        rows = per_class[per_class["set"] == name].set_index("label").reindex(list(LABELS))
+        ax.bar(x + k * width, rows["f1"].to_numpy(dtype=float), width, label=name)
+    ax.set_xticks(x + width * (len(sets) - 1) / 2, LABELS, rotation=30, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1")
+    ax.set_title("Per-class F1")
+    ax.legend()
+    save_figure(fig, path)
 
 
 def write_text_atomic(text: str, path: str | os.PathLike) -> None:
@@ -281,6 +313,11 @@ def write_text_atomic(text: str, path: str | os.PathLike) -> None:
         raise
 
 
+def write_tsv(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a data frame as a tab-separated table with a header, atomically."""
+    write_text_atomic(table.to_csv(sep="\t", index=False, float_format="%.6g"), path)
+
+
 def write_json(obj, path: str | os.PathLike) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     write_text_atomic(json.dumps(obj, indent=2, sort_keys=False) + "\n", path)
@@ -294,10 +331,13 @@ __all__ = [
     "fold_scores",
     "per_class_scores",
     "plot_confusion",
+    "plot_per_class_f1",
     "read_test_labels",
+    "self_training_summary",
     "summarise",
     "waf",
     "waf_indices",
     "write_json",
+    "write_tsv",
     "write_text_atomic",
 ]

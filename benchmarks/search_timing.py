@@ -1,0 +1,152 @@
+"""Wall time of the full random search (50 combinations x 5 folds x 100 epochs) on CPU.
+
+MER2024-sized: 5,030 labelled clips, three 1024-d features (random values and labels:
+the cost does not depend on them). Three ways to train, timed on the same data:
+
+* ``loop``: the straightforward one-model-at-a-time loop (``merlib.fusion.train_fold``,
+  an ``nn.Module`` per fold, torch's Adam), folds one after another;
+* ``stacked``: what ``search_fusion`` does, one job per combination with its 5 folds
+  trained together as one stacked model (``merlib.stacked.train_stacked``);
+* ``stacked-by-width``: every combination sharing a ``hidden_dim`` trained together
+  (``M = 5 x combinations`` models in one stack), a possible grouping for one machine.
+
+A run's cost depends on ``hidden_dim`` only (dropout and lr change no arithmetic), and
+each epoch costs the same, so each way is timed for ``--epochs`` epochs per width and
+the full search is extrapolated: ``sum over widths of n_combinations(width) x
+seconds_per_epoch(width) x 100``.
+
+Both wall and CPU time (``time.process_time``) are printed. On a shared, overloaded
+machine the wall time measures the other users; the CPU time of a 1-thread run does not
+(with 2 threads, OpenMP's spinning inflates it under contention). ``search_fusion`` jobs
+have ``threads: 1``, so on 2 cores Snakemake runs two at once: the full search's wall
+time on an idle 2-core machine is about the 1-thread CPU total / 2, which is printed too.
+Usage::
+
+    nice .venv/bin/python benchmarks/search_timing.py --threads 1 --measure-clips 503
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow_scripts"))
+
+from merlib import fusion, search, stacked  # noqa: E402
+
+SPACE = {"hidden_dim": [64, 128, 256], "dropout": [0.2, 0.3, 0.4, 0.5], "lr": [1e-3, 1e-4]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--clips", type=int, default=5030)
+    ap.add_argument(
+        "--measure-clips",
+        type=int,
+        default=None,
+        help="time on this many clips and scale by clips / measure-clips (an epoch's "
+        "steps and validation are linear in the clips); default: all",
+    )
+    ap.add_argument("--dim", type=int, default=1024)
+    ap.add_argument("--features", type=int, default=3)
+    ap.add_argument("--combinations", type=int, default=50)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--full-epochs", type=int, default=100)
+    ap.add_argument("--epochs", type=int, default=2, help="epochs actually timed per run")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--ways", default="loop,stacked,stacked-by-width")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    measured = args.measure_clips or args.clips
+    scale = args.clips / measured
+    rng = np.random.default_rng(0)
+    arrays = [
+        rng.normal(size=(measured, args.dim)).astype(np.float32) for _ in range(args.features)
+    ]
+    mask = np.ones((measured, args.features), dtype=bool)
+    y = rng.integers(0, 6, size=measured)
+    splits = fusion.cv_splits(y, args.folds, seed=2024)
+    combos = search.sample_combinations(SPACE, args.combinations, seed=2024)
+    per_width = collections.Counter(c["hidden_dim"] for c in combos)
+    print(
+        f"{args.clips} clips, {args.features} x {args.dim}-d features, {args.combinations} "
+        f"combinations x {args.folds} folds x {args.full_epochs} epochs, {args.threads} "
+        f"threads; combinations per hidden_dim: {dict(sorted(per_width.items()))}; "
+        f"timing {args.epochs} epochs per run on {measured} clips and extrapolating"
+    )
+
+    def specs(n_combos):
+        return [
+            stacked.ModelSpec(tr, va, dropout=0.3, lr=1e-3, seed=k)
+            for _ in range(n_combos)
+            for k, (tr, va) in enumerate(splits)
+        ]
+
+    def run_stacked(width, n_combos):
+        stacked.train_stacked(
+            arrays, mask, y, specs(n_combos), hidden_dim=width, attention="raw",
+            epochs=args.epochs, batch_size=32, weight_decay=1e-5,
+        )  # fmt: skip
+
+    def run_loop(width):
+        X = {f"f{i}": a for i, a in enumerate(arrays)}
+        params = fusion.FusionParams(hidden_dim=width, epochs=args.epochs, folds=args.folds)
+        for k, (tr, va) in enumerate(splits):
+            fusion.train_fold(X, mask, y, tr, va, params, k)
+
+    totals, cpu_total = {}, {}
+    stacked.train_stacked(  # warm up torch (lazy imports, allocator) outside the timings
+        arrays, mask, y, specs(1)[:1], hidden_dim=8, attention="raw", epochs=1,
+        batch_size=32, weight_decay=1e-5,
+    )  # fmt: skip
+    for way in args.ways.split(","):
+        total = 0.0
+        for width, n in sorted(per_width.items()):
+            start, cpu = time.perf_counter(), time.process_time()
+            if way == "loop":
+                run_loop(width)
+                runs = n
+            elif way == "stacked":
+                run_stacked(width, 1)
+                runs = n
+            elif way == "stacked-by-width":
+                run_stacked(width, n)
+                runs = 1
+            else:
+                raise SystemExit(f"unknown way {way!r}")
+            per_epoch = (time.perf_counter() - start) / args.epochs * scale
+            cpu_per_epoch = (time.process_time() - cpu) / args.epochs * scale
+            seconds = per_epoch * args.full_epochs * runs
+            total += seconds
+            cpu_total[way] = cpu_total.get(way, 0.0) + cpu_per_epoch * args.full_epochs * runs
+            print(
+                f"{way:>17}  hidden {width:>3}: {per_epoch:7.2f} s per epoch "
+                f"(CPU {cpu_per_epoch:7.2f} s) "
+                f"({'all ' + str(n) + ' combinations' if runs == 1 else 'one combination'}, "
+                f"{args.folds} folds) -> {seconds / 3600:6.2f} h for its {n} combinations"
+            )
+        totals[way] = total
+        print(
+            f"{way:>17}  full search: {total / 3600:.2f} h wall, "
+            f"{cpu_total[way] / 3600:.2f} h CPU (extrapolated); as {args.threads}-thread "
+            f"jobs on 2 cores: about {cpu_total[way] / 2 / 3600:.2f} h"
+        )
+    if "loop" in totals:
+        for way, total in totals.items():
+            print(
+                f"{way:>17}  speed-up over loop: {totals['loop'] / total:.2f}x wall, "
+                f"{cpu_total['loop'] / cpu_total[way]:.2f}x CPU"
+            )
+    print(f"load average during the run: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+wildcard_constraints:
+    combination=r"\d+",
+
+
+rule search_fusion:
+    input:
+        manifest="results/ingest/manifest.parquet",
+        features=list(get_fusion_feature_files().values()),
+    output:
+        record="results/search/combinations/{combination}.json",
+    log:
+        "logs/search_fusion/{combination}.log",
+    benchmark:
+        "benchmarks/search_fusion/{combination}.tsv"
+    conda:
+        "../envs/fusion.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=240,
+        gpu=0,
+    params:
+        features=FUSION_FEATURES,
+        feature_files=get_fusion_feature_files(),
+        fusion=config["fusion"],
+        seed=config["seed"],
+        combination=get_search_combination,
+    script:
+        "../workflow_scripts/search_fusion.py"
+
+
+rule select_hyperparameters:
+    input:
+        records=get_search_records(),
+    output:
+        selected="results/search/selected.json",
+        table=report(
+            "results/search/search.tsv",
+            caption="../report/search.rst",
+            category="Random search",
+        ),
+        plot=report(
+            "results/search/search.png",
+            caption="../report/search.rst",
+            category="Random search",
+        ),
+    log:
+        "logs/select_hyperparameters/select_hyperparameters.log",
+    benchmark:
+        "benchmarks/select_hyperparameters/select_hyperparameters.tsv"
+    conda:
+        "../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow_scripts/select_hyperparameters.py"

@@ -1,0 +1,154 @@
+"""Random search of the fusion's hyperparameters, as MERTools runs it.
+
+MERTools draws each hyperparameter independently for every run (so a combination may come
+up twice; each run is then a repeat with its own initialisation seed) and keeps the run
+with the best mean validation WAF over the folds. merflow does the same:
+
+* :func:`sample_combinations` draws ``n`` combinations from the configured lists with a
+  seeded generator; combination ``i`` also gets its own model seed, ``seed + 1000 * i``
+  (the folds themselves never change: they come from the run's ``seed``);
+* each combination is one workflow job (:func:`run_combination`: the K folds trained
+  together), so the search spreads over a cluster;
+* :func:`select_best` keeps the best mean validation WAF (the lowest index on ties), and
+  the final model is retrained with exactly that combination and seed, which reproduces
+  the search run bit for bit (same folds, seeds, stacking).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# fusion (torch) is imported inside the functions that train: the workflow's common.smk
+# imports this module to list the combinations, and should not pay for importing torch.
+SEARCHED = ("hidden_dim", "dropout", "lr")
+SEED_STRIDE = 1000
+
+
+class SearchError(ValueError):
+    """A search record that is missing, malformed or from another search."""
+
+
+def sample_combinations(space: Mapping, n: int, seed: int) -> list[dict]:
+    """``n`` combinations, each hyperparameter drawn independently from its list."""
+    for key in SEARCHED:
+        if not space.get(key):
+            raise SearchError(f"search.{key} must list at least one value")
+    rng = np.random.default_rng(seed)
+    combos = []
+    for i in range(n):
+        combo = {"combination": i}
+        for key in SEARCHED:
+            values = list(space[key])
+            combo[key] = values[int(rng.integers(len(values)))]
+        combos.append(combo)
+    return combos
+
+
+def combination_params(base, combo: Mapping):
+    """``base`` (a :class:`~merlib.fusion.FusionParams`) with the combination's values."""
+    from .fusion import FusionParams
+
+    values = base.as_dict()
+    values.update({key: combo[key] for key in SEARCHED})
+    return FusionParams(**values)
+
+
+def fold_seed_offset(combo: Mapping) -> int:
+    return SEED_STRIDE * int(combo["combination"])
+
+
+def run_combination(
+    manifest_path: str | os.PathLike,
+    feature_files: Mapping[str, Sequence[str]],
+    features: Sequence[str],
+    base,
+    combo: Mapping,
+) -> dict:
+    """Cross-validate one combination; the record :func:`select_best` reads."""
+    from .fusion import cross_validate, load_labelled
+    from .metrics import summarise
+
+    params = combination_params(base, combo)
+    data = load_labelled(manifest_path, feature_files, features)
+    cv = cross_validate(data.X, data.mask, data.labels, params, seed_offset=fold_seed_offset(combo))
+    summary = summarise(cv.folds)
+    return {
+        "combination": int(combo["combination"]),
+        "params": params.as_dict(),
+        "seed_offset": fold_seed_offset(combo),
+        "features": list(features),
+        "waf": summary["waf"],
+        "acc": summary["acc"],
+        "std": summary["std"],
+        "folds": cv.folds,
+    }
+
+
+def read_records(paths: Sequence[str | os.PathLike]) -> list[dict]:
+    records = []
+    for path in paths:
+        try:
+            record = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SearchError(f"{path}: cannot read a search record ({exc})") from None
+        missing = {"combination", "params", "waf", "acc", "std"} - set(record)
+        if missing:
+            raise SearchError(f"{path}: search record lacks {', '.join(sorted(missing))}")
+        records.append(record)
+    return records
+
+
+def select_best(records: Sequence[Mapping]) -> dict:
+    """The record with the best mean validation WAF (lowest combination index on ties)."""
+    if not records:
+        raise SearchError("no search records to select from")
+    return dict(max(records, key=lambda r: (float(r["waf"]), -int(r["combination"]))))
+
+
+def search_table(records: Sequence[Mapping]) -> pd.DataFrame:
+    """One row per combination, best first."""
+    rows = [
+        {
+            "combination": int(r["combination"]),
+            **{key: r["params"][key] for key in SEARCHED},
+            "waf": float(r["waf"]),
+            "waf_std": float(r["std"]["waf"]),
+            "acc": float(r["acc"]),
+            "acc_std": float(r["std"]["acc"]),
+        }
+        for r in records
+    ]
+    df = pd.DataFrame(rows)
+    return df.sort_values(["waf", "combination"], ascending=[False, True], ignore_index=True)
+
+
+def plot_search(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Mean validation WAF (+- std over folds) of every combination, by hidden_dim and lr."""
+    from .plots import save_figure, subplots
+
+    fig, ax = subplots(figsize=(7, 4))
+    markers = {lr: m for lr, m in zip(sorted(table["lr"].unique()), "os^vD", strict=False)}
+    for (hidden, lr), group in table.groupby(["hidden_dim", "lr"], sort=True):
+        ax.errorbar(
+            group["dropout"] + 0.004 * np.log2(hidden / 64),
+            group["waf"],
+            yerr=group["waf_std"],
+            fmt=markers[lr],
+            capsize=2,
+            label=f"hidden {hidden}, lr {lr:g}",
+        )
+    best = table.iloc[0]
+    ax.set_title(
+        f"Random search: {len(table)} combinations; best #{int(best['combination'])} "
+        f"WAF {best['waf']:.3f}"
+    )
+    ax.set_xlabel("dropout")
+    ax.set_ylabel("mean validation WAF (+- std over folds)")
+    ax.legend(fontsize=7)
+    save_figure(fig, path)

@@ -1,0 +1,384 @@
+"""Many attention-fusion models trained together as one stacked model (folds, combinations).
+
+:func:`merlib.fusion.train_fold` trains one ``nn.Module`` per fold: per step it runs a
+dozen small matrix products, each with its own Python and dispatch overhead, and the K
+folds (or the 50 x K models of a random search) run one after another. Here the ``M``
+models' weights are stacked along a leading axis (``(M, in, out)``, all views of one
+``(M, P)`` buffer) and every layer is a single ``torch.baddbmm`` over all models at once;
+Adam is applied to the whole buffer in a few operations, with a per-model learning
+rate; validation runs for all models in one forward pass and the WAF of every model is
+computed from one ``bincount``.
+
+Each model ``m`` keeps the semantics of the one-model loop exactly:
+
+* its own training rows, reshuffled every epoch, cut into batches of ``batch_size`` (the
+  last one smaller); models with fewer rows get an empty last batch and skip that step
+  (no Adam update, no moment decay), as if they had stopped;
+* its own dropout rate and learning rate (so combinations of a search that share
+  ``hidden_dim`` can be stacked too), its own feature standardisation (mean/std of its
+  training rows that have the feature), its own validation rows;
+* the epoch with the best validation WAF is kept (first best on ties).
+
+Initial weights are those of ``AttentionFusion`` built under ``torch.manual_seed(seed_m)``
+(``nn.Linear``'s default init), and the kept weights are unstacked back into
+``AttentionFusion`` state dicts, so checkpoints and :func:`merlib.fusion.predict` are
+unchanged. Each model draws its batch orders and dropout masks from its own
+``torch.Generator`` seeded with its seed, so a model trains the same whatever else is
+in the stack (up to float rounding of the batched products): results are bit-identical
+on CPU for the same inputs, models, seeds and thread count. They differ from the
+one-model loop's, whose dropout uses torch's global RNG.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .fusion import AttentionFusion, _fit_standardiser, softmax
+from .labels import LABELS
+
+log = logging.getLogger(__name__)
+
+N_CLASSES = len(LABELS)
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of a stack: its rows, its hyperparameters that may differ, its seed."""
+
+    train_idx: np.ndarray  # rows it trains on
+    val_idx: np.ndarray  # rows it is validated on (the best-WAF epoch is kept)
+    dropout: float
+    lr: float
+    seed: int
+
+
+@dataclass
+class StackedResult:
+    """What training gives back for one model of the stack."""
+
+    best_epoch: int
+    waf: float
+    acc: float
+    val_logits: np.ndarray  # (len(val_idx), 6) float64, from the kept weights
+    state_dict: dict  # AttentionFusion state dict of the kept weights
+    mean: list[np.ndarray]  # per feature, standardisation fitted on the training rows
+    std: list[np.ndarray]
+
+
+def _encoder_keys(prefix: str) -> list[str]:
+    # nn.Sequential(Dropout, Linear, ReLU, Linear, ReLU, Linear, ReLU): Linears at 1, 3, 5.
+    return [f"{prefix}.{i}" for i in (1, 3, 5)]
+
+
+def _linear_names(n_features: int) -> list[str]:
+    names = []
+    for f in range(n_features):
+        names += _encoder_keys(f"encoders.{f}")
+    names += _encoder_keys("attention_mlp")
+    return names + ["fc_att", "fc_out"]
+
+
+def _fit_standardisers(
+    arrays: Sequence[np.ndarray], mask: np.ndarray, rows: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    stats = [_fit_standardiser(a[rows], mask[rows, i]) for i, a in enumerate(arrays)]
+    return [m for m, _ in stats], [s for _, s in stats]
+
+
+class StackedFusion:
+    """``M`` attention-fusion models with the same features, width and attention mode."""
+
+    def __init__(
+        self, dims: Sequence[int], hidden_dim: int, attention: str, seeds: Sequence[int]
+    ) -> None:
+        self.dims = [int(d) for d in dims]
+        self.hidden_dim = int(hidden_dim)
+        self.attention = attention
+        self.names = _linear_names(len(self.dims))
+        states = []
+        for seed in seeds:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(seed))
+                states.append(AttentionFusion(self.dims, hidden_dim, 0.0, attention).state_dict())
+        # All parameters of model m live in row m of one (M, P) buffer: Adam, weight decay
+        # and keeping the best epoch are then a few operations on one tensor per step.
+        # Layer i reads its weight (M, in, out) and bias (M, 1, out) as views of it.
+        self.layout = []  # (name, offset, in, out) per Linear; its bias follows its weight
+        offset = 0
+        for name in self.names:
+            out_dim, in_dim = states[0][f"{name}.weight"].shape
+            self.layout.append((name, offset, in_dim, out_dim))
+            offset += in_dim * out_dim + out_dim
+        self.flat = torch.zeros((len(states), offset), dtype=torch.float32)
+        for m, state in enumerate(states):
+            for name, start, in_dim, out_dim in self.layout:
+                n = in_dim * out_dim
+                self.flat[m, start : start + n] = state[f"{name}.weight"].t().reshape(-1)
+                self.flat[m, start + n : start + n + out_dim] = state[f"{name}.bias"]
+        # The layers' parameters are leaf tensors sharing flat's storage: autograd gives
+        # one gradient per layer (a gradient taken through views of flat would build a
+        # full-size zero tensor per layer and step), and updating flat updates them.
+        self.leaves = []
+        for i in range(len(self.layout)):
+            self.leaves += [t.requires_grad_(True) for t in self._views(self.flat, i)]
+
+    def _views(self, flat: torch.Tensor, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        _, start, in_dim, out_dim = self.layout[i]
+        n = in_dim * out_dim
+        weight = flat[:, start : start + n].view(-1, in_dim, out_dim)
+        bias = flat[:, start + n : start + n + out_dim].view(-1, 1, out_dim)
+        return weight, bias
+
+    def state_dicts(self, flat: torch.Tensor | None = None) -> list[dict]:
+        """Per model, an ``AttentionFusion`` state dict (of ``flat`` or the current one)."""
+        flat = (self.flat if flat is None else flat).detach()
+        out = []
+        for m in range(flat.shape[0]):
+            state = {}
+            for i, (name, *_) in enumerate(self.layout):
+                weight, bias = self._views(flat[m : m + 1], i)
+                state[f"{name}.weight"] = weight[0].t().clone().contiguous()
+                state[f"{name}.bias"] = bias[0, 0].clone()
+            out.append(state)
+        return out
+
+    def _linear(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.leaves[2 * i + 1], x, self.leaves[2 * i])
+
+    def _encode(self, first: int, x: torch.Tensor) -> torch.Tensor:
+        for i in range(first, first + 3):
+            x = torch.relu(self._linear(i, x))
+        return x
+
+    def logits(
+        self,
+        xs: Sequence[torch.Tensor],
+        mask: torch.Tensor,
+        keep: torch.Tensor | None = None,
+        generators: Sequence[torch.Generator] = (),
+        rows: Sequence[int] = (),
+    ) -> torch.Tensor:
+        """(M, B, 6) logits; ``xs[f]`` (M, B, dim_f) standardised, ``mask`` (M, B, F) bool.
+
+        ``keep`` (M,) keep-probabilities turns dropout on (training), model m's masks drawn
+        from ``generators[m]`` for its first ``rows[m]`` rows (the others are padding);
+        ``None`` is evaluation mode.
+        """
+        n_features = len(self.dims)
+        hidden = []
+        for f, x in enumerate(xs):
+            present = mask[:, :, f : f + 1]
+            if keep is not None:
+                x = _dropout(x, keep, generators, rows)
+            h = self._encode(3 * f, x)
+            hidden.append(torch.where(present, h, torch.zeros((), dtype=h.dtype)))
+        joined = torch.cat(hidden, dim=2)
+        if keep is not None:
+            joined = _dropout(joined, keep, generators, rows)
+        scores = self._linear(3 * n_features + 3, self._encode(3 * n_features, joined))
+        if self.attention == "softmax":
+            scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+            scores = torch.softmax(scores, dim=2)
+        weights = torch.where(mask, scores, torch.zeros((), dtype=scores.dtype))
+        fused = torch.einsum("mbf,mbfh->mbh", weights, torch.stack(hidden, dim=2))
+        return self._linear(3 * n_features + 4, fused)
+
+
+def _dropout(
+    x: torch.Tensor, keep: torch.Tensor, generators: Sequence[torch.Generator], rows: Sequence[int]
+) -> torch.Tensor:
+    """Inverted dropout; model m's mask for its first ``rows[m]`` (real) rows is drawn from
+    ``generators[m]``, so padding rows never consume its random stream."""
+    scale = (1.0 / keep).view(-1, 1, 1)
+    draw = torch.zeros(x.shape, dtype=x.dtype)
+    for m, (g, n) in enumerate(zip(generators, rows, strict=True)):
+        if n:
+            draw[m, :n] = torch.rand((n, *x.shape[2:]), generator=g, dtype=x.dtype)
+    return torch.where(draw < keep.view(-1, 1, 1), x * scale, torch.zeros((), dtype=x.dtype))
+
+
+def _waf_per_model(y: torch.Tensor, pred: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """(M,) float64 WAF of each model's valid rows (sklearn's arithmetic, as waf_indices)."""
+    M = y.shape[0]
+    k = N_CLASSES
+    model = torch.arange(M).view(-1, 1).expand_as(y)
+    flat = (model * k * k + y * k + pred)[valid]
+    counts = torch.bincount(flat, minlength=M * k * k).view(M, k, k).double()
+    tp = torch.diagonal(counts, dim1=1, dim2=2)
+    support = counts.sum(dim=2)
+    predicted = counts.sum(dim=1)
+    denom = support + predicted
+    f1 = torch.where(denom > 0, 2.0 * tp / denom.clamp(min=1), torch.zeros((), dtype=tp.dtype))
+    return (f1 * support).sum(dim=1) / support.sum(dim=1)
+
+
+def _pad_rows(index_sets: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(r) for r in index_sets)
+    idx = torch.zeros((len(index_sets), width), dtype=torch.int64)
+    valid = torch.zeros((len(index_sets), width), dtype=torch.bool)
+    for m, rows in enumerate(index_sets):
+        idx[m, : len(rows)] = torch.as_tensor(np.asarray(rows, dtype=np.int64))
+        valid[m, : len(rows)] = True
+    return idx, valid
+
+
+def train_stacked(
+    arrays: Sequence[np.ndarray],
+    mask: np.ndarray,
+    y: np.ndarray,
+    specs: Sequence[ModelSpec],
+    hidden_dim: int,
+    attention: str,
+    epochs: int,
+    batch_size: int,
+    weight_decay: float,
+) -> list[StackedResult]:
+    """Train ``len(specs)`` fusion models together; see the module docstring.
+
+    ``arrays[f]`` is (n, dim_f) float32 (zeros where missing), ``mask`` (n, F) bool,
+    ``y`` (n,) label indices (only rows in a model's train/val sets are read).
+    """
+    if not specs:
+        raise ValueError("train_stacked needs at least one model")
+    for m, s in enumerate(specs):
+        if len(s.train_idx) == 0 or len(s.val_idx) == 0:
+            raise ValueError(f"model {m}: empty training or validation rows")
+    start = time.perf_counter()
+    M = len(specs)
+    arrays = [torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for a in arrays]
+    mask_np = np.ascontiguousarray(mask, dtype=bool)
+    mask_t = torch.from_numpy(mask_np)
+    y_t = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    means, stds = [], []
+    for s in specs:
+        m_, s_ = _fit_standardisers([a.numpy() for a in arrays], mask_np, s.train_idx)
+        means.append(m_)
+        stds.append(s_)
+    mean_t = [
+        torch.from_numpy(np.stack([m[f] for m in means]))[:, None] for f in range(len(arrays))
+    ]
+    std_t = [torch.from_numpy(np.stack([s[f] for s in stds]))[:, None] for f in range(len(arrays))]
+
+    def inputs(idx: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        present = mask_t[idx]  # (M, B, F)
+        xs = []
+        for f, a in enumerate(arrays):
+            z = (a[idx] - mean_t[f]) / std_t[f]
+            xs.append(torch.where(present[:, :, f : f + 1], z, torch.zeros((), dtype=z.dtype)))
+        return xs, present
+
+    keep = torch.tensor([1.0 - s.dropout for s in specs], dtype=torch.float32)
+    lr = torch.tensor([s.lr for s in specs], dtype=torch.float32)
+    val_idx, val_valid = _pad_rows([s.val_idx for s in specs])
+    val_y = y_t[val_idx]
+    val_x, val_m = inputs(val_idx)
+    train_sets = [torch.as_tensor(np.asarray(s.train_idx, dtype=np.int64)) for s in specs]
+    n_train = torch.tensor([len(t) for t in train_sets])
+    width = int(n_train.max())
+
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        model = StackedFusion(
+            [a.shape[1] for a in arrays], hidden_dim, attention, [s.seed for s in specs]
+        )
+        flat = model.flat
+        grad = torch.zeros_like(flat)
+        grad_views = [v for i in range(len(model.layout)) for v in model._views(grad, i)]
+        exp_avg = torch.zeros_like(flat)
+        exp_sq = torch.zeros_like(flat)
+        steps = torch.zeros(M, dtype=torch.float64)
+        generators = [torch.Generator().manual_seed(int(s.seed)) for s in specs]
+        best_waf = torch.full((M,), -1.0, dtype=torch.float64)
+        best_epoch = torch.zeros(M, dtype=torch.int64)
+        best_flat = flat.detach().clone()
+        best_logits = torch.zeros((M, val_idx.shape[1], N_CLASSES))
+        b1, b2 = ADAM_BETAS
+        for epoch in range(1, epochs + 1):
+            order = torch.zeros((M, width), dtype=torch.int64)
+            for m, rows in enumerate(train_sets):
+                perm = torch.randperm(len(rows), generator=generators[m])
+                order[m, : len(rows)] = rows[perm]
+            for lo in range(0, width, batch_size):
+                hi = min(lo + batch_size, width)
+                valid = torch.arange(lo, hi)[None, :] < n_train[:, None]  # (M, B)
+                count = valid.sum(dim=1)
+                active = count > 0
+                idx = order[:, lo:hi]
+                xs, present = inputs(idx)
+                logits = model.logits(xs, present, keep, generators, count.tolist())
+                nll = F.nll_loss(
+                    F.log_softmax(logits, dim=2).reshape(-1, N_CLASSES),
+                    y_t[idx].reshape(-1),
+                    reduction="none",
+                ).view(M, -1)
+                per_model = (nll * valid).sum(dim=1) / count.clamp(min=1)
+                grads = torch.autograd.grad(per_model.sum(), model.leaves)
+                with torch.no_grad():  # torch.optim.Adam's arithmetic, per model
+                    for view, g in zip(grad_views, grads, strict=True):
+                        view.copy_(g)
+                    steps += active.double()
+                    bc1 = (1 - b1 ** steps.clamp(min=1)).float()
+                    bc2 = (1 - b2 ** steps.clamp(min=1)).float()
+                    step_size = torch.where(active, lr / bc1, torch.zeros(())).view(-1, 1)
+                    a = active.view(-1, 1)
+                    g = grad.add_(flat, alpha=weight_decay)
+                    if bool(active.all()):  # the common case: in place, no temporaries
+                        exp_avg.mul_(b1).add_(g, alpha=1 - b1)
+                        exp_sq.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    else:  # a model without rows in this batch keeps its moments
+                        exp_avg = torch.where(a, exp_avg * b1 + g * (1 - b1), exp_avg)
+                        exp_sq = torch.where(a, exp_sq * b2 + g * g * (1 - b2), exp_sq)
+                    denom = exp_sq.sqrt().div_(bc2.sqrt().view(-1, 1)).add_(ADAM_EPS)
+                    flat.sub_(exp_avg.div(denom).mul_(step_size))
+            with torch.no_grad():
+                val_logits = model.logits(val_x, val_m)
+                pred = torch.softmax(val_logits.double(), dim=2).argmax(dim=2)
+                score = _waf_per_model(val_y, pred, val_valid)
+                better = score > best_waf
+                if better.any():
+                    best_waf = torch.where(better, score, best_waf)
+                    best_epoch = torch.where(better, epoch, best_epoch)
+                    best_flat = torch.where(better.view(-1, 1), flat, best_flat)
+                    best_logits = torch.where(better.view(-1, 1, 1), val_logits, best_logits)
+    finally:
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+
+    states = model.state_dicts(best_flat)
+    results = []
+    for m, s in enumerate(specs):
+        logits = best_logits[m, : len(s.val_idx)].double().numpy()
+        acc = float(np.mean(np.asarray(y)[s.val_idx] == _softmax_argmax(logits)))
+        results.append(
+            StackedResult(
+                best_epoch=int(best_epoch[m]),
+                waf=float(best_waf[m]),
+                acc=acc,
+                val_logits=logits,
+                state_dict=states[m],
+                mean=means[m],
+                std=stds[m],
+            )
+        )
+    log.info(
+        "%d models stacked (hidden %d, %d epochs) in %.1f s",
+        M,
+        hidden_dim,
+        epochs,
+        time.perf_counter() - start,
+    )
+    return results
+
+
+def _softmax_argmax(logits: np.ndarray) -> np.ndarray:
+    return softmax(logits).argmax(axis=1)

@@ -1,0 +1,31 @@
+"""Snakemake script of rule select_hyperparameters: best search combination, table and plot."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+from merlib.metrics import write_json, write_tsv  # noqa: E402
+from merlib.search import plot_search, read_records, search_table, select_best  # noqa: E402
+
+
+def main(records, output):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    records = read_records(records)
+    best = select_best(records)
+    logging.info(
+        "best of %d: combination %d, %s, WAF %.4f",
+        len(records),
+        best["combination"],
+        best["params"],
+        best["waf"],
+    )
+    table = search_table(records)
+    write_json(best, output.selected)
+    write_tsv(table, output.table)
+    plot_search(table, output.plot)
+
+
+main(list(snakemake.input.records), snakemake.output)  # noqa: F821

@@ -1,0 +1,36 @@
+"""Snakemake script of rule tabulate_multimodal: A+V, A+T, V+T, A+V+T with Top-N features."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+
+from merlib.fusion import FusionParams  # noqa: E402
+from merlib.metrics import write_tsv  # noqa: E402
+from merlib.paper_tables import multimodal_table, plot_tables  # noqa: E402
+
+
+def main(manifest, unimodal, feature_files, fusion, seed, threads, output):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    torch.set_num_threads(max(1, int(threads)))
+    params = FusionParams.from_config(fusion, seed=seed)
+    ranked = pd.read_csv(unimodal, sep="\t")
+    table = multimodal_table(manifest, feature_files, ranked, params)
+    write_tsv(table, output.table)
+    plot_tables(ranked, table, output.plot)
+
+
+main(
+    snakemake.input.manifest,  # noqa: F821
+    snakemake.input.unimodal,  # noqa: F821
+    dict(snakemake.params.feature_files),  # noqa: F821
+    dict(snakemake.params.fusion),  # noqa: F821
+    snakemake.params.seed,  # noqa: F821
+    snakemake.threads,  # noqa: F821
+    snakemake.output,  # noqa: F821
+)

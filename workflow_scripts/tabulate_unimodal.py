@@ -1,0 +1,32 @@
+"""Snakemake script of rule tabulate_unimodal: every feature alone (Table 3 style)."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+import torch  # noqa: E402
+
+from merlib.fusion import FusionParams  # noqa: E402
+from merlib.metrics import write_tsv  # noqa: E402
+from merlib.paper_tables import unimodal_table  # noqa: E402
+
+
+def main(manifest, feature_files, modalities, fusion, seed, threads, output):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    torch.set_num_threads(max(1, int(threads)))
+    params = FusionParams.from_config(fusion, seed=seed)
+    write_tsv(unimodal_table(manifest, feature_files, modalities, params), output.table)
+
+
+main(
+    snakemake.input.manifest,  # noqa: F821
+    dict(snakemake.params.feature_files),  # noqa: F821
+    dict(snakemake.params.modalities),  # noqa: F821
+    dict(snakemake.params.fusion),  # noqa: F821
+    snakemake.params.seed,  # noqa: F821
+    snakemake.threads,  # noqa: F821
+    snakemake.output,  # noqa: F821
+)
