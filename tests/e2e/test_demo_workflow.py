@@ -158,6 +158,24 @@ def test_rerun_is_a_no_op_and_forcerun_reruns_only_downstream(demo_run):
     assert "train_fusion" not in out and "extract_media" not in out
 
 
+def test_a_lost_feature_shard_reruns_only_that_shard(demo_run):
+    # What a killed extract_features job leaves (its output incomplete, then removed by
+    # rerun-incomplete): only that (feature, shard) is extracted again.
+    target = (
+        "results/features/use_m3/"
+        + sorted(p.name for p in (demo_run / "results" / "features" / "use_m3").glob("*.parquet"))[
+            0
+        ]
+    )
+    proc = snakemake(demo_run, "-n", "--forcerun", target)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert out.count("rule extract_features:") == 1, out[-3000:]
+    shard = target.rsplit("/", 1)[1].removesuffix(".parquet")
+    assert f"wildcards: feature=use_m3, shard={shard}" in out
+    assert "rule extract_media:" not in out
+
+
 def test_report_is_built(demo_run):
     proc = snakemake(demo_run, "--report", "results/report.html")
     assert proc.returncode == 0, proc.stderr[-3000:]
