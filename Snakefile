@@ -17,9 +17,11 @@ include: "rules/media.smk"
 include: "rules/features.smk"
 include: "rules/fusion.smk"
 include: "rules/evaluate.smk"
+include: "rules/collect.smk"
 
 
 rule all:
     default_target: True
     input:
         get_final_outputs(),
+        get_collect_outputs(),
