@@ -222,3 +222,22 @@ def test_video_ids_are_safe_and_unique(tmp_path):
     (tmp_path / "a_b.mov").write_bytes(b"")
     with pytest.raises(ValueError, match="same video id"):
         collect.list_videos(tmp_path)
+
+
+def test_subtitle_cues_become_segments_and_bad_cues_keep_a_reason(tmp_path, clip_dir):
+    video = tmp_path / "ep.mp4"
+    video.write_bytes((clip_dir / "face.mp4").read_bytes())  # 3 s
+    (tmp_path / "ep.srt").write_text(
+        "1\n00:00:00,500 --> 00:00:02,900\n<b>你好</b>\n\n"
+        "2\n00:00:02,000 --> 00:00:01,000\nbackwards\n\n"
+        "3\n00:00:09,000 --> 00:00:12,000\nafter the end\n",
+        encoding="gb18030",
+    )
+    rows = collect.cut_segments(video, collect.CollectParams(), tmp_path / "ep.srt").to_pylist()
+    assert [(r["start"], r["end"], r["text"]) for r in rows] == [
+        (0.5, 2.9, "你好"),
+        (2.0, 1.0, "backwards"),
+        (9.0, 12.0, "after the end"),
+    ]
+    assert rows[0]["reason"] is None and rows[0]["name"] == "ep_000000500"
+    assert "ends" in rows[1]["reason"] and "after the end of the video" in rows[2]["reason"]

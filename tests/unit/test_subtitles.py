@@ -62,3 +62,12 @@ def test_garbage_subtitle_raises_naming_the_file(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(SubtitleError, match="bad.srt"):
         read_subtitles(path)
+
+
+def test_cue_ending_before_it_starts_is_kept_apart_for_a_reason(tmp_path):
+    path = tmp_path / "a.srt"
+    path.write_text(
+        "1\n00:00:05,000 --> 00:00:04,000\nbackwards\n\n2\n00:00:04,500 --> 00:00:06,000\nok\n",
+        encoding="utf-8",
+    )
+    assert read_subtitles(path) == [Cue(4.5, 6.0, "ok"), Cue(5.0, 4.0, "backwards")]

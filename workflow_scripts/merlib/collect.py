@@ -263,6 +263,17 @@ def _segment_row(vid, video, source, start, end, text=None, reason=None, name=No
     }
 
 
+def _unique_names(rows: list[dict]) -> list[dict]:
+    """Suffix ``_2``, ``_3``... to names taken by an earlier row (cues starting together)."""
+    seen: dict[str, int] = {}
+    for row in rows:
+        n = seen.get(row["name"], 0) + 1
+        seen[row["name"]] = n
+        if n > 1:
+            row["name"] = f"{row['name']}_{n}"
+    return rows
+
+
 def cut_segments(
     video_path: str | os.PathLike,
     params: CollectParams,
@@ -285,12 +296,14 @@ def cut_segments(
             rows = []
             for cue in cues:
                 reason = None
-                if probe.duration is not None and cue.start >= probe.duration:
+                if cue.end <= cue.start:
+                    reason = f"subtitle cue ends ({cue.end:.3f} s) before it starts"
+                elif probe.duration is not None and cue.start >= probe.duration:
                     reason = (
                         f"subtitle cue starts after the end of the video ({probe.duration:.2f} s)"
                     )
                 rows.append(_segment_row(vid, video, source, cue.start, cue.end, cue.text, reason))
-            return table_from_rows(rows, COLLECT_SEGMENTS)
+            return table_from_rows(_unique_names(rows), COLLECT_SEGMENTS)
         pcm = decode_audio(video_path, params.sample_rate, params.timeout)
         speech = vad_segments(pcm, params.sample_rate, params.vad_threshold)
         if speech:

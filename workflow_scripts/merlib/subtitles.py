@@ -118,8 +118,10 @@ def parse_ass(text: str) -> list[Cue]:
 
 
 def normalise_cues(cues: list[Cue]) -> list[Cue]:
-    """Sorted by start; cues with end <= start dropped as invalid; overlaps merged."""
+    """Sorted by start, overlaps merged. A cue that ends before it starts is kept apart
+    (not merged), so that the caller records it with a reason instead of losing it."""
     merged: list[Cue] = []
+    invalid = [c for c in cues if c.end <= c.start]
     for cue in sorted((c for c in cues if c.end > c.start), key=lambda c: (c.start, c.end)):
         if merged and cue.start < merged[-1].end:
             last = merged[-1]
@@ -127,7 +129,7 @@ def normalise_cues(cues: list[Cue]) -> list[Cue]:
             merged[-1] = Cue(last.start, max(last.end, cue.end), text)
         else:
             merged.append(cue)
-    return merged
+    return sorted(merged + invalid, key=lambda c: (c.start, c.end))
 
 
 def read_subtitles(path: str | os.PathLike) -> list[Cue]:
@@ -146,6 +148,6 @@ def read_subtitles(path: str | os.PathLike) -> list[Cue]:
     else:
         raise SubtitleError(f"{path}: unknown subtitle format (expected {SUBTITLE_SUFFIXES})")
     cues = normalise_cues(cues)
-    if not cues:
+    if not any(c.end > c.start for c in cues):
         raise SubtitleError(f"{path}: no subtitle cue with a valid time range found")
     return cues
