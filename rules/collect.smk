@@ -87,6 +87,7 @@ rule export_clips:
     params:
         output_root=COLLECT_ROOT,
         timeout=COLLECT.get("timeout", 3600),
+        asr=get_collect_asr(),
     script:
         "../workflow_scripts/export_clips.py"
 

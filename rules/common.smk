@@ -180,6 +180,15 @@ def get_detector_model_path():
     return "resources/models/" + (name or "face_detection_yunet.onnx")
 
 
+def get_collect_asr():
+    """ASR fallback settings for clips without subtitles (model null: off)."""
+    return {
+        "model": COLLECT.get("asr"),
+        "language": COLLECT.get("language"),
+        "cache_dir": "resources/models",
+    }
+
+
 def get_filter_clips_inputs(wildcards):
     inputs = {
         "video": get_collect_video(wildcards),

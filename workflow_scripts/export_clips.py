@@ -11,12 +11,19 @@ from merlib.collect import export_clips  # noqa: E402
 from merlib.tables import COLLECT_CLIPS, read_table, write_table  # noqa: E402
 
 
-def main(video, decisions_path, output_root, timeout, out):
+def main(video, decisions_path, output_root, timeout, asr, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
-    clips = export_clips(video, read_table(decisions_path, COLLECT_CLIPS), output_root, timeout)
+    transcribe = None
+    if asr["model"]:
+        from merlib.whisper import Transcriber
+
+        transcribe = Transcriber(asr["model"], asr["cache_dir"], asr["language"], asr["threads"])
+        logging.info("transcribing clips without subtitles with %s", asr)
+    decisions = read_table(decisions_path, COLLECT_CLIPS)
+    clips = export_clips(video, decisions, output_root, timeout, transcribe)
     for row in clips.to_pylist():
         if row["clip"] or row["kept"]:
-            logging.info("%s -> %s", row["name"], row["clip"])
+            logging.info("%s -> %s %s", row["name"], row["clip"], row["text"] or "")
     write_table(clips, out, COLLECT_CLIPS)
 
 
@@ -25,5 +32,6 @@ main(
     snakemake.input.decisions,  # noqa: F821
     snakemake.params.output_root,  # noqa: F821
     snakemake.params.timeout,  # noqa: F821
+    {**snakemake.params.asr, "threads": snakemake.threads},  # noqa: F821
     snakemake.output.clips,  # noqa: F821
 )

@@ -566,9 +566,12 @@ def export_clips(
     decisions: pa.Table,
     output_root: str | os.PathLike,
     timeout: float = 3600,
+    transcribe: Callable[[np.ndarray], str] | None = None,
 ) -> pa.Table:
     """Cut every kept clip into ``output_root/video-unlabeled-with-test2noise/``; a clip
-    that fails to cut is not kept, with the reason."""
+    that fails to cut is not kept, with the reason. With ``transcribe`` (16 kHz int16 ->
+    text, e.g. :class:`merlib.whisper.Transcriber`), a kept clip without subtitle text
+    gets the transcription of its audio."""
     root = Path(output_root)
     rows = decisions.to_pylist()
     for row in rows:
@@ -578,7 +581,9 @@ def export_clips(
         try:
             cut_clip(video_path, row["start"], row["end"], root / rel, timeout)
             row["clip"] = rel
-        except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
+            if transcribe is not None and not row["text"]:
+                row["text"] = transcribe(decode_audio(root / rel, 16000, timeout))
+        except (VideoLoadingError, AudioLoadingError, subprocess.TimeoutExpired) as exc:
             row["kept"] = False
             row["reason"] = str(exc)
     return table_from_rows(rows, COLLECT_CLIPS)
