@@ -226,13 +226,13 @@ def merge_turns(
     """Merge consecutive speech segments whose gap is at most ``max_gap`` seconds and whose
     voices (the embeddings of the previous piece and the next one) have cosine similarity
     at least ``min_similarity``, as long as the result stays within ``max_duration``."""
-    audio = pcm.astype(np.float32) / 32768.0
     cache: dict[int, np.ndarray] = {}
 
     def emb(i: int) -> np.ndarray:
         if i not in cache:
             s, e = segments[i]
-            v = embed(audio[int(s * sample_rate) : int(e * sample_rate)])
+            piece = pcm[int(s * sample_rate) : int(e * sample_rate)]
+            v = embed(piece.astype(np.float32) / 32768.0)  # one segment at a time: low memory
             cache[i] = v / (np.linalg.norm(v) or 1.0)
         return cache[i]
 
