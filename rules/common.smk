@@ -1,3 +1,4 @@
+import functools
 import os
 import sys
 import urllib.parse
@@ -122,8 +123,10 @@ COLLECT_ROOT = os.path.normpath(COLLECT.get("output_root", "results/collect/rele
 DEMO_EPISODES = os.path.join(DEMO_ROOT, "raw-episodes")
 
 
+@functools.cache
 def get_collect_videos():
-    """Video id -> file name in collect.videos_dir ({} when collection is off)."""
+    """Video id -> file name in collect.videos_dir ({} when collection is off); listed
+    once per DAG build."""
     from merlib.collect import list_videos
 
     folder = COLLECT.get("videos_dir")
