@@ -51,7 +51,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 rulegraph: install
-	$(BIN)/snakemake --rulegraph | dot -Tsvg > docs/rulegraph.svg
+	$(BIN)/snakemake --rulegraph --configfile config.yaml docs/rulegraph.yaml | dot -Tsvg > docs/rulegraph.svg
 
 clean:
 	rm -rf results logs benchmarks/*/ .snakemake
