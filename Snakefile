@@ -21,6 +21,7 @@ include: "rules/evaluate.smk"
 include: "rules/ov.smk"
 include: "rules/noise.smk"
 include: "rules/tables.smk"
+include: "rules/collect.smk"
 
 
 rule all:
@@ -28,3 +29,4 @@ rule all:
     input:
         get_final_outputs(),
         get_ov_outputs(),
+        get_collect_outputs(),

@@ -48,13 +48,19 @@ def test_resolve_whisper_model_concatenates_the_parts_once(whisper_dir):
     assert not [p for p in whisper_dir.parent.iterdir() if p.name.startswith(".")]  # no temp
 
 
-@pytest.mark.parametrize(
-    ("model", "message"),
-    [("openai/whisper-large-v3", "no hub is reachable"), (".", "holds no model.bin")],
-)
-def test_resolve_whisper_model_unknown_model_raises(tmp_path, model, message):
-    with pytest.raises(ValueError, match=message):
-        resolve_whisper_model(model, tmp_path)
+def test_resolve_whisper_model_folder_without_model_bin_raises(tmp_path):
+    with pytest.raises(ValueError, match="holds no model.bin"):
+        resolve_whisper_model(str(tmp_path), tmp_path)
+
+
+def test_resolve_whisper_model_passes_other_ids_on_and_knows_the_offline_aliases(whisper_dir):
+    assert resolve_whisper_model("large-v3", whisper_dir.parent) == "large-v3"
+    assert resolve_whisper_model("openai/whisper-large-v3", whisper_dir.parent) == (
+        "openai/whisper-large-v3"
+    )
+    assert resolve_whisper_model("Systran/faster-whisper-base", whisper_dir.parent) == str(
+        whisper_dir
+    )
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason=f"real test media not found at {DATA}")

@@ -145,6 +145,37 @@ ROBUSTNESS = pa.schema(
     ]
 )
 
+# Collection (rules/collect.smk), per source video: candidate segments cut from it, by
+# its subtitles (source "subtitle") or by voice activity plus speaker merging ("vad").
+# A video that cannot be used at all gets one row named after it with a ``reason``.
+COLLECT_SEGMENTS = pa.schema(
+    _ids("name", "video", "source")
+    + [
+        pa.field("start", pa.float64(), nullable=False),  # seconds in the source video
+        pa.field("end", pa.float64(), nullable=False),
+        pa.field("text", pa.string()),  # transcription (subtitle text), null if none
+        pa.field("reason", pa.string()),  # why the video gave no segment, else null
+    ]
+)
+
+# Collection: every candidate segment with its decision (a stable contract: name, video,
+# start, end, kept, reason). ``reason`` is null exactly when ``kept``. ``clip`` is the
+# exported mp4 relative to collect.output_root (null until exported, or when not kept).
+COLLECT_CLIPS = pa.schema(
+    _ids("name", "video", "source")
+    + [
+        pa.field("start", pa.float64(), nullable=False),
+        pa.field("end", pa.float64(), nullable=False),
+        pa.field("text", pa.string()),
+        pa.field("kept", pa.bool_(), nullable=False),
+        pa.field("reason", pa.string()),
+        pa.field("frames", pa.int32()),  # sampled frames looked at
+        pa.field("one_face_fraction", pa.float64()),  # share of them with exactly one face
+        pa.field("face_distance", pa.float64()),  # largest face-identity distance to the median
+        pa.field("clip", pa.string()),
+    ]
+)
+
 
 def features_schema(dim: int) -> pa.Schema:
     """Schema of a feature table: ``name`` and a fixed-size float32 ``embedding``."""

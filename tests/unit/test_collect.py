@@ -1,0 +1,243 @@
+"""Collection on real media: cutting, merging, face filters, export, bad input, long input."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import YUNET_ONNX
+
+from merlib import collect
+from merlib.ingest import ingest_release
+from merlib.media import ffmpeg_exe
+from merlib.tables import COLLECT_CLIPS, COLLECT_SEGMENTS, table_from_rows
+
+collect.limit_threads(1)
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-nostdin", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory, shared_data) -> Path:
+    """12 s at 640x480 with real speech: obama (0-4 s), two people (4-8 s), obama (8-10 s)
+    then biden (10-12 s)."""
+    d = tmp_path_factory.mktemp("scenes")
+    images = shared_data / "images"
+    parts = [("obama.jpg", 4), ("two_people.jpg", 4), ("obama2.jpg", 2), ("biden.jpg", 2)]
+    args, chains = [], []
+    for i, (name, seconds) in enumerate(parts):
+        args += ["-loop", "1", "-framerate", "10", "-t", str(seconds), "-i", str(images / name)]
+        chains.append(
+            f"[{i}:v]scale=640:480:force_original_aspect_ratio=decrease,"
+            f"pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10[v{i}]"
+        )
+    graph = ";".join(chains) + ";" + "".join(f"[v{i}]" for i in range(len(parts)))
+    graph += f"concat=n={len(parts)}:v=1:a=0[v]"
+    speech = shared_data / "audio" / "speech_60s_silero_test.wav"
+    out = d / "scenes.mp4"
+    ffmpeg(
+        *args,
+        *("-i", str(speech), "-filter_complex", graph, "-map", "[v]", "-map", f"{len(parts)}:a"),
+        *("-t", "12", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)),
+    )
+    return out
+
+
+def segments_of(video: Path, spans: list[tuple]) -> object:
+    rows = [
+        {
+            "name": collect.segment_name(video.stem, s),
+            "video": video.name,
+            "source": "subtitle",
+            "start": s,
+            "end": e,
+            "text": "x",
+            "reason": None,
+        }
+        for s, e in spans
+    ]
+    return table_from_rows(rows, COLLECT_SEGMENTS)
+
+
+@pytest.mark.parametrize("detector", ["yuface", "opencv"])
+def test_filter_keeps_one_person_and_says_why_others_go(scenes, detector):
+    params = collect.CollectParams(detector=detector, detector_model=str(YUNET_ONNX))
+    spans = [(0.0, 4.0), (4.0, 8.0), (8.0, 12.0), (0.5, 1.5)]
+    decisions, timings = collect.filter_segments(scenes, segments_of(scenes, spans), params)
+    rows = {(r["start"], r["end"]): r for r in decisions.to_pylist()}
+    assert decisions.schema.equals(COLLECT_CLIPS)
+    one = rows[(0.0, 4.0)]
+    assert one["kept"] and one["reason"] is None, one
+    assert one["frames"] == 8 and one["one_face_fraction"] == 1.0
+    assert one["face_distance"] < params.identity_threshold
+    assert "exactly one face in" in rows[(4.0, 8.0)]["reason"]
+    assert "more than one person" in rows[(8.0, 12.0)]["reason"]
+    assert rows[(8.0, 12.0)]["face_distance"] > 0.6
+    assert "duration 1.00 s outside [2, 16] s" in rows[(0.5, 1.5)]["reason"]
+    assert timings["windows"] == 1 and timings["frames"] == 24  # the short span is not decoded
+
+
+def test_export_cuts_the_span_with_video_and_audio(scenes, tmp_path):
+    decisions = collect.filter_segments(
+        scenes, segments_of(scenes, [(1.0, 3.5)]), collect.CollectParams()
+    )[0]
+    clips = collect.export_clips(scenes, decisions, tmp_path)
+    row = clips.to_pylist()[0]
+    assert row["kept"] and row["clip"] == f"video-unlabeled-with-test2noise/{row['name']}.mp4"
+    probe = collect.probe_video(tmp_path / row["clip"])
+    assert probe.has_audio and probe.has_video
+    assert abs(probe.duration - 2.5) < 0.1, probe
+    assert not list(tmp_path.rglob(".*tmp*"))  # no temporary file left behind
+
+
+def test_output_root_is_a_valid_data_root(scenes, tmp_path):
+    decisions = collect.filter_segments(
+        scenes, segments_of(scenes, [(0.0, 4.0), (4.0, 8.0)]), collect.CollectParams()
+    )[0]
+    clips = collect.export_clips(scenes, decisions, tmp_path)
+    collect.write_release_csvs(clips, tmp_path)
+    result = ingest_release(tmp_path, 4)
+    manifest = result.manifest.to_pylist()
+    assert [r["name"] for r in manifest] == ["scenes_000000000"]
+    assert manifest[0]["split"] == "unlabeled" and manifest[0]["transcription"] == "x"
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory, shared_data, clip_dir) -> Path:
+    d = tmp_path_factory.mktemp("bad")
+    (d / "empty.mp4").write_bytes(b"")
+    (d / "text.mp4").write_text("this is not a video\n")
+    (d / "truncated.mp4").write_bytes((clip_dir / "truncated.mp4").read_bytes())
+    (d / "noaudio.mp4").write_bytes((clip_dir / "noaudio.mp4").read_bytes())
+    speech = shared_data / "audio" / "librispeech" / "1688-142285-0000.flac"
+    ffmpeg("-i", str(speech), "-c:a", "aac", str(d / "novideo.mp4"))
+    (d / "garbled.mp4").write_bytes((clip_dir / "face.mp4").read_bytes())
+    (d / "garbled.srt").write_bytes(b"\x00\xff\x10garbage" * 50)
+    return d
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("empty.mp4", "file is empty (0 bytes)"),
+        ("text.mp4", "not a readable video"),
+        ("truncated.mp4", "not a readable video"),
+        ("noaudio.mp4", "no audio track"),
+        ("novideo.mp4", "no video track"),
+        ("garbled.mp4", "garbled.srt"),
+    ],
+)
+def test_bad_video_becomes_one_row_with_its_reason(bad_inputs, name, reason):
+    video = bad_inputs / name
+    segments = collect.cut_segments(video, collect.CollectParams(), collect.find_subtitle(video))
+    rows = segments.to_pylist()
+    assert len(rows) == 1 and reason in rows[0]["reason"], rows
+    assert rows[0]["name"] == video.stem and rows[0]["video"] == name
+    decisions, _ = collect.filter_segments(video, segments, collect.CollectParams())
+    assert decisions.to_pylist()[0]["kept"] is False
+
+
+def test_vad_and_speaker_merge_join_one_voice_and_split_two(shared_data):
+    libri = shared_data / "audio" / "librispeech"
+    parts = ["1688-142285-0000", "1688-142285-0001", "2414-128291-0000"]
+    gap = np.zeros(int(0.3 * 16000), np.float32)
+    pieces, starts, pos = [], [], 0
+    for part in parts:
+        wav, sr = sf.read(libri / f"{part}.flac", dtype="float32")
+        assert sr == 16000
+        wav = wav[: 6 * sr]
+        pieces += [wav, gap]
+        starts.append(pos / sr)
+        pos += wav.size + gap.size
+    pcm = (np.concatenate(pieces) * 32767).astype(np.int16)
+    speech = collect.vad_segments(pcm, 16000)
+    assert len(speech) >= 3 and speech[0][0] < 1.0
+    merged = collect.merge_turns(speech, pcm, 16000, collect.resemblyzer_embedder(), 0.5, 0.75)
+    assert len(merged) < len(speech)  # pauses within one voice are merged...
+    change = starts[2]  # ...but never across the change of speaker
+    assert not [m for m in merged if m[0] < change - 0.2 and m[1] > change + 0.2], merged
+
+
+def test_merge_needs_a_short_gap_a_similar_voice_and_room_under_max_duration():
+    voices = {0: [1.0, 0.0], 1: [0.96, 0.28], 2: [0.0, 1.0]}  # cos(0, 1) = 0.96
+    speaker = [0, 0, 1, 2, 2, 2]
+    segments = [(0.0, 1.0), (1.2, 2.0), (2.3, 3.0), (3.1, 4.0), (5.0, 6.0), (6.2, 9.0)]
+    pcm = np.zeros(10 * 16000, np.int16)
+    for i, (s, _) in enumerate(segments):
+        pcm[int(s * 16000)] = i + 1  # mark each segment's first sample
+
+    def embed(wav):
+        return np.array(voices[speaker[int(round(wav[0] * 32768)) - 1]])
+
+    merged = collect.merge_turns(segments, pcm, 16000, embed, 0.5, 0.9, max_duration=4.0)
+    # 0+1+2 (same voice, similar voice), not 3 (other voice), not 4 (gap 1 s), and
+    # 4+5 would be 4 s: allowed; a max_duration of 3.5 s keeps them apart
+    assert merged == [(0.0, 3.0), (3.1, 4.0), (5.0, 9.0)]
+    merged = collect.merge_turns(segments, pcm, 16000, embed, 0.5, 0.9, max_duration=3.5)
+    assert merged[-2:] == [(5.0, 6.0), (6.2, 9.0)]
+
+
+def test_two_hour_video_is_sampled_only_inside_its_segments(tmp_path):
+    video = tmp_path / "long.mkv"
+    ffmpeg(
+        *("-f", "lavfi", "-i", "color=c=gray:s=64x48:r=1", "-f", "lavfi"),
+        *("-i", "anullsrc=r=8000:cl=mono", "-t", "7200", "-c:v", "libx264", "-preset"),
+        *("ultrafast", "-g", "10", "-pix_fmt", "yuv420p", "-c:a", "flac", str(video)),
+    )
+    (tmp_path / "long.srt").write_text(
+        "1\n00:10:00,000 --> 00:10:04,000\n第一句\n\n"
+        "2\n01:00:00,000 --> 01:00:05,000\n第二句\n\n"
+        "3\n01:59:50,000 --> 01:59:55,000\n第三句\n",
+        encoding="utf-8",
+    )
+    params = collect.CollectParams()
+    segments = collect.cut_segments(video, params, collect.find_subtitle(video))
+    assert segments.column("text").to_pylist() == ["第一句", "第二句", "第三句"]
+    decisions, timings = collect.filter_segments(video, segments, params)
+    assert timings["windows"] == 3
+    assert timings["frames"] == 8 + 10 + 10  # 2 fps inside the cues, nothing else
+    assert all("exactly one face in 0 of" in r for r in decisions.column("reason").to_pylist())
+
+
+def test_detector_model_url_is_saved_only_with_the_right_sha256(tmp_path):
+    sha = hashlib.sha256(YUNET_ONNX.read_bytes()).hexdigest()
+    out = collect.fetch_checked(YUNET_ONNX.as_uri(), sha, tmp_path / "m" / "yunet.onnx")
+    assert out.read_bytes() == YUNET_ONNX.read_bytes()
+    with pytest.raises(ValueError, match="sha256 is"):
+        collect.fetch_checked(YUNET_ONNX.as_uri(), "0" * 64, tmp_path / "bad.onnx")
+    assert not (tmp_path / "bad.onnx").exists()
+
+
+def test_video_ids_are_safe_and_unique(tmp_path):
+    for name in ("a b.mp4", "a b.srt", "c.mkv", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert collect.list_videos(tmp_path) == {"a_b": "a b.mp4", "c": "c.mkv"}
+    assert collect.find_subtitle(tmp_path / "a b.mp4") == tmp_path / "a b.srt"
+    (tmp_path / "a_b.mov").write_bytes(b"")
+    with pytest.raises(ValueError, match="same video id"):
+        collect.list_videos(tmp_path)
+
+
+def test_subtitle_cues_become_segments_and_bad_cues_keep_a_reason(tmp_path, clip_dir):
+    video = tmp_path / "ep.mp4"
+    video.write_bytes((clip_dir / "face.mp4").read_bytes())  # 3 s
+    (tmp_path / "ep.srt").write_text(
+        "1\n00:00:00,500 --> 00:00:02,900\n<b>你好</b>\n\n"
+        "2\n00:00:02,000 --> 00:00:01,000\nbackwards\n\n"
+        "3\n00:00:09,000 --> 00:00:12,000\nafter the end\n",
+        encoding="gb18030",
+    )
+    rows = collect.cut_segments(video, collect.CollectParams(), tmp_path / "ep.srt").to_pylist()
+    assert [(r["start"], r["end"], r["text"]) for r in rows] == [
+        (0.5, 2.9, "你好"),
+        (2.0, 1.0, "backwards"),
+        (9.0, 12.0, "after the end"),
+    ]
+    assert rows[0]["reason"] is None and rows[0]["name"] == "ep_000000500"
+    assert "ends" in rows[1]["reason"] and "after the end of the video" in rows[2]["reason"]

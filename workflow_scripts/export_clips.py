@@ -1,0 +1,37 @@
+"""Snakemake script of rule export_clips: kept segments of one video cut to mp4."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+from merlib.collect import export_clips  # noqa: E402
+from merlib.tables import COLLECT_CLIPS, read_table, write_table  # noqa: E402
+
+
+def main(video, decisions_path, output_root, timeout, asr, out):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    transcribe = None
+    if asr["model"]:
+        from merlib.whisper import Transcriber
+
+        transcribe = Transcriber(asr["model"], asr["cache_dir"], asr["language"], asr["threads"])
+        logging.info("transcribing clips without subtitles with %s", asr)
+    decisions = read_table(decisions_path, COLLECT_CLIPS)
+    clips = export_clips(video, decisions, output_root, timeout, transcribe)
+    for row in clips.to_pylist():
+        if row["clip"] or row["kept"]:
+            logging.info("%s -> %s %s", row["name"], row["clip"], row["text"] or "")
+    write_table(clips, out, COLLECT_CLIPS)
+
+
+main(
+    snakemake.input.video,  # noqa: F821
+    snakemake.input.decisions,  # noqa: F821
+    snakemake.params.output_root,  # noqa: F821
+    snakemake.params.timeout,  # noqa: F821
+    {**snakemake.params.asr, "threads": snakemake.threads},  # noqa: F821
+    snakemake.output.clips,  # noqa: F821
+)

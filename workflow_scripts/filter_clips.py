@@ -1,0 +1,31 @@
+"""Snakemake script of rule filter_clips: duration, one-face and one-identity checks."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+from merlib.collect import CollectParams, filter_segments, limit_threads  # noqa: E402
+from merlib.tables import COLLECT_CLIPS, COLLECT_SEGMENTS, read_table, write_table  # noqa: E402
+
+limit_threads(snakemake.threads)  # noqa: F821
+
+
+def main(video, segments_path, collect, out):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    params = CollectParams.from_config(collect)
+    decisions, timings = filter_segments(video, read_table(segments_path, COLLECT_SEGMENTS), params)
+    for row in decisions.to_pylist():
+        logging.info("%s kept=%s %s", row["name"], row["kept"], row["reason"] or "")
+    logging.info("timings: %s", timings)
+    write_table(decisions, out, COLLECT_CLIPS)
+
+
+main(
+    snakemake.input.video,  # noqa: F821
+    snakemake.input.segments,  # noqa: F821
+    snakemake.params.collect,  # noqa: F821
+    snakemake.output.decisions,  # noqa: F821
+)

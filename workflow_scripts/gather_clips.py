@@ -1,0 +1,29 @@
+"""Snakemake script of rule gather_clips: the clips table and the release CSVs."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+import pyarrow.compute as pc  # noqa: E402
+
+from merlib.collect import clips_table, write_release_csvs  # noqa: E402
+from merlib.tables import COLLECT_CLIPS, read_table, write_table  # noqa: E402
+
+
+def main(parts, labels_csv, out):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    clips = clips_table([read_table(p, COLLECT_CLIPS) for p in parts])
+    kept = pc.sum(clips["kept"]).as_py() or 0
+    logging.info("%d candidate segments, %d kept", clips.num_rows, kept)
+    write_release_csvs(clips, os.path.dirname(labels_csv))
+    write_table(clips, out, COLLECT_CLIPS)
+
+
+main(
+    snakemake.input.exported,  # noqa: F821
+    snakemake.output.labels,  # noqa: F821
+    snakemake.output.clips,  # noqa: F821
+)

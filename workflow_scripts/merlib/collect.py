@@ -1,0 +1,645 @@
+"""Collection: long videos in, one-speaker one-face clips in the MER2024 layout out.
+
+Per source video, three steps (each a rule of ``rules/collect.smk``):
+
+1. :func:`cut_segments`: candidate segments. A subtitle file of the same stem
+   (``.srt``/``.ass``) gives the cut times and the text; without one, Silero VAD finds
+   speech and consecutive speech segments are merged when the gap is short and a
+   Resemblyzer speaker embedding says both sides are the same voice.
+2. :func:`filter_segments`: duration within bounds, then one decode pass over the video:
+   frames are sampled at ``face_fps`` only inside candidate segments (windows of nearby
+   segments are decoded with an input seek, so the rest of the video is never decoded),
+   faces are counted by YuNet and a clip is kept when at least ``face_fraction`` of its
+   sampled frames hold exactly one face and dlib's face-identity embeddings of those
+   faces are all within ``identity_threshold`` of each other.
+3. :func:`export_clips`: kept segments cut to H.264/AAC mp4 (re-encoded, so the cut is
+   frame accurate and audio and video start together), written atomically.
+
+Every candidate is a row in the clips table, kept or with the reason it was not; a video
+that cannot be used at all (empty, does not decode, no audio or video track, garbage
+subtitles) is one row named after the video, with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pyarrow as pa
+
+from .errors import AudioLoadingError, VideoLoadingError
+from .media import (
+    DETECT_MAX_SIDE,
+    _ffmpeg_error,
+    _run_ffmpeg,
+    decode_audio,
+    ffmpeg_exe,
+    make_detector,
+)
+from .subtitles import SUBTITLE_SUFFIXES, SubtitleError, read_subtitles
+from .tables import COLLECT_CLIPS, COLLECT_SEGMENTS, table_from_rows
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".flv", ".webm", ".ts", ".m4v", ".mpg", ".rmvb")
+CLIPS_DIR = "video-unlabeled-with-test2noise"
+
+
+@dataclass
+class CollectParams:
+    """The collection settings (config block ``collect``, minus folders)."""
+
+    sample_rate: int = 16000
+    vad_threshold: float = 0.5
+    merge_max_gap: float = 0.5
+    merge_min_similarity: float = 0.75
+    min_duration: float = 2.0
+    max_duration: float = 16.0
+    face_fps: float = 2.0
+    face_fraction: float = 0.5
+    detector: str = "yuface"
+    detector_model: str | None = None
+    detector_score: float = 0.6
+    identity_threshold: float = 0.5
+    identity_frames: int = 3
+    window_gap: float = 10.0
+    timeout: float = 3600.0
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> CollectParams:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in cfg.items() if k in known})
+
+
+def limit_threads(n: int) -> None:
+    """Use ``n`` threads in OpenMP (yuface), OpenCV and torch. yuface's OpenMP otherwise
+    starts one thread per core and, on a loaded machine, is 5-10x slower than with one.
+    Call before the first detection."""
+    os.environ["OMP_NUM_THREADS"] = str(max(1, n))
+    cv2.setNumThreads(max(1, n))
+    try:
+        import torch
+
+        torch.set_num_threads(max(1, n))
+    except ImportError:  # pragma: no cover - torch is a pinned requirement
+        pass
+
+
+# ---------------------------------------------------------------------------------------
+# Finding the videos
+# ---------------------------------------------------------------------------------------
+
+
+def clip_stem(stem: str) -> str:
+    """A source file stem made safe for clip names (letters, digits, ``_``, ``-``)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", stem) or "video"
+
+
+def list_videos(videos_dir: str | os.PathLike) -> dict[str, str]:
+    """Map video id (safe stem) -> file name for each video in ``videos_dir``."""
+    folder = Path(videos_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"collect.videos_dir {str(folder)!r} is not a folder. Please point it at a folder "
+            "of long videos."
+        )
+    videos: dict[str, str] = {}
+    for entry in sorted(folder.iterdir()):
+        if not entry.is_file() or entry.suffix.lower() not in VIDEO_SUFFIXES:
+            continue
+        vid = clip_stem(entry.stem)
+        if vid in videos:
+            raise ValueError(
+                f"collect.videos_dir {str(folder)!r}: {videos[vid]!r} and {entry.name!r} give "
+                f"the same video id {vid!r}. Please rename one of them."
+            )
+        videos[vid] = entry.name
+    return videos
+
+
+def find_subtitle(video: str | os.PathLike) -> Path | None:
+    """The subtitle file of the same stem as ``video``, if any (``.srt`` preferred)."""
+    video = Path(video)
+    for suffix in SUBTITLE_SUFFIXES:
+        for candidate in (video.with_suffix(suffix), video.with_suffix(suffix.upper())):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def segment_name(vid: str, start: float) -> str:
+    return f"{vid}_{int(round(start * 1000)):09d}"
+
+
+# ---------------------------------------------------------------------------------------
+# Step 1: candidate segments
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Probe:
+    duration: float | None
+    has_audio: bool
+    has_video: bool
+
+
+_DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
+
+
+def probe_video(path: str | os.PathLike, timeout: float = 60) -> Probe:
+    """Duration and tracks of a media file, from ffmpeg's header dump; errors name it."""
+    path = Path(path)
+    if not path.is_file():
+        raise VideoLoadingError(f"{path}: file does not exist")
+    if path.stat().st_size == 0:
+        raise VideoLoadingError(f"{path}: file is empty (0 bytes)")
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    text = proc.stderr.decode("utf-8", errors="replace")
+    streams = [line for line in text.splitlines() if line.strip().startswith("Stream #")]
+    if not streams:
+        reason = _ffmpeg_error(proc) if "Invalid data" in text else "no audio or video stream"
+        raise VideoLoadingError(f"{path}: not a readable video ({reason})")
+    match = _DURATION.search(text)
+    duration = None
+    if match:
+        h, m, s = match.groups()
+        duration = int(h) * 3600 + int(m) * 60 + float(s)
+    return Probe(
+        duration=duration,
+        has_audio=any(": Audio:" in line for line in streams),
+        has_video=any(": Video:" in line and "attached pic" not in line for line in streams),
+    )
+
+
+def vad_segments(pcm: np.ndarray, sample_rate: int, threshold: float = 0.5) -> list[tuple]:
+    """Speech (start, end) in seconds found by Silero VAD (its ONNX model, from the wheel)."""
+    import torch
+    from silero_vad import get_speech_timestamps, load_silero_vad
+
+    model = load_silero_vad(onnx=True)
+    audio = torch.from_numpy(pcm.astype(np.float32) / 32768.0)
+    stamps = get_speech_timestamps(
+        audio, model, threshold=threshold, sampling_rate=sample_rate, return_seconds=False
+    )
+    return [(s["start"] / sample_rate, s["end"] / sample_rate) for s in stamps]
+
+
+Embedder = Callable[[np.ndarray], np.ndarray]
+
+
+def resemblyzer_embedder() -> Embedder:
+    """A unit-norm 256-d GE2E voice embedding of 16 kHz float audio (Resemblyzer)."""
+    from resemblyzer import VoiceEncoder
+
+    encoder = VoiceEncoder("cpu", verbose=False)
+
+    def embed(wav: np.ndarray) -> np.ndarray:
+        return np.asarray(encoder.embed_utterance(wav.astype(np.float32)), dtype=np.float64)
+
+    return embed
+
+
+def merge_turns(
+    segments: list[tuple],
+    pcm: np.ndarray,
+    sample_rate: int,
+    embed: Embedder,
+    max_gap: float,
+    min_similarity: float,
+    max_duration: float = float("inf"),
+) -> list[tuple]:
+    """Merge consecutive speech segments whose gap is at most ``max_gap`` seconds and whose
+    voices (the embeddings of the previous piece and the next one) have cosine similarity
+    at least ``min_similarity``, as long as the result stays within ``max_duration``."""
+    cache: dict[int, np.ndarray] = {}
+
+    def emb(i: int) -> np.ndarray:
+        if i not in cache:
+            s, e = segments[i]
+            piece = pcm[int(s * sample_rate) : int(e * sample_rate)]
+            v = embed(piece.astype(np.float32) / 32768.0)  # one segment at a time: low memory
+            cache[i] = v / (np.linalg.norm(v) or 1.0)
+        return cache[i]
+
+    merged: list[tuple] = []
+    for i, (start, end) in enumerate(segments):
+        if merged:
+            m_start, m_end = merged[-1]
+            if (
+                start - m_end <= max_gap
+                and end - m_start <= max_duration
+                and float(emb(i - 1) @ emb(i)) >= min_similarity
+            ):
+                merged[-1] = (m_start, end)
+                continue
+        merged.append((start, end))
+    return merged
+
+
+def _segment_row(vid, video, source, start, end, text=None, reason=None, name=None) -> dict:
+    return {
+        "name": name or segment_name(vid, start),
+        "video": video,
+        "source": source,
+        "start": float(start),
+        "end": float(end),
+        "text": text,
+        "reason": reason,
+    }
+
+
+def _unique_names(rows: list[dict]) -> list[dict]:
+    """Suffix ``_2``, ``_3``... to names taken by an earlier row (cues starting together)."""
+    seen: dict[str, int] = {}
+    for row in rows:
+        n = seen.get(row["name"], 0) + 1
+        seen[row["name"]] = n
+        if n > 1:
+            row["name"] = f"{row['name']}_{n}"
+    return rows
+
+
+def cut_segments(
+    video_path: str | os.PathLike,
+    params: CollectParams,
+    subtitle_path: str | os.PathLike | None = None,
+    embed: Embedder | None = None,
+) -> pa.Table:
+    """Candidate segments of one video (:data:`COLLECT_SEGMENTS`); never raises on bad
+    media: a video that cannot be used becomes one row with its reason."""
+    video_path = Path(video_path)
+    vid, video = clip_stem(video_path.stem), video_path.name
+    source = "subtitle" if subtitle_path else "vad"
+    try:
+        probe = probe_video(video_path, timeout=params.timeout)
+        if not probe.has_video:
+            raise VideoLoadingError(f"{video_path}: no video track")
+        if not probe.has_audio:
+            raise AudioLoadingError(f"{video_path}: no audio track")
+        if subtitle_path:
+            cues = read_subtitles(subtitle_path)
+            rows = []
+            for cue in cues:
+                reason = None
+                if cue.end <= cue.start:
+                    reason = f"subtitle cue ends ({cue.end:.3f} s) before it starts"
+                elif probe.duration is not None and cue.start >= probe.duration:
+                    reason = (
+                        f"subtitle cue starts after the end of the video ({probe.duration:.2f} s)"
+                    )
+                rows.append(_segment_row(vid, video, source, cue.start, cue.end, cue.text, reason))
+            return table_from_rows(_unique_names(rows), COLLECT_SEGMENTS)
+        pcm = decode_audio(video_path, params.sample_rate, params.timeout)
+        speech = vad_segments(pcm, params.sample_rate, params.vad_threshold)
+        if speech:
+            speech = merge_turns(
+                speech,
+                pcm,
+                params.sample_rate,
+                embed or resemblyzer_embedder(),
+                params.merge_max_gap,
+                params.merge_min_similarity,
+                params.max_duration,
+            )
+        if not speech:
+            raise AudioLoadingError(f"{video_path}: no speech found by voice activity detection")
+        rows = [_segment_row(vid, video, source, s, e) for s, e in speech]
+        return table_from_rows(rows, COLLECT_SEGMENTS)
+    except (VideoLoadingError, AudioLoadingError, SubtitleError, subprocess.TimeoutExpired) as exc:
+        reason = str(exc)
+        if isinstance(exc, subprocess.TimeoutExpired):
+            reason = f"{video_path}: ffmpeg did not finish within {exc.timeout:.0f} s"
+        row = _segment_row(vid, video, source, 0.0, 0.0, reason=reason, name=vid)
+        return table_from_rows([row], COLLECT_SEGMENTS)
+
+
+# ---------------------------------------------------------------------------------------
+# Step 2: filtering
+# ---------------------------------------------------------------------------------------
+
+
+def decode_windows(spans: list[tuple], gap: float) -> list[tuple]:
+    """Spans (start, end) merged into decode windows where they are at most ``gap`` s
+    apart: each window is decoded by one seeking ffmpeg call, the rest never."""
+    windows: list[list[float]] = []
+    for start, end in sorted(spans):
+        if windows and start - windows[-1][1] <= gap:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    return [(s, e) for s, e in windows]
+
+
+def iter_frames(
+    path: str | os.PathLike,
+    start: float,
+    end: float,
+    fps: float,
+    max_side: int = DETECT_MAX_SIDE,
+    timeout: float = 3600,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """(time in the source, BGR frame) sampled at ``fps`` over [start, end), downscaled to
+    ``max_side``, streamed from one ffmpeg process (input seek: decoding starts at the
+    keyframe before ``start``); one frame in memory at a time."""
+    scale = (
+        f"scale=w='if(gte(iw,ih),min({max_side},iw),-2)':h='if(gte(iw,ih),-2,min({max_side},ih))'"
+    )
+    cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-ss", f"{start:.3f}", "-i", str(path)]
+    cmd += ["-t", f"{max(end - start, 1e-3):.3f}", "-map", "0:v:0", "-vf", f"fps={fps},{scale}"]
+    cmd += ["-f", "image2pipe", "-c:v", "bmp", "-"]
+    deadline = time.monotonic() + timeout
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        index = 0
+        while True:
+            head = proc.stdout.read(6)
+            if len(head) < 6:
+                break
+            if head[:2] != b"BM":
+                raise VideoLoadingError(f"{path}: unexpected bytes in ffmpeg's frame stream")
+            size = int.from_bytes(head[2:6], "little")
+            blob = head + proc.stdout.read(size - 6)
+            frame = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR)
+            if frame is None:
+                raise VideoLoadingError(f"{path}: a decoded frame could not be read")
+            yield start + index / fps, frame
+            index += 1
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(cmd, timeout)
+        stderr = proc.stderr.read()
+        if proc.wait() != 0:
+            err = _ffmpeg_error(subprocess.CompletedProcess(cmd, proc.returncode, b"", stderr))
+            raise VideoLoadingError(f"{path}: video does not decode ({err})")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+FaceEmbedder = Callable[[np.ndarray, tuple], np.ndarray]
+
+
+def dlib_face_embedder() -> FaceEmbedder:
+    """dlib's 128-d face-identity embedding (the ``face_recognition_models`` ResNet)."""
+    import dlib
+    import face_recognition_models as frm
+
+    shape = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
+    net = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
+
+    def embed(frame: np.ndarray, box: tuple) -> np.ndarray:
+        x, y, w, h = (int(v) for v in box)
+        rgb = np.ascontiguousarray(frame[:, :, ::-1])
+        landmarks = shape(rgb, dlib.rectangle(x, y, x + w, y + h))
+        return np.asarray(net.compute_face_descriptor(rgb, landmarks), dtype=np.float64)
+
+    return embed
+
+
+def max_pairwise_distance(vectors: list[np.ndarray]) -> float:
+    """Largest Euclidean distance between any two vectors (0 for fewer than two)."""
+    if len(vectors) < 2:
+        return 0.0
+    m = np.stack(vectors)
+    d = np.sqrt(((m[:, None, :] - m[None, :, :]) ** 2).sum(-1))
+    return float(d.max())
+
+
+@dataclass
+class _Tally:
+    frames: int = 0
+    one_face: int = 0
+    identity_times: set = field(default_factory=set)
+    embeddings: list = field(default_factory=list)
+
+
+def _identity_times(start: float, end: float, fps: float, n: int) -> set[int]:
+    """Indices (in the video's sampled-frame grid) at which identity embeddings are taken."""
+    first, last = int(np.ceil(start * fps - 1e-6)), int(np.floor(end * fps - 1e-6))
+    if last < first:
+        return set()
+    return {int(round(v)) for v in np.linspace(first, last, num=min(n, last - first + 1))}
+
+
+def filter_segments(
+    video_path: str | os.PathLike,
+    segments: pa.Table,
+    params: CollectParams,
+    face_embed: FaceEmbedder | None = None,
+) -> tuple[pa.Table, dict]:
+    """Decisions for one video's candidates (:data:`COLLECT_CLIPS`) and timing figures."""
+    timings = {"decode_detect_s": 0.0, "identity_s": 0.0, "frames": 0, "windows": 0}
+    rows = []
+    todo = []
+    for seg in segments.to_pylist():
+        row = {**seg, "kept": False, "frames": None, "one_face_fraction": None}
+        row.update({"face_distance": None, "clip": None})
+        duration = seg["end"] - seg["start"]
+        if seg["reason"] is None and not (params.min_duration <= duration <= params.max_duration):
+            row["reason"] = (
+                f"duration {duration:.2f} s outside [{params.min_duration:g}, "
+                f"{params.max_duration:g}] s"
+            )
+        rows.append(row)
+        if row["reason"] is None:
+            todo.append(row)
+    if not todo:
+        return table_from_rows(rows, COLLECT_CLIPS), timings
+    detect = make_detector(params.detector, params.detector_model, params.detector_score)
+    face_embed = face_embed or dlib_face_embedder()
+    tallies = {r["name"]: _Tally() for r in todo}
+    for r in todo:
+        tallies[r["name"]].identity_times = _identity_times(
+            r["start"], r["end"], params.face_fps, params.identity_frames
+        )
+    todo.sort(key=lambda r: r["start"])
+    windows = decode_windows([(r["start"], r["end"]) for r in todo], params.window_gap)
+    timings["windows"] = len(windows)
+    try:
+        for w_start, w_end in windows:
+            # sample on the video's global grid k / fps so that results do not depend on
+            # how segments are grouped into windows
+            k0 = int(np.ceil(w_start * params.face_fps - 1e-6))
+            t0 = k0 / params.face_fps
+            active = [r for r in todo if r["end"] > w_start and r["start"] < w_end]
+            tick = time.perf_counter()
+            for t, frame in iter_frames(
+                video_path, t0, w_end, params.face_fps, timeout=params.timeout
+            ):
+                k = int(round(t * params.face_fps))
+                inside = [r for r in active if r["start"] <= t < r["end"]]
+                if not inside:
+                    continue
+                timings["frames"] += 1
+                faces = detect(frame)
+                for r in inside:
+                    tally = tallies[r["name"]]
+                    tally.frames += 1
+                    if len(faces) == 1:
+                        tally.one_face += 1
+                if len(faces) == 1 and any(k in tallies[r["name"]].identity_times for r in inside):
+                    t_id = time.perf_counter()
+                    f = faces[0]
+                    vector = face_embed(frame, (f.x, f.y, f.w, f.h))
+                    timings["identity_s"] += time.perf_counter() - t_id
+                    for r in inside:
+                        if k in tallies[r["name"]].identity_times:
+                            tallies[r["name"]].embeddings.append(vector)
+            timings["decode_detect_s"] += time.perf_counter() - tick
+    except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
+        reason = f"{video_path}: video does not decode ({exc})"
+        if isinstance(exc, VideoLoadingError):
+            reason = str(exc)
+        for r in todo:
+            r["reason"] = reason
+        return table_from_rows(rows, COLLECT_CLIPS), timings
+    timings["decode_detect_s"] -= timings["identity_s"]
+    for r in todo:
+        tally = tallies[r["name"]]
+        r["frames"] = tally.frames
+        if tally.frames == 0:
+            r["reason"] = "no frame sampled in the segment"
+            continue
+        fraction = tally.one_face / tally.frames
+        r["one_face_fraction"] = fraction
+        if fraction < params.face_fraction:
+            r["reason"] = (
+                f"exactly one face in {tally.one_face} of {tally.frames} sampled frames "
+                f"({fraction:.2f} < collect.face_fraction {params.face_fraction:g})"
+            )
+            continue
+        distance = max_pairwise_distance(tally.embeddings)
+        r["face_distance"] = distance
+        if distance > params.identity_threshold:
+            r["reason"] = (
+                f"faces of more than one person (identity distance {distance:.3f} > "
+                f"collect.identity_threshold {params.identity_threshold:g})"
+            )
+            continue
+        r["kept"] = True
+    return table_from_rows(rows, COLLECT_CLIPS), timings
+
+
+# ---------------------------------------------------------------------------------------
+# Step 3: export
+# ---------------------------------------------------------------------------------------
+
+
+def cut_clip(video_path: str | os.PathLike, start: float, end: float, out: Path, timeout: float):
+    """[start, end) of ``video_path`` as H.264/AAC mp4 at ``out``, written atomically."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
+    args = ["-y", "-ss", f"{start:.3f}", "-i", str(video_path), "-t", f"{end - start:.3f}"]
+    args += ["-map", "0:v:0", "-map", "0:a:0", "-c:v", "libx264", "-preset", "veryfast"]
+    args += ["-crf", "20", "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac", "-b:a", "128k"]
+    args += ["-map_metadata", "-1", "-movflags", "+faststart", str(tmp)]
+    try:
+        proc = _run_ffmpeg(args, timeout)
+        if proc.returncode != 0:
+            raise VideoLoadingError(
+                f"{video_path}: cutting {start:.3f}-{end:.3f} s failed ({_ffmpeg_error(proc)})"
+            )
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export_clips(
+    video_path: str | os.PathLike,
+    decisions: pa.Table,
+    output_root: str | os.PathLike,
+    timeout: float = 3600,
+    transcribe: Callable[[np.ndarray], str] | None = None,
+) -> pa.Table:
+    """Cut every kept clip into ``output_root/video-unlabeled-with-test2noise/``; a clip
+    that fails to cut is not kept, with the reason. With ``transcribe`` (16 kHz int16 ->
+    text, e.g. :class:`merlib.whisper.Transcriber`), a kept clip without subtitle text
+    gets the transcription of its audio."""
+    root = Path(output_root)
+    rows = decisions.to_pylist()
+    for row in rows:
+        if not row["kept"]:
+            continue
+        rel = f"{CLIPS_DIR}/{row['name']}.mp4"
+        try:
+            cut_clip(video_path, row["start"], row["end"], root / rel, timeout)
+            row["clip"] = rel
+            if transcribe is not None and not row["text"]:
+                row["text"] = transcribe(decode_audio(root / rel, 16000, timeout))
+        except (VideoLoadingError, AudioLoadingError, subprocess.TimeoutExpired) as exc:
+            row["kept"] = False
+            row["reason"] = str(exc)
+    return table_from_rows(rows, COLLECT_CLIPS)
+
+
+def write_release_csvs(clips: pa.Table, output_root: str | os.PathLike) -> None:
+    """``label-transcription.csv`` (kept clips' text) and an empty ``label-disdim.csv``
+    (clips are unlabelled until annotated), so that ``output_root`` is a valid data_root."""
+    root = Path(output_root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "video-labeled").mkdir(exist_ok=True)
+    kept = sorted((r for r in clips.to_pylist() if r["kept"]), key=lambda r: r["name"])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["name", "chinese"])
+    for r in kept:
+        writer.writerow([r["name"], r["text"] or ""])
+    write_text(root / "label-transcription.csv", buffer.getvalue())
+    write_text(root / "label-disdim.csv", "name,discrete\n")
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def clips_table(parts: list[pa.Table]) -> pa.Table:
+    """All videos' clip rows, sorted by video then start."""
+    if not parts:
+        return COLLECT_CLIPS.empty_table()
+    table = pa.concat_tables(parts)
+    return table.sort_by([("video", "ascending"), ("start", "ascending"), ("name", "ascending")])
+
+
+def fetch_checked(url: str, sha256: str | None, out: str | os.PathLike) -> Path:
+    """Download ``url`` (http, https or file) to ``out`` if its sha256 is ``sha256``."""
+    import hashlib
+    import urllib.request
+
+    out = Path(out)
+    if not sha256:
+        raise ValueError(
+            f"collect.detector_model is a URL ({url}) but collect.detector_sha256 is not set; "
+            "please give the file's sha256 so that the download can be checked"
+        )
+    with urllib.request.urlopen(url, timeout=120) as response:
+        data = response.read()
+    found = hashlib.sha256(data).hexdigest()
+    if found != sha256.lower():
+        raise ValueError(f"{url}: sha256 is {found}, expected {sha256}; not saved")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+    return out
