@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pyarrow.compute as pc  # noqa: E402
 
-from merlib.media import MediaParams, extract_shard  # noqa: E402
+from merlib.media import MediaParams, extract_shard, limit_threads  # noqa: E402
 from merlib.tables import AUDIO, FACES, MANIFEST, MEDIA_REJECTS, read_table, write_table  # noqa: E402
 
 
@@ -18,6 +18,9 @@ def main(manifest_path, shard, data_root, media, threads, out):
     manifest = read_table(manifest_path, MANIFEST)
     clips = manifest.filter(pc.equal(manifest["shard"], shard)).select(["name", "path"])
     params = MediaParams(**media)
+    # Clips run on `threads` worker threads; each detection is then single-threaded: yuface's
+    # OpenMP, one thread per core otherwise, slows down many times when cores are shared.
+    limit_threads(1)
     logging.info("shard %s: %d clips, %s", shard, clips.num_rows, params)
     audio, faces, rejects = extract_shard(clips.to_pylist(), data_root, params, workers=threads)
     for row in rejects.to_pylist():

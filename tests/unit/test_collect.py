@@ -13,10 +13,10 @@ from conftest import YUNET_ONNX
 
 from merlib import collect
 from merlib.ingest import ingest_release
-from merlib.media import ffmpeg_exe
+from merlib.media import ffmpeg_exe, limit_threads
 from merlib.tables import COLLECT_CLIPS, COLLECT_SEGMENTS, table_from_rows
 
-collect.limit_threads(1)
+limit_threads(1)
 
 
 def ffmpeg(*args: str) -> None:

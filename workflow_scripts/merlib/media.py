@@ -45,6 +45,20 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def limit_threads(n: int) -> None:
+    """Use ``n`` threads in OpenMP (yuface), OpenCV and torch. yuface's OpenMP otherwise
+    starts one thread per core and, on a loaded machine, is 5-10x slower than with one.
+    Call before the first detection."""
+    os.environ["OMP_NUM_THREADS"] = str(max(1, n))
+    cv2.setNumThreads(max(1, n))
+    try:
+        import torch
+
+        torch.set_num_threads(max(1, n))
+    except ImportError:  # pragma: no cover - torch is a pinned requirement
+        pass
+
+
 def _run_ffmpeg(args: list[str], timeout: float) -> subprocess.CompletedProcess:
     return subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-nostdin", *args],
