@@ -66,6 +66,17 @@ def _ffmpeg_error(proc: subprocess.CompletedProcess) -> str:
     return f"ffmpeg exited with status {proc.returncode}"
 
 
+def _check_complete(proc: subprocess.CompletedProcess, path: Path, error: type[Exception]) -> None:
+    """A file cut short can decode up to the cut (its index at the start), ffmpeg then
+    says "partial file", exiting 0 or with a decoder error further on. Such a clip is
+    rejected as truncated, not silently shortened."""
+    lines = proc.stderr.decode("utf-8", errors="replace").splitlines()
+    for line in lines:
+        if "partial file" in line:
+            cause = line.split("] ", 1)[-1].strip()
+            raise error(f"{path}: file is truncated (ffmpeg: {cause})")
+
+
 def _check_file(path: Path, error: type[Exception]) -> None:
     if not path.is_file():
         raise error(f"{path}: file does not exist")
@@ -84,6 +95,7 @@ def decode_audio(
         + ["-f", "s16le", "-acodec", "pcm_s16le", "-"],
         timeout,
     )
+    _check_complete(proc, path, AudioLoadingError)
     if proc.returncode != 0:
         message = _ffmpeg_error(proc)
         if "matches no streams" in message:
@@ -112,6 +124,7 @@ def _sampled_frames(path: Path, video_filter: str, timeout: float) -> list[np.nd
         + ["-f", "image2pipe", "-c:v", "bmp", "-"],
         timeout,
     )
+    _check_complete(proc, path, VideoLoadingError)
     if proc.returncode != 0:
         message = _ffmpeg_error(proc)
         if "matches no streams" in message:
