@@ -1,0 +1,47 @@
+"""profiles/slurm, read by Snakemake's own argument parser as `--profile` reads it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PROFILE = REPO / "profiles" / "slurm"
+
+
+@pytest.fixture(scope="module")
+def slurm_args():
+    from snakemake.cli import get_argument_parser
+
+    return get_argument_parser(profiles=[str(PROFILE)]).parse_args([])
+
+
+def rule_names() -> set[str]:
+    text = "".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
+    return set(re.findall(r"^rule (\w+):", text, re.M))
+
+
+def test_slurm_profile_submits_with_the_slurm_executor_and_squeue_status(slurm_args):
+    assert slurm_args.executor == "slurm"
+    # no accounting daemon means no sacct; the plugin's default would then hang
+    assert slurm_args.slurm_status_command == "squeue"
+    assert slurm_args.rerun_incomplete
+
+
+def test_slurm_profile_asks_a_gpu_for_gpu_rules_that_exist(slurm_args):
+    gpu_rules = {
+        rule for rule, res in slurm_args.set_resources.items() if res.get("gpu") is not None
+    }
+    assert gpu_rules == {"extract_features", "train_fusion"}
+    assert gpu_rules <= rule_names()
+    for rule in gpu_rules:
+        assert slurm_args.set_resources[rule]["gpu"].value == 1
+
+
+def test_slurm_profile_leaves_account_and_partition_to_the_user(slurm_args):
+    assert "slurm_account" not in slurm_args.default_resources
+    assert "slurm_partition" not in slurm_args.default_resources
+    text = (PROFILE / "config.yaml").read_text()
+    assert "# slurm_account:" in text and "# slurm_partition:" in text
