@@ -86,8 +86,9 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 MpiDefault=none
 ReturnToService=2
-# Finished jobs stay visible to squeue for 10 minutes: the plugin reads their state there.
-MinJobAge=600
+# Finished jobs stay visible to squeue (and scontrol) for an hour: the plugin reads their
+# state there, and the tests check every job of a run that may take many minutes.
+MinJobAge=3600
 SchedulerParameters=sched_interval=2
 GresTypes=gpu
 NodeName=$host CPUs=$cpus RealMemory=$mem Gres=gpu:1 State=UNKNOWN
