@@ -21,8 +21,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import copy_run
-from e2e_helpers import REPO, SNAKEMAKE, assert_runs_equal, config_args, failed, snakemake
+from e2e_helpers import REPO, SNAKEMAKE, assert_runs_equal, config_args, copy_run, failed, snakemake
 
 pytestmark = pytest.mark.e2e
 

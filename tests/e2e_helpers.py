@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TIMEOUT = 1200  # every snakemake call in tests runs under a timeout
 DEMO_OUTPUTS = ("label-disdim.csv", "label-transcription.csv", "test-labels.csv")
@@ -172,3 +172,9 @@ def assert_runs_equal(a: Path, b: Path) -> list[str]:
         for key in ("waf", "acc"):
             assert abs(sa[split][key] - sb[split][key]) < 1e-6, (split, key, sa, sb)
     return compared + [sub, "results/metrics/summary.json"]
+
+
+def copy_run(src: Path, dest: Path) -> Path:
+    """A copy of a finished run (outputs, logs and Snakemake's metadata, mtimes kept)."""
+    shutil.copytree(src, dest, symlinks=True)
+    return dest
