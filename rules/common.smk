@@ -125,10 +125,22 @@ def get_final_outputs():
             "results/predictions/unlabelled.parquet",
             "results/submission/mer2024-semi-noise.csv",
             "results/metrics/accounting.parquet",
+            *get_documented_shard_outputs(),
         ]
         + get_noise_outputs()
         + get_training_outputs()
     )
+
+
+def get_documented_shard_outputs():
+    """Per-shard tables the README documents, as targets of `all`: Snakemake does not
+    remake a missing intermediate file whose dependents are up to date, so a feature file
+    lost when a rerun was killed (SIGKILL mid-job) would otherwise stay missing."""
+    return [
+        *expand("results/media/{shard}/rejects.parquet", shard=SHARDS),
+        *[f for files in get_fusion_feature_files().values() for f in files],
+        *[f for files in get_fusion_feature_reject_files().values() for f in files],
+    ]
 
 
 # --- MER-OV (rules/ov.smk) ---------------------------------------------------------------

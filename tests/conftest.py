@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from e2e_helpers import config_args, demo_corpus, failed, make_release, snakemake, write_config
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -57,3 +58,43 @@ def clip_dir(tmp_path_factory, shared_data) -> Path:
     (d / "empty.mp4").write_bytes(b"")
     (d / "text.mp4").write_text("this is not a video\n")
     return d
+
+
+# --------------------------------------------------------------------------------------
+# Scale-out e2e tests (tests/e2e/test_slurm.py, test_reruns_and_recovery.py,
+# test_hostile_input.py): one small release cut from the demo corpus and one uninterrupted
+# local run of it per session, which the SLURM, rerun and crash tests compare to. Kept
+# here, not in tests/e2e/conftest.py: a second module named conftest would shadow this
+# one for `from conftest import ...` in tests/unit.
+# --------------------------------------------------------------------------------------
+# Small enough for CI, large enough for 3-fold stratified cross validation.
+PER_CLASS = 4
+UNLABELLED = 8
+
+
+@pytest.fixture(scope="session")
+def built_demo_corpus(tmp_path_factory) -> Path:
+    """The demo corpus, built once per session when no built one is found."""
+    return demo_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="session")
+def small_release(built_demo_corpus, tmp_path_factory) -> Path:
+    release = tmp_path_factory.mktemp("release")
+    return make_release(built_demo_corpus, release, PER_CLASS, UNLABELLED)
+
+
+@pytest.fixture(scope="session")
+def release_config(small_release, tmp_path_factory) -> Path:
+    return write_config(tmp_path_factory.mktemp("config") / "release.yaml", small_release)
+
+
+@pytest.fixture(scope="session")
+def reference_run(release_config, tmp_path_factory) -> Path:
+    """The small release run locally, uninterrupted: what every other run must equal."""
+    workdir = tmp_path_factory.mktemp("reference")
+    proc = snakemake(
+        workdir, *config_args(release_config), "--workflow-profile", "none", "--cores", "2"
+    )
+    assert proc.returncode == 0, failed(proc)
+    return workdir

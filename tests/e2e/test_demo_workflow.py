@@ -87,17 +87,23 @@ def test_search_keeps_the_best_combination_and_final_training_uses_it(demo_run):
 def test_paper_tables_cover_every_feature_and_modality_combination(demo_run):
     tables = demo_run / "results" / "tables"
     unimodal = list(csv.DictReader(open(tables / "unimodal.tsv"), delimiter="\t"))
-    assert {(r["feature"], r["modality"], r["rank"]) for r in unimodal} == {
-        ("egemaps", "audio", "1"),
-        ("fer", "visual", "1"),
-        ("use_m3", "text", "1"),
-    }
+    # every configured feature, whisper_base too (two audio features: Top-1 and Top-2)
+    modality = {"egemaps": "audio", "whisper_base": "audio", "fer": "visual", "use_m3": "text"}
+    assert {r["feature"]: r["modality"] for r in unimodal} == modality
+    for m in ("audio", "visual", "text"):
+        rows = sorted((r for r in unimodal if r["modality"] == m), key=lambda r: int(r["rank"]))
+        assert [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
+        wafs = [float(r["waf"]) for r in rows]
+        assert wafs == sorted(wafs, reverse=True), rows  # ranked by WAF within the modality
     multimodal = list(csv.DictReader(open(tables / "multimodal.tsv"), delimiter="\t"))
     assert [(r["combination"], r["top_n"]) for r in multimodal] == [
         ("A+V", "1"),
+        ("A+V", "2"),
         ("A+T", "1"),
+        ("A+T", "2"),
         ("V+T", "1"),
         ("A+V+T", "1"),
+        ("A+V+T", "2"),
     ]
     assert all(0.0 <= float(r["waf"]) <= 1.0 for r in unimodal + multimodal)
     for png in ("tables/tables.png", "search/search.png", "metrics/per_class_f1.png"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import cv2
 import numpy as np
 import pytest
@@ -101,3 +103,26 @@ def test_clip_paths_that_escape_data_root_are_refused(tmp_path):
         media.safe_clip_path(tmp_path, "../outside.mp4")
     with pytest.raises(ValueError, match="escapes data_root"):
         media.safe_clip_path(tmp_path, "/etc/passwd")
+
+
+def test_one_frame_video_gives_its_frame_and_its_face(clip_dir, tmp_path):
+    one = tmp_path / "one-frame.mp4"
+    args = [media.ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(clip_dir / "face.mp4")]
+    subprocess.run(args + ["-frames:v", "1", "-an", str(one)], check=True, timeout=60)
+    frames, _ = media.decode_frames(one, fps=4)
+    assert len(frames) == 1
+    assert len(media.make_detector("yuface")(frames[0])) == 1
+
+
+def test_truncated_faststart_mp4_is_rejected_though_its_start_decodes(clip_dir, tmp_path):
+    faststart = tmp_path / "faststart.mp4"
+    args = [media.ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(clip_dir / "face.mp4")]
+    subprocess.run(args + ["-c", "copy", "-movflags", "+faststart", str(faststart)], check=True)
+    media.decode_audio(faststart)  # the whole file decodes
+    cut = tmp_path / "cut.mp4"
+    data = faststart.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(AudioLoadingError, match="cut.mp4: file is truncated"):
+        media.decode_audio(cut)
+    with pytest.raises(VideoLoadingError, match="cut.mp4: file is truncated"):
+        media.decode_frames(cut, fps=4)

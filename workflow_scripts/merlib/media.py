@@ -80,6 +80,17 @@ def _ffmpeg_error(proc: subprocess.CompletedProcess) -> str:
     return f"ffmpeg exited with status {proc.returncode}"
 
 
+def _check_complete(proc: subprocess.CompletedProcess, path: Path, error: type[Exception]) -> None:
+    """A file cut short can decode up to the cut (its index at the start), ffmpeg then
+    says "partial file", exiting 0 or with a decoder error further on. Such a clip is
+    rejected as truncated, not silently shortened."""
+    lines = proc.stderr.decode("utf-8", errors="replace").splitlines()
+    for line in lines:
+        if "partial file" in line:
+            cause = line.split("] ", 1)[-1].strip()
+            raise error(f"{path}: file is truncated (ffmpeg: {cause})")
+
+
 def _check_file(path: Path, error: type[Exception]) -> None:
     if not path.is_file():
         raise error(f"{path}: file does not exist")
@@ -98,6 +109,7 @@ def decode_audio(
         + ["-f", "s16le", "-acodec", "pcm_s16le", "-"],
         timeout,
     )
+    _check_complete(proc, path, AudioLoadingError)
     if proc.returncode != 0:
         message = _ffmpeg_error(proc)
         if "matches no streams" in message:
@@ -119,23 +131,14 @@ def _split_bmp_stream(data: bytes) -> Iterable[bytes]:
         offset += size
 
 
-def decode_frames(
-    path: str | os.PathLike, fps: float, max_side: int = DETECT_MAX_SIDE, timeout: float = 600
-) -> tuple[list[np.ndarray], float]:
-    """Frames of the first video stream sampled at ``fps``, as BGR uint8, downscaled so
-    that the larger side is at most ``max_side``. Returns (frames, scale), where scale is
-    the factor from original to returned pixel coordinates."""
-    path = Path(path)
-    _check_file(path, VideoLoadingError)
-    scale_filter = (
-        f"scale=w='if(gte(iw,ih),min({max_side},iw),-2)':h='if(gte(iw,ih),-2,min({max_side},ih))'"
-    )
+def _sampled_frames(path: Path, video_filter: str, timeout: float) -> list[np.ndarray]:
     # Each frame comes as a self-describing BMP, so rotation and odd sizes need no probing.
     proc = _run_ffmpeg(
-        ["-i", str(path), "-map", "0:v:0", "-vf", f"fps={fps},{scale_filter}"]
+        ["-i", str(path), "-map", "0:v:0", "-vf", video_filter]
         + ["-f", "image2pipe", "-c:v", "bmp", "-"],
         timeout,
     )
+    _check_complete(proc, path, VideoLoadingError)
     if proc.returncode != 0:
         message = _ffmpeg_error(proc)
         if "matches no streams" in message:
@@ -147,6 +150,25 @@ def decode_frames(
         if frame is None:
             raise VideoLoadingError(f"{path}: a decoded frame could not be read")
         frames.append(frame)
+    return frames
+
+
+def decode_frames(
+    path: str | os.PathLike, fps: float, max_side: int = DETECT_MAX_SIDE, timeout: float = 600
+) -> tuple[list[np.ndarray], float]:
+    """Frames of the first video stream sampled at ``fps``, as BGR uint8, downscaled so
+    that the larger side is at most ``max_side``. Returns (frames, scale), where scale is
+    the factor from original to returned pixel coordinates."""
+    path = Path(path)
+    _check_file(path, VideoLoadingError)
+    scale_filter = (
+        f"scale=w='if(gte(iw,ih),min({max_side},iw),-2)':h='if(gte(iw,ih),-2,min({max_side},ih))'"
+    )
+    frames = _sampled_frames(path, f"fps={fps},{scale_filter}", timeout)
+    if not frames:
+        # A clip shorter than one sampling period (a single frame, say) gets nothing from
+        # the fps filter's rounding; its last frame is then passed through instead.
+        frames = _sampled_frames(path, f"fps={fps}:eof_action=pass,{scale_filter}", timeout)
     if not frames:
         raise VideoLoadingError(f"{path}: video track holds no frames")
     original = _original_width(path, timeout)

@@ -1,0 +1,180 @@
+"""Helpers for the scale-out e2e tests: run snakemake under a timeout, make small releases
+from the demo corpus, and compare two runs' outputs as tables (never as bytes)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+TIMEOUT = 1200  # every snakemake call in tests runs under a timeout
+DEMO_OUTPUTS = ("label-disdim.csv", "label-transcription.csv", "test-labels.csv")
+
+
+def snakemake(
+    workdir: Path, *args: str, timeout: int = TIMEOUT, **popen
+) -> subprocess.CompletedProcess:
+    """One snakemake call on merflow's Snakefile in ``workdir``; output captured."""
+    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    return subprocess.run(
+        cmd + list(args), capture_output=True, text=True, timeout=timeout, env=os.environ, **popen
+    )
+
+
+def failed(proc: subprocess.CompletedProcess) -> str:
+    return f"rc={proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+
+
+def demo_corpus(scratch: Path) -> Path:
+    """A built demo corpus: $MERFLOW_DEMO_CORPUS, the checkout's own, or one built here."""
+    for candidate in (os.environ.get("MERFLOW_DEMO_CORPUS"), REPO / "resources" / "demo"):
+        if candidate and all((Path(candidate) / f).is_file() for f in DEMO_OUTPUTS):
+            return Path(candidate)
+    proc = snakemake(
+        scratch, "--configfile", str(REPO / "config.yaml"), "--cores", "2", "make_demo_corpus"
+    )
+    assert proc.returncode == 0, failed(proc)
+    return scratch / "resources" / "demo"
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], bom: bool = False) -> None:
+    with open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def make_release(corpus: Path, dest: Path, per_class: int, unlabelled: int) -> Path:
+    """A MER2024-layout release holding the first clips of each class of the demo corpus.
+
+    Writes ``test-labels.csv`` (the unlabelled clips' labels) beside it for evaluation.
+    """
+    labels = read_csv(corpus / "label-disdim.csv")
+    texts = {r["name"]: r["chinese"] for r in read_csv(corpus / "label-transcription.csv")}
+    test_labels = read_csv(corpus / "test-labels.csv")
+    chosen: list[dict] = []
+    for label in sorted({r["discrete"] for r in labels}):
+        chosen += [r for r in labels if r["discrete"] == label][:per_class]
+    pool = test_labels[:unlabelled]
+    for folder in ("video-labeled", "video-unlabeled-with-test2noise"):
+        (dest / folder).mkdir(parents=True, exist_ok=True)
+    for r in chosen:
+        shutil.copy(corpus / "video-labeled" / f"{r['name']}.mp4", dest / "video-labeled")
+    for r in pool:
+        src = corpus / "video-unlabeled-with-test2noise" / f"{r['name']}.mp4"
+        shutil.copy(src, dest / "video-unlabeled-with-test2noise")
+    write_csv(
+        dest / "label-disdim.csv",
+        ["name", "discrete"],
+        [[r["name"], r["discrete"]] for r in chosen],
+    )
+    names = [r["name"] for r in chosen + pool]
+    write_csv(dest / "label-transcription.csv", ["name", "chinese"], [[n, texts[n]] for n in names])
+    write_csv(
+        dest / "test-labels.csv", ["name", "discrete"], [[r["name"], r["discrete"]] for r in pool]
+    )
+    return dest
+
+
+def write_config(path: Path, release: Path, **overrides) -> Path:
+    """A config overlay (given after config.yaml) for a small release: quick to run."""
+    config = {
+        "data_root": str(release),
+        "shards": 2,
+        "evaluate": {"test_labels": str(release / "test-labels.csv")},
+        "fusion": {"folds": 3, "epochs": 30},
+    }
+    for key, value in overrides.items():
+        config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    return path
+
+
+def config_args(overlay: Path) -> list[str]:
+    return ["--configfile", str(REPO / "config.yaml"), str(overlay)]
+
+
+# What a run leaves that tools read; compared between runs.
+COMPARED_PARQUET = (
+    "results/ingest/manifest.parquet",
+    "results/ingest/rejects.parquet",
+    "results/media/*/rejects.parquet",
+    "results/features/*/*.parquet",
+    "results/feature_rejects/*/*.parquet",
+    "results/fusion/oof.parquet",
+    "results/predictions/unlabelled.parquet",
+    "results/predictions/fallbacks.parquet",
+    "results/metrics/accounting.parquet",
+)
+
+
+def _sorted_rows(table: pa.Table) -> pa.Table:
+    keys = [c for c in ("split", "name", "modality", "reason") if c in table.column_names]
+    return table.sort_by([(k, "ascending") for k in keys]) if keys else table
+
+
+def assert_tables_equal(a: Path, b: Path, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Same schema, same rows (in key order), floats equal within a tolerance."""
+    ta, tb = _sorted_rows(pq.read_table(a)), _sorted_rows(pq.read_table(b))
+    assert ta.schema.equals(tb.schema), f"{a} vs {b}: schemas differ"
+    assert ta.num_rows == tb.num_rows, f"{a} vs {b}: {ta.num_rows} vs {tb.num_rows} rows"
+    for name in ta.column_names:
+        ca, cb = ta.column(name).to_pylist(), tb.column(name).to_pylist()
+        kind = ta.schema.field(name).type
+        if (
+            pa.types.is_floating(kind)
+            or pa.types.is_list(kind)
+            or pa.types.is_fixed_size_list(kind)
+        ):
+            np.testing.assert_allclose(
+                np.asarray(ca, dtype=float),
+                np.asarray(cb, dtype=float),
+                rtol=rtol,
+                atol=atol,
+                err_msg=f"{a} vs {b}: column {name}",
+            )
+        else:
+            assert ca == cb, f"{a} vs {b}: column {name} differs"
+
+
+def assert_runs_equal(a: Path, b: Path) -> list[str]:
+    """Every compared output of run ``a`` equals run ``b``'s. Returns the files compared."""
+    compared = []
+    for pattern in COMPARED_PARQUET:
+        files_a = sorted(p.relative_to(a) for p in a.glob(pattern))
+        files_b = sorted(p.relative_to(b) for p in b.glob(pattern))
+        assert files_a == files_b, f"{pattern}: {files_a} vs {files_b}"
+        for rel in files_a:
+            assert_tables_equal(a / rel, b / rel)
+            compared.append(str(rel))
+    sub = "results/submission/mer2024-semi-noise.csv"
+    assert read_csv(a / sub) == read_csv(b / sub)
+    sa = json.loads((a / "results/metrics/summary.json").read_text())
+    sb = json.loads((b / "results/metrics/summary.json").read_text())
+    assert sa.keys() == sb.keys()
+    for split in sa:
+        for key in ("waf", "acc"):
+            assert abs(sa[split][key] - sb[split][key]) < 1e-6, (split, key, sa, sb)
+    return compared + [sub, "results/metrics/summary.json"]
+
+
+def copy_run(src: Path, dest: Path) -> Path:
+    """A copy of a finished run (outputs, logs and Snakemake's metadata, mtimes kept)."""
+    shutil.copytree(src, dest, symlinks=True)
+    return dest
