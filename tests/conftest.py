@@ -25,6 +25,18 @@ def shared_data() -> Path:
     return require_shared()
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one intra-op thread for the test (tiny models: more threads only stall on a
+    busy machine), restored afterwards."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def make_clip(out: Path, image: Path | None, audio: Path | None, seconds: float = 3.0) -> Path:
     """An H.264/AAC mp4 of a still image (or a grey frame) and a speech file (or none)."""
     from merlib.media import ffmpeg_exe

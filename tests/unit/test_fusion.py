@@ -22,13 +22,8 @@ from merlib.tables import (
 DIMS = [11, 3, 20, 5]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """The models are tiny: extra intra-op threads only stall on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# tiny models: extra intra-op threads only stall on a busy machine (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 FAST = {"hidden_dim": 32, "epochs": 20}

@@ -19,12 +19,8 @@ from merlib.labels import LABELS
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# tiny models: extra intra-op threads only stall on a busy machine (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _data(n=90, dims=(9, 4, 16), seed=0, separation=0.7):

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from test_fusion import _corpus, _write_feature
 
 from merlib import fusion, metrics, paper_tables, search, selftrain
@@ -18,12 +17,8 @@ from merlib.tables import MANIFEST, PREDICTIONS, table_from_rows, write_table
 SPACE = {"hidden_dim": [64, 128, 256], "dropout": [0.2, 0.3, 0.4, 0.5], "lr": [1e-3, 1e-4]}
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# tiny models: extra intra-op threads only stall on a busy machine (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --- random search ----------------------------------------------------------------------
