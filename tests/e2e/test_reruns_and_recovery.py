@@ -3,7 +3,7 @@
 - `--forcerun <rule>` reruns that rule and what depends on it, nothing upstream;
 - `--forcerun <one shard's file>` reruns that shard's branch only;
 - a changed parameter of one stage reruns that stage and what is downstream of it;
-- a run killed with SIGKILL in the middle of a stage (feature extraction, one of six jobs
+- a run killed with SIGKILL in the middle of a stage (feature extraction, one of eight jobs
   done) leaves no output taken as complete, and `--rerun-incomplete` then gives outputs
   equal to the uninterrupted run.
 """
@@ -32,6 +32,8 @@ DOWNSTREAM_OF_FUSION = {
     "evaluate_predictions",
     "account_clips",
 }
+# the paper tables train on every configured feature with fusion.*, beside the model
+TABLES = {"tabulate_unimodal", "tabulate_multimodal"}
 FEATURE_DONE = re.compile(r"Finished jobid: \d+ \(Rule: extract_features\)")
 JOB = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n)*)", re.M)
 
@@ -75,9 +77,9 @@ def test_forcerun_one_shard_file_reruns_that_shards_branch_only(reference_run, r
     assert ("extract_media", "shard=001") in per_shard
     assert {wc.split("shard=")[1] for _, wc in per_shard} == {"001"}
     assert sorted(wc for rule, wc in per_shard if rule == "extract_features") == [
-        f"feature={f}, shard=001" for f in ("egemaps", "fer", "use_m3")
+        f"feature={f}, shard=001" for f in ("egemaps", "fer", "use_m3", "whisper_base")
     ]
-    assert rules_of(jobs) - {"extract_media", "extract_features"} == DOWNSTREAM_OF_FUSION
+    assert rules_of(jobs) - {"extract_media", "extract_features"} == DOWNSTREAM_OF_FUSION | TABLES
 
 
 @pytest.mark.parametrize(
@@ -94,14 +96,14 @@ def test_changed_parameter_reruns_its_stage_and_downstream_only(
     overlay = tmp_path / "change.yaml"
     overlay.write_text(yaml.safe_dump(change))
     jobs = planned_jobs(reference_run, *config_args(release_config), str(overlay))
-    assert rules_of(jobs) == first_stage | DOWNSTREAM_OF_FUSION
+    assert rules_of(jobs) == first_stage | DOWNSTREAM_OF_FUSION | TABLES
     assert "ingest_release" not in rules_of(jobs)
 
 
 @pytest.fixture(scope="module")
 def killed_run(reference_run, release_config, tmp_path_factory):
     """A copy of the reference run, forced to recompute every feature, SIGKILLed (snakemake
-    and its jobs) once the first of the six feature jobs has finished and the second one's
+    and its jobs) once the first of the eight feature jobs has finished and the second one's
     script is running."""
     workdir = copy_run(reference_run, tmp_path_factory.mktemp("crash") / "run")
     cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
@@ -147,7 +149,8 @@ def incomplete_outputs(workdir: Path) -> list[str]:
 def test_killed_run_outputs_are_marked_incomplete_and_planned_again(killed_run, release_config):
     marked = incomplete_outputs(killed_run)
     assert marked and all(
-        m.startswith(("results/features/", "results/feature_rejects/")) for m in marked
+        m.startswith(("results/features/", "results/feature_rejects/", "results/feature_flags/"))
+        for m in marked
     )
     # no --rerun-incomplete: Snakemake itself will not take these outputs as done
     jobs = planned_jobs(killed_run, *config_args(release_config))
