@@ -48,8 +48,10 @@ write_config() {
     chmod 700 "$STATE/munge"
     local host cpus mem
     host=$(hostname -s)
-    cpus=$(nproc)
-    # slurmd -C reports what slurmd itself will detect; keep 5% of memory for the OS.
+    # slurmd -C reports what slurmd itself will detect (not nproc, which follows
+    # OMP_NUM_THREADS when a caller set it); keep 5% of memory for the OS.
+    cpus=$(slurmd -C | sed -n 's/.* CPUs=\([0-9]*\).*/\1/p')
+    [[ -n $cpus ]] || cpus=$(getconf _NPROCESSORS_ONLN)
     mem=$(slurmd -C | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p')
     mem=$((mem * 95 / 100))
     if [[ ! -s $STATE/munge/munge.key ]]; then

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from conftest import YUNET_ONNX
 
 from merlib import collect
@@ -16,7 +19,21 @@ from merlib.ingest import ingest_release
 from merlib.media import ffmpeg_exe, limit_threads
 from merlib.tables import COLLECT_CLIPS, COLLECT_SEGMENTS, table_from_rows
 
-limit_threads(1)
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Detections on one thread, as collect jobs run them; OMP_NUM_THREADS is restored
+    afterwards so later subprocesses of the session (nproc, snakemake jobs) do not see it."""
+    saved = os.environ.get("OMP_NUM_THREADS")
+    cv2_threads, torch_threads = cv2.getNumThreads(), torch.get_num_threads()
+    limit_threads(1)
+    yield
+    if saved is None:
+        os.environ.pop("OMP_NUM_THREADS", None)
+    else:
+        os.environ["OMP_NUM_THREADS"] = saved
+    cv2.setNumThreads(cv2_threads)
+    torch.set_num_threads(torch_threads)
 
 
 def ffmpeg(*args: str) -> None:
