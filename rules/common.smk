@@ -87,6 +87,21 @@ def get_fusion_feature_files():
     return {name: get_feature_files(name) for name in FUSION_FEATURES}
 
 
+def get_flag_files(feature, prefix="results"):
+    return expand(
+        "{prefix}/feature_flags/{feature}/{shard}.parquet",
+        prefix=prefix,
+        feature=feature,
+        shard=SHARDS,
+    )
+
+
+def get_fusion_flag_files():
+    """Feature name -> its shard flags files (clips whose vector carries no information,
+    e.g. an empty transcription's), for the features fusion uses."""
+    return {name: get_flag_files(name) for name in FUSION_FEATURES}
+
+
 def get_fusion_feature_reject_files():
     """Feature name -> its shard rejects files, for the features fusion uses."""
     return {
@@ -266,6 +281,17 @@ def get_noisy_feature_files():
     }
 
 
+def get_noisy_flag_files():
+    """Feature name -> shard flags files that go with get_noisy_feature_files()."""
+    return {
+        name: get_flag_files(
+            name,
+            "results" if FEATURES[name].get("modality") == "text" else "results/noise",
+        )
+        for name in FUSION_FEATURES
+    }
+
+
 def get_noisy_data_root(wildcards, input):
     """data_root of the noisy copy: the folder holding the per-shard clip folders."""
     return os.path.dirname(os.path.normpath(input.clips))
@@ -338,6 +364,11 @@ def get_self_training_results(wildcards=None):
 def get_all_feature_files():
     """Feature name -> its shard files, for every configured feature (paper tables)."""
     return {name: get_feature_files(name) for name in FEATURES}
+
+
+def get_all_flag_files():
+    """Feature name -> its shard flags files, for every configured feature."""
+    return {name: get_flag_files(name) for name in FEATURES}
 
 
 def get_feature_modalities():

@@ -2,6 +2,7 @@ rule train_fusion:
     input:
         manifest="results/ingest/manifest.parquet",
         features=list(get_fusion_feature_files().values()),
+        flags=list(get_fusion_flag_files().values()),
         selected=get_selected_params(),
     output:
         model="results/fusion/model.pt",
@@ -20,6 +21,7 @@ rule train_fusion:
     params:
         features=FUSION_FEATURES,
         feature_files=get_fusion_feature_files(),
+        flag_files=get_fusion_flag_files(),
         fusion=config["fusion"],
         seed=config["seed"],
     script:
@@ -31,6 +33,7 @@ rule predict_unlabelled:
         manifest="results/ingest/manifest.parquet",
         model="results/fusion/model.pt",
         features=list(get_fusion_feature_files().values()),
+        flags=list(get_fusion_flag_files().values()),
     output:
         predictions="results/predictions/unlabelled.parquet",
         submission="results/submission/mer2024-semi-noise.csv",
@@ -48,6 +51,7 @@ rule predict_unlabelled:
     params:
         features=FUSION_FEATURES,
         feature_files=get_fusion_feature_files(),
+        flag_files=get_fusion_flag_files(),
     script:
         "../workflow_scripts/predict_unlabelled.py"
 
@@ -58,6 +62,7 @@ rule self_train_fusion:
         model="results/fusion/model.pt",
         folds="results/fusion/folds.json",
         features=list(get_fusion_feature_files().values()),
+        flags=list(get_fusion_flag_files().values()),
     output:
         record="results/self_training/record.json",
         predictions="results/self_training/unlabelled.parquet",
@@ -74,6 +79,7 @@ rule self_train_fusion:
         gpu=0,
     params:
         feature_files=get_fusion_feature_files(),
+        flag_files=get_fusion_flag_files(),
         threshold=SELF_TRAINING["threshold"],
         rounds=SELF_TRAINING["rounds"],
     script:

@@ -90,6 +90,7 @@ use rule predict_unlabelled as predict_noisy_clips with:
         manifest="results/noise/manifest.parquet",
         model="results/fusion/model.pt",
         features=list(get_noisy_feature_files().values()),
+        flags=list(get_noisy_flag_files().values()),
     output:
         predictions="results/noise/predictions.parquet",
         submission="results/noise/submission.csv",
@@ -101,6 +102,7 @@ use rule predict_unlabelled as predict_noisy_clips with:
     params:
         features=FUSION_FEATURES,
         feature_files=get_noisy_feature_files(),
+        flag_files=get_noisy_flag_files(),
 
 
 rule evaluate_robustness:

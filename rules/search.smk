@@ -6,6 +6,7 @@ rule search_fusion:
     input:
         manifest="results/ingest/manifest.parquet",
         features=list(get_fusion_feature_files().values()),
+        flags=list(get_fusion_flag_files().values()),
     output:
         record="results/search/combinations/{combination}.json",
     log:
@@ -22,6 +23,7 @@ rule search_fusion:
     params:
         features=FUSION_FEATURES,
         feature_files=get_fusion_feature_files(),
+        flag_files=get_fusion_flag_files(),
         fusion=config["fusion"],
         seed=config["seed"],
         combination=get_search_combination,

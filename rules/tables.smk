@@ -2,6 +2,7 @@ rule tabulate_unimodal:
     input:
         manifest="results/ingest/manifest.parquet",
         features=list(get_all_feature_files().values()),
+        flags=list(get_all_flag_files().values()),
     output:
         table=report(
             "results/tables/unimodal.tsv",
@@ -21,6 +22,7 @@ rule tabulate_unimodal:
         gpu=0,
     params:
         feature_files=get_all_feature_files(),
+        flag_files=get_all_flag_files(),
         modalities=get_feature_modalities(),
         fusion=config["fusion"],
         seed=config["seed"],
@@ -33,6 +35,7 @@ rule tabulate_multimodal:
         manifest="results/ingest/manifest.parquet",
         unimodal="results/tables/unimodal.tsv",
         features=list(get_all_feature_files().values()),
+        flags=list(get_all_flag_files().values()),
     output:
         table=report(
             "results/tables/multimodal.tsv",
@@ -57,6 +60,7 @@ rule tabulate_multimodal:
         gpu=0,
     params:
         feature_files=get_all_feature_files(),
+        flag_files=get_all_flag_files(),
         fusion=config["fusion"],
         seed=config["seed"],
     script:

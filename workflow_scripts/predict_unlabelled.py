@@ -13,7 +13,7 @@ from merlib.fusion import load_checkpoint, predict_manifest, write_submission  #
 from merlib.tables import FALLBACKS, PREDICTIONS, write_table  # noqa: E402
 
 
-def main(manifest, model, feature_files, threads, output):
+def main(manifest, model, feature_files, flag_files, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     checkpoint = load_checkpoint(model)
@@ -23,7 +23,7 @@ def main(manifest, model, feature_files, threads, output):
         ", ".join(checkpoint["features"]),
         len(checkpoint["folds"]),
     )
-    run = predict_manifest(manifest, checkpoint, feature_files)
+    run = predict_manifest(manifest, checkpoint, feature_files, flag_files)
     for row in run.fallbacks.to_pylist():
         logging.info("class prior for %s: %s", row["name"], row["reason"])
     logging.info(
@@ -40,6 +40,7 @@ main(
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.model,  # noqa: F821
     dict(snakemake.params.feature_files),  # noqa: F821
+    dict(snakemake.params.flag_files),  # noqa: F821
     snakemake.threads,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

@@ -16,13 +16,19 @@ from merlib.selftrain import self_train  # noqa: E402
 from merlib.tables import PREDICTIONS, write_table  # noqa: E402
 
 
-def main(manifest, model, folds, feature_files, threshold, rounds, threads, output):
+def main(manifest, model, folds, feature_files, flag_files, threshold, rounds, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     with open(folds, encoding="utf-8") as fh:
         supervised_folds = json.load(fh)["folds"]
     run = self_train(
-        manifest, feature_files, load_checkpoint(model), supervised_folds, threshold, rounds
+        manifest,
+        feature_files,
+        load_checkpoint(model),
+        supervised_folds,
+        threshold,
+        rounds,
+        flag_files,
     )
     write_table(run.predictions.predictions, output.predictions, PREDICTIONS)
     write_json(run.record, output.record)
@@ -33,6 +39,7 @@ main(
     snakemake.input.model,  # noqa: F821
     snakemake.input.folds,  # noqa: F821
     dict(snakemake.params.feature_files),  # noqa: F821
+    dict(snakemake.params.flag_files),  # noqa: F821
     float(snakemake.params.threshold),  # noqa: F821
     int(snakemake.params.rounds),  # noqa: F821
     snakemake.threads,  # noqa: F821

@@ -16,7 +16,16 @@ from merlib.tables import OOF_PREDICTIONS, write_table  # noqa: E402
 
 
 def main(
-    manifest, feature_inputs, features, feature_files, fusion, seed, selected, threads, output
+    manifest,
+    feature_inputs,
+    features,
+    feature_files,
+    flag_files,
+    fusion,
+    seed,
+    selected,
+    threads,
+    output,
 ):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
@@ -37,7 +46,7 @@ def main(
         seed_offset = int(best["seed_offset"])
         logging.info("search combination %d (WAF %.4f)", best["combination"], best["waf"])
     logging.info("features %s, %s, seed offset %d", ", ".join(features), params, seed_offset)
-    run = train_on_manifest(manifest, feature_files, features, params, seed_offset)
+    run = train_on_manifest(manifest, feature_files, features, params, seed_offset, flag_files)
     for row in run.excluded:
         logging.info("excluded %s: %s", row["name"], row["reason"])
     cv = summarise(run.cv.folds)
@@ -60,6 +69,7 @@ main(
     list(snakemake.input.features),  # noqa: F821
     list(snakemake.params.features),  # noqa: F821
     dict(snakemake.params.feature_files),  # noqa: F821
+    dict(snakemake.params.flag_files),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     snakemake.input.get("selected") or None,  # noqa: F821

@@ -50,16 +50,10 @@ EXPECTED = {
     ("unlabeled", ".."): ("excluded", "not a plain file name", None),
     ("unlabeled", "truncated-unlabelled"): ("predicted", "file is truncated", None),
     ("unlabeled", "zero-bytes-unlabelled"): ("predicted", "file is empty (0 bytes)", None),
-    ("unlabeled", "nothing-usable"): ("fallback", "file is empty (0 bytes)", None),
+    # No media and no transcription: its only vector is the flagged empty-text one.
+    ("unlabeled", "nothing-usable"): ("fallback", "flagged: use_m3 empty_transcription", None),
 }
 BAD_LABELLED = [n for s, n in EXPECTED if s == "labeled" and EXPECTED[(s, n)][0] == "trained"]
-KNOWN_BUG = {
-    ("unlabeled", "nothing-usable"): (
-        "a clip with no decodable media and no transcription gets a zero text vector from "
-        "the features stage instead of a feature reject, so it is predicted from nothing "
-        "instead of falling back to the class prior (README contract)"
-    )
-}
 
 
 def ffmpeg(*args: str) -> None:
@@ -131,14 +125,7 @@ def accounting(workdir: Path) -> dict[tuple[str, str], dict]:
     return {(r["split"], r["name"]): r for r in table.to_pylist()}
 
 
-CASES = [
-    pytest.param(
-        key,
-        id=f"{key[0]}/{key[1]}",
-        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUG[key])] if key in KNOWN_BUG else [],
-    )
-    for key in sorted(EXPECTED)
-]
+CASES = [pytest.param(key, id=f"{key[0]}/{key[1]}") for key in sorted(EXPECTED)]
 
 
 @pytest.mark.parametrize("key", CASES)

@@ -11,6 +11,7 @@ from merlib.fusion import AttentionFusion, FusionParams
 from merlib.labels import LABELS, PROB_COLUMNS
 from merlib.tables import (
     FALLBACKS,
+    FEATURE_FLAGS,
     MANIFEST,
     OOF_PREDICTIONS,
     PREDICTIONS,
@@ -367,3 +368,59 @@ def test_training_and_prediction_steps_on_a_small_manifest(tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0] == "name,discrete" and len(lines) == 6
     assert lines[1] == f"U036,{pred.predictions.column('discrete')[0].as_py()}"
+
+
+def _write_flags(path, rows):
+    write_table(table_from_rows(rows, FEATURE_FLAGS), path, FEATURE_FLAGS)
+    return str(path)
+
+
+def test_load_feature_flags_aligns_flags_to_names_and_joins_several(tmp_path):
+    f0 = _write_flags(
+        tmp_path / "f0.parquet",
+        [{"name": "c2", "flag": "empty_transcription"}, {"name": "zz", "flag": "other"}],
+    )
+    f1 = _write_flags(tmp_path / "f1.parquet", [{"name": "c2", "flag": "other"}])
+    flags = fusion.load_feature_flags({"t": [f0, f1]}, ["c0", "c1", "c2"])
+    assert flags["t"].tolist() == [None, None, "empty_transcription+other"]
+    assert fusion.load_feature_flags(None, ["c0"]) == {}
+
+
+def test_a_flagged_vector_alone_does_not_make_a_clip_usable():
+    mask = {"a": np.array([True, False, False, True]), "t": np.array([True, True, False, False])}
+    flags = {"t": np.array(["empty_transcription", "empty_transcription", None, None])}
+    np.testing.assert_array_equal(fusion.usable_features(mask), [True, True, False, True])
+    np.testing.assert_array_equal(fusion.usable_features(mask, flags), [True, False, False, True])
+
+
+def test_clips_with_only_flagged_vectors_fall_back_and_are_left_out_of_training(tmp_path):
+    manifest, files = _corpus(tmp_path)
+    # L001 and U037 have feature a only (i % 4 == 1): flag it, as if it were a zero vector.
+    flags = {
+        "a": [
+            _write_flags(
+                tmp_path / "flags-a.parquet",
+                [{"name": n, "flag": "empty_transcription"} for n in ("L001", "U037", "U038")],
+            )
+        ],
+        "b": [_write_flags(tmp_path / "flags-b.parquet", [])],
+    }
+    params = FusionParams(hidden_dim=16, epochs=5, folds=3)
+    run = fusion.train_on_manifest(manifest, files, ["a", "b"], params, flag_files=flags)
+    excluded = {e["name"]: e["reason"] for e in run.excluded}
+    assert sorted(excluded) == ["L000", "L001"]
+    assert excluded["L001"] == "no feature available (missing: b; flagged: a empty_transcription)"
+    assert excluded["L000"] == "no feature available (missing: a, b)"
+
+    pred = fusion.predict_manifest(manifest, run.cv.checkpoint, files, flags)
+    reasons = dict(zip(*pred.fallbacks.to_pydict().values(), strict=True))
+    assert sorted(reasons) == ["U037", "U040"]
+    assert "flagged: a empty_transcription" in reasons["U037"]
+    rows = {r["name"]: r for r in pred.predictions.to_pylist()}
+    prior = run.cv.checkpoint["class_prior"].numpy()
+    np.testing.assert_allclose([rows["U037"][c] for c in PROB_COLUMNS], prior)
+    # U038 has b as well: it is predicted by the model, flagged vector included
+    unflagged = fusion.predict_manifest(manifest, run.cv.checkpoint, files)
+    same = {r["name"]: r for r in unflagged.predictions.to_pylist()}
+    assert rows["U038"] == same["U038"]
+    assert not np.allclose([rows["U038"][c] for c in PROB_COLUMNS], prior)

@@ -83,6 +83,7 @@ from . import metrics
 from .labels import LABELS, PROB_COLUMNS, label_index
 from .tables import (
     FALLBACKS,
+    FEATURE_FLAGS,
     MANIFEST,
     OOF_PREDICTIONS,
     PREDICTIONS,
@@ -299,13 +300,60 @@ def load_feature_matrix(
     return X, mask
 
 
+def load_feature_flags(
+    flag_paths: Mapping[str, Sequence[str | os.PathLike]] | None, names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Per feature of ``flag_paths`` an ``(n,)`` object array aligned to ``names``: the
+    flag(s) the features stage recorded for each clip (``FEATURE_FLAGS``, e.g.
+    ``empty_transcription``; several joined by ``+``), None where there is none."""
+    index = {n: i for i, n in enumerate(names)}
+    flags: dict[str, np.ndarray] = {}
+    for feature, paths in (flag_paths or {}).items():
+        column = np.full(len(names), None, dtype=object)
+        for path in paths:
+            for row in read_table(path, FEATURE_FLAGS).to_pylist():
+                i = index.get(row["name"])
+                if i is not None:
+                    old = column[i]
+                    column[i] = row["flag"] if old is None else f"{old}+{row['flag']}"
+        flags[feature] = column
+    return flags
+
+
+def usable_features(
+    mask: Mapping[str, np.ndarray], flags: Mapping[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """(n,) bool: whether each clip has at least one feature that is present and not
+    flagged. A flagged vector (a zero text vector for an empty transcription) is still fed
+    to the model, as the reference does, but cannot on its own make a clip usable: a clip
+    with nothing else is left out of training and predicted from the class prior."""
+    flags = flags or {}
+    usable = []
+    for f in mask:
+        present = np.asarray(mask[f], dtype=bool)
+        if f in flags:
+            present = present & np.array([v is None for v in flags[f]], dtype=bool)
+        usable.append(present)
+    return np.stack(usable, axis=1).any(axis=1)
+
+
+def _describe_missing(
+    features: Sequence[str],
+    i: int,
+    mask: Mapping[str, np.ndarray],
+    flags: Mapping[str, np.ndarray] | None = None,
+) -> str:
+    """Why clip ``i`` has no usable feature: the features it lacks and those flagged."""
+    flags = flags or {}
+    missing = [f for f in features if not mask[f][i]]
+    flagged = [f"{f} {flags[f][i]}" for f in features if mask[f][i] and f in flags]
+    parts = [f"missing: {', '.join(missing)}"] if missing else []
+    parts += [f"flagged: {', '.join(flagged)}"] if flagged else []
+    return f"{NO_FEATURE_REASON} ({'; '.join(parts)})"
+
+
 def _stack_mask(mask: Mapping[str, np.ndarray], features: Sequence[str]) -> np.ndarray:
     return np.stack([np.asarray(mask[f], dtype=bool) for f in features], axis=1)
-
-
-def any_feature(mask: Mapping[str, np.ndarray]) -> np.ndarray:
-    """(n,) bool: whether each clip has at least one feature."""
-    return _stack_mask(mask, list(mask)).any(axis=1)
 
 
 def _fit_standardiser(x: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -694,10 +742,6 @@ class TrainingRun:
     record: dict  # the folds JSON: features, params, folds, excluded
 
 
-def _describe_missing(features: Sequence[str]) -> str:
-    return f"{NO_FEATURE_REASON} (missing: {', '.join(features)})"
-
-
 @dataclass
 class LabelledSet:
     """The labelled clips that have at least one of the features, with their arrays."""
@@ -709,14 +753,23 @@ class LabelledSet:
     excluded: list[dict]  # {"name", "reason"} per labelled clip left out
 
 
+def _select(
+    files: Mapping[str, Sequence[str]] | None, features: Sequence[str]
+) -> dict[str, Sequence[str]]:
+    return {f: files[f] for f in features if f in files} if files else {}
+
+
 def load_labelled(
     manifest_path: str | os.PathLike,
     feature_files: Mapping[str, Sequence[str]],
     features: Sequence[str],
+    flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> LabelledSet:
     """The manifest's labelled clips (split ``labeled``) and their features.
 
-    Labelled clips without any of ``features`` are left out and listed in ``excluded``.
+    Labelled clips without a usable feature among ``features`` (none present, or only
+    vectors flagged in ``flag_files``, see :func:`usable_features`) are left out and listed
+    in ``excluded``.
     """
     missing = [f for f in features if f not in feature_files]
     if missing:
@@ -728,10 +781,11 @@ def load_labelled(
     names = labelled["name"].tolist()
     labels = labelled["discrete"].tolist()
     X, mask = load_feature_matrix({f: feature_files[f] for f in features}, names)
-    has_any = any_feature(mask)
+    flags = load_feature_flags(_select(flag_files, features), names)
+    has_any = usable_features(mask, flags)
     excluded = [
-        {"name": n, "reason": _describe_missing(features)}
-        for n, ok in zip(names, has_any, strict=True)
+        {"name": n, "reason": _describe_missing(features, i, mask, flags)}
+        for i, (n, ok) in enumerate(zip(names, has_any, strict=True))
         if not ok
     ]
     keep = np.flatnonzero(has_any)
@@ -756,13 +810,15 @@ def train_on_manifest(
     features: Sequence[str],
     params: FusionParams,
     seed_offset: int = 0,
+    flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> TrainingRun:
     """Cross-validate the fusion on the manifest's labelled clips (split ``labeled``).
 
-    Labelled clips without any of ``features`` are left out and listed in ``excluded``.
-    ``seed_offset`` shifts the models' initialisation seeds (a search combination's).
+    Labelled clips without a usable feature are left out and listed in ``excluded``
+    (:func:`load_labelled`). ``seed_offset`` shifts the models' initialisation seeds (a
+    search combination's).
     """
-    data = load_labelled(manifest_path, feature_files, features)
+    data = load_labelled(manifest_path, feature_files, features, flag_files)
     cv = cross_validate(data.X, data.mask, data.labels, params, seed_offset=seed_offset)
     return TrainingRun(
         cv, oof_table(data, cv), data.excluded, run_record(data, features, params, cv)
@@ -805,11 +861,13 @@ def predict_manifest(
     manifest_path: str | os.PathLike,
     checkpoint: Mapping,
     feature_files: Mapping[str, Sequence[str]],
+    flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> PredictionRun:
     """Predict every unlabelled clip of the manifest (split ``unlabeled``), exactly once.
 
-    Clips with none of the model's features get the training class prior and a row in
-    the fallbacks table.
+    Clips without a usable feature among the model's (none present, or only vectors
+    flagged in ``flag_files``) get the training class prior and a row in the fallbacks
+    table.
     """
     features = list(checkpoint["features"])
     missing = [f for f in features if f not in feature_files]
@@ -818,8 +876,13 @@ def predict_manifest(
     manifest = read_table(manifest_path, MANIFEST).to_pandas()
     names = manifest.loc[manifest["split"] == "unlabeled", "name"].tolist()
     X, mask = load_feature_matrix({f: feature_files[f] for f in features}, names)
+    flags = load_feature_flags(_select(flag_files, features), names)
     probs = predict(checkpoint, X, mask) if names else np.zeros((0, len(LABELS)))
-    has_any = any_feature(mask) if names else np.zeros(0, dtype=bool)
+    if names:
+        has_any = usable_features(mask, flags)
+        probs[~has_any] = checkpoint["class_prior"].numpy().astype(np.float64)
+    else:
+        has_any = np.zeros(0, dtype=bool)
     rows = [
         {"name": n}
         | dict(zip(PROB_COLUMNS, map(float, p), strict=True))
@@ -827,8 +890,8 @@ def predict_manifest(
         for n, p in zip(names, probs, strict=True)
     ]
     fallbacks = [
-        {"name": n, "reason": _describe_missing(features)}
-        for n, ok in zip(names, has_any, strict=True)
+        {"name": n, "reason": _describe_missing(features, i, mask, flags)}
+        for i, (n, ok) in enumerate(zip(names, has_any, strict=True))
         if not ok
     ]
     predictions = table_from_rows(rows, PREDICTIONS)

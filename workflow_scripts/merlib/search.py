@@ -69,13 +69,14 @@ def run_combination(
     features: Sequence[str],
     base,
     combo: Mapping,
+    flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> dict:
     """Cross-validate one combination; the record :func:`select_best` reads."""
     from .fusion import cross_validate, load_labelled
     from .metrics import summarise
 
     params = combination_params(base, combo)
-    data = load_labelled(manifest_path, feature_files, features)
+    data = load_labelled(manifest_path, feature_files, features, flag_files)
     cv = cross_validate(data.X, data.mask, data.labels, params, seed_offset=fold_seed_offset(combo))
     summary = summarise(cv.folds)
     return {

@@ -26,12 +26,13 @@ from .fusion import (
     ExtraRows,
     FusionParams,
     PredictionRun,
-    any_feature,
     cross_validate,
+    load_feature_flags,
     load_feature_matrix,
     load_labelled,
     predict,
     predict_manifest,
+    usable_features,
 )
 from .labels import LABELS
 from .metrics import summarise
@@ -70,6 +71,7 @@ def self_train(
     supervised_folds: Sequence[Mapping],
     threshold: float,
     rounds: int,
+    flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> SelfTrainingRun:
     """Self-train from the supervised checkpoint; see the module docstring.
 
@@ -82,11 +84,15 @@ def self_train(
     features = list(supervised["features"])
     params = FusionParams(**supervised["params"])
     seed_offset = int(supervised.get("seed_offset", 0))
-    data = load_labelled(manifest_path, feature_files, features)
+    data = load_labelled(manifest_path, feature_files, features, flag_files)
     manifest = read_table(manifest_path, MANIFEST).to_pandas()
     pool = manifest.loc[manifest["split"] == "unlabeled", "name"].tolist()
     X_pool, mask_pool = load_feature_matrix({f: feature_files[f] for f in features}, pool)
-    usable = np.flatnonzero(any_feature(mask_pool)) if pool else np.zeros(0, dtype=np.int64)
+    flags = {f: p for f, p in (flag_files or {}).items() if f in features}
+    if pool:
+        usable = np.flatnonzero(usable_features(mask_pool, load_feature_flags(flags, pool)))
+    else:
+        usable = np.zeros(0, dtype=np.int64)
     X_pool = {f: X_pool[f][usable] for f in features}
     mask_pool = {f: mask_pool[f][usable] for f in features}
 
@@ -121,5 +127,5 @@ def self_train(
             record["rounds"][-1]["acc"],
         )
     return SelfTrainingRun(
-        record, checkpoint, predict_manifest(manifest_path, checkpoint, feature_files)
+        record, checkpoint, predict_manifest(manifest_path, checkpoint, feature_files, flag_files)
     )
