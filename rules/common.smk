@@ -264,32 +264,48 @@ def get_noise_params():
     }
 
 
-def get_noisy_feature_files():
-    """Feature name -> shard files on the noisy copy. Text features do not change with
-    audio noise or blur: the clean copy's files serve as they are."""
+AUGMENT_TRAINING = NOISE["augment_training"]
+NOISE_TRAIN = "results/noise/train"  # the noisy copy of the labelled clips
+if AUGMENT_TRAINING and not NOISE["musan_dir"]:
+    raise ValueError(
+        "noise.augment_training needs noise.musan_dir (the speech noise to add): please "
+        "set it, or turn augment_training off."
+    )
+
+
+def _copy_root(name, root):
+    """Where feature ``name`` of a noisy copy under ``root`` lives. Text features do not
+    change with audio noise or blur: the clean copy's files serve as they are."""
+    return "results" if FEATURES[name].get("modality") == "text" else root
+
+
+def get_noisy_feature_files(root="results/noise"):
+    """Feature name -> shard files on the noisy copy under ``root`` (fusion features)."""
     return {
-        name: (
-            get_feature_files(name)
-            if FEATURES[name].get("modality") == "text"
-            else expand(
-                "results/noise/features/{feature}/{shard}.parquet",
-                feature=name,
-                shard=SHARDS,
-            )
+        name: expand(
+            "{root}/features/{feature}/{shard}.parquet",
+            root=_copy_root(name, root),
+            feature=name,
+            shard=SHARDS,
         )
         for name in FUSION_FEATURES
     }
 
 
-def get_noisy_flag_files():
-    """Feature name -> shard flags files that go with get_noisy_feature_files()."""
+def get_noisy_flag_files(root="results/noise"):
+    """Feature name -> shard flags files that go with get_noisy_feature_files(root)."""
     return {
-        name: get_flag_files(
-            name,
-            "results" if FEATURES[name].get("modality") == "text" else "results/noise",
-        )
-        for name in FUSION_FEATURES
+        name: get_flag_files(name, _copy_root(name, root)) for name in FUSION_FEATURES
     }
+
+
+def get_augment_feature_files():
+    """Noise augmentation: feature files of the labelled clips' noisy copy ({} when off)."""
+    return get_noisy_feature_files(NOISE_TRAIN) if AUGMENT_TRAINING else {}
+
+
+def get_augment_flag_files():
+    return get_noisy_flag_files(NOISE_TRAIN) if AUGMENT_TRAINING else {}
 
 
 def get_noisy_data_root(wildcards, input):
@@ -314,6 +330,8 @@ def get_noise_outputs():
     if not NOISE["musan_dir"]:
         return []
     outputs = ["results/noise/noise.parquet"]
+    if AUGMENT_TRAINING:
+        outputs.append(f"{NOISE_TRAIN}/noise.parquet")
     if get_test_labels():
         outputs.append("results/noise/robustness.json")
     return outputs

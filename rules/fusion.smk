@@ -3,6 +3,8 @@ rule train_fusion:
         manifest="results/ingest/manifest.parquet",
         features=list(get_fusion_feature_files().values()),
         flags=list(get_fusion_flag_files().values()),
+        noisy_features=list(get_augment_feature_files().values()),
+        noisy_flags=list(get_augment_flag_files().values()),
         selected=get_selected_params(),
     output:
         model="results/fusion/model.pt",
@@ -22,6 +24,8 @@ rule train_fusion:
         features=FUSION_FEATURES,
         feature_files=get_fusion_feature_files(),
         flag_files=get_fusion_flag_files(),
+        noisy_files=get_augment_feature_files(),
+        noisy_flag_files=get_augment_flag_files(),
         fusion=config["fusion"],
         seed=config["seed"],
     script:
@@ -63,6 +67,8 @@ rule self_train_fusion:
         folds="results/fusion/folds.json",
         features=list(get_fusion_feature_files().values()),
         flags=list(get_fusion_flag_files().values()),
+        noisy_features=list(get_augment_feature_files().values()),
+        noisy_flags=list(get_augment_flag_files().values()),
     output:
         record="results/self_training/record.json",
         predictions="results/self_training/unlabelled.parquet",
@@ -80,6 +86,8 @@ rule self_train_fusion:
     params:
         feature_files=get_fusion_feature_files(),
         flag_files=get_fusion_flag_files(),
+        noisy_files=get_augment_feature_files(),
+        noisy_flag_files=get_augment_flag_files(),
         threshold=SELF_TRAINING["threshold"],
         rounds=SELF_TRAINING["rounds"],
     script:

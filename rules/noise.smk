@@ -1,6 +1,8 @@
 # MER-NOISE: a noisy copy of the evaluation clips (speech noise from MUSAN, blur), and the
 # trained fusion model scored on it beside the clean copy. Only wired when noise.musan_dir
-# is set (see get_noise_outputs in common.smk).
+# is set (see get_noise_outputs in common.smk). With noise.augment_training, a second
+# noisy copy, of the labelled clips, under results/noise/train/, feeds the fusion's
+# training (rules/fusion.smk, rules/search.smk).
 
 
 rule inject_noise:
@@ -24,6 +26,7 @@ rule inject_noise:
     params:
         data_root=DATA_ROOT,
         noise=get_noise_params(),
+        split="unlabeled",
     script:
         "../workflow_scripts/inject_noise.py"
 
@@ -111,6 +114,7 @@ rule evaluate_robustness:
         noisy="results/noise/predictions.parquet",
         noise="results/noise/noise.parquet",
         test_labels=get_robustness_labels,
+        folds="results/fusion/folds.json",
     output:
         summary="results/noise/robustness.json",
         table=report(
@@ -130,3 +134,70 @@ rule evaluate_robustness:
         runtime=30,
     script:
         "../workflow_scripts/evaluate_robustness.py"
+
+
+# --- noise augmentation (noise.augment_training): the labelled clips' noisy copy ---------
+
+
+use rule inject_noise as inject_training_noise with:
+    output:
+        table=f"{NOISE_TRAIN}/shards/{{shard}}.parquet",
+        rejects=f"{NOISE_TRAIN}/rejects/{{shard}}.parquet",
+        clips=directory(f"{NOISE_TRAIN}/clips/{{shard}}"),
+    log:
+        "logs/inject_training_noise/{shard}.log",
+    benchmark:
+        "benchmarks/inject_training_noise/{shard}.tsv"
+    params:
+        data_root=DATA_ROOT,
+        noise=get_noise_params(),
+        split="labeled",
+
+
+use rule collect_noise_table as collect_training_noise_table with:
+    input:
+        manifest="results/ingest/manifest.parquet",
+        tables=expand(f"{NOISE_TRAIN}/shards/{{shard}}.parquet", shard=SHARDS),
+        rejects=expand(f"{NOISE_TRAIN}/rejects/{{shard}}.parquet", shard=SHARDS),
+    output:
+        table=f"{NOISE_TRAIN}/noise.parquet",
+        rejects=f"{NOISE_TRAIN}/rejects.parquet",
+        manifest=f"{NOISE_TRAIN}/manifest.parquet",
+    log:
+        "logs/collect_training_noise_table/collect_training_noise_table.log",
+    benchmark:
+        "benchmarks/collect_training_noise_table/collect_training_noise_table.tsv"
+    params:
+        clips_root=f"{NOISE_TRAIN}/clips",
+
+
+use rule extract_media as extract_training_noisy_media with:
+    input:
+        manifest=f"{NOISE_TRAIN}/manifest.parquet",
+        clips=f"{NOISE_TRAIN}/clips/{{shard}}",
+    output:
+        audio=f"{NOISE_TRAIN}/media/{{shard}}/audio.parquet",
+        faces=f"{NOISE_TRAIN}/media/{{shard}}/faces.parquet",
+        rejects=f"{NOISE_TRAIN}/media/{{shard}}/rejects.parquet",
+    log:
+        "logs/extract_training_noisy_media/{shard}.log",
+    benchmark:
+        "benchmarks/extract_training_noisy_media/{shard}.tsv"
+    params:
+        data_root=get_noisy_data_root,
+        media=config["media"],
+
+
+use rule extract_features as extract_training_noisy_features with:
+    input:
+        manifest=f"{NOISE_TRAIN}/manifest.parquet",
+        audio=f"{NOISE_TRAIN}/media/{{shard}}/audio.parquet",
+        faces=f"{NOISE_TRAIN}/media/{{shard}}/faces.parquet",
+    output:
+        features=f"{NOISE_TRAIN}/features/{{feature}}/{{shard}}.parquet",
+        rejects=f"{NOISE_TRAIN}/feature_rejects/{{feature}}/{{shard}}.parquet",
+        flags=f"{NOISE_TRAIN}/feature_flags/{{feature}}/{{shard}}.parquet",
+    log:
+        "logs/extract_training_noisy_features/{feature}/{shard}.log",
+    benchmark:
+        "benchmarks/extract_training_noisy_features/{feature}/{shard}.tsv"

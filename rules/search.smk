@@ -7,6 +7,8 @@ rule search_fusion:
         manifest="results/ingest/manifest.parquet",
         features=list(get_fusion_feature_files().values()),
         flags=list(get_fusion_flag_files().values()),
+        noisy_features=list(get_augment_feature_files().values()),
+        noisy_flags=list(get_augment_flag_files().values()),
     output:
         record="results/search/combinations/{combination}.json",
     log:
@@ -24,6 +26,8 @@ rule search_fusion:
         features=FUSION_FEATURES,
         feature_files=get_fusion_feature_files(),
         flag_files=get_fusion_flag_files(),
+        noisy_files=get_augment_feature_files(),
+        noisy_flag_files=get_augment_flag_files(),
         fusion=config["fusion"],
         seed=config["seed"],
         combination=get_search_combination,

@@ -14,7 +14,7 @@ from merlib.noise import robustness  # noqa: E402
 from merlib.tables import NOISE, PREDICTIONS, read_table  # noqa: E402
 
 
-def main(clean, noisy, noise, test_labels, output):
+def main(clean, noisy, noise, test_labels, folds, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     summary, table = robustness(
         read_table(clean, PREDICTIONS),
@@ -22,6 +22,9 @@ def main(clean, noisy, noise, test_labels, output):
         read_table(noise, NOISE),
         read_test_labels(test_labels),
     )
+    with open(folds, encoding="utf-8") as fh:
+        # how the scored model was trained: 0 without noise augmentation
+        summary["noisy_copies_in_training"] = int(json.load(fh).get("noisy_copies", 0))
     logging.info("robustness: %s", json.dumps(summary))
     write_text_atomic(table.to_pandas().to_csv(sep="\t", index=False), output.table)
     write_json(summary, output.summary)
@@ -32,5 +35,6 @@ main(
     snakemake.input.noisy,  # noqa: F821
     snakemake.input.noise,  # noqa: F821
     snakemake.input.test_labels,  # noqa: F821
+    snakemake.input.folds,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

@@ -1,4 +1,5 @@
-"""Snakemake script of rule inject_noise: the noisy copy of one shard's evaluation clips."""
+"""Snakemake script of rule inject_noise (and inject_training_noise): the noisy copy of one
+shard's clips of one split (evaluation clips: unlabeled; noise augmentation: labeled)."""
 
 import logging
 import os
@@ -13,10 +14,10 @@ from merlib.noise import NoiseCorpus, NoiseParams, inject_shard  # noqa: E402
 from merlib.tables import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table  # noqa: E402
 
 
-def main(manifest_path, shard, data_root, musan_dir, noise, threads, out):
+def main(manifest_path, shard, split, data_root, musan_dir, noise, threads, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     manifest = read_table(manifest_path, MANIFEST)
-    keep = pc.and_(pc.equal(manifest["shard"], shard), pc.equal(manifest["split"], "unlabeled"))
+    keep = pc.and_(pc.equal(manifest["shard"], shard), pc.equal(manifest["split"], split))
     clips = manifest.filter(keep).select(["name", "path"]).to_pylist()
     params = NoiseParams(
         snr_db=tuple(noise["snr_db"]),
@@ -27,9 +28,10 @@ def main(manifest_path, shard, data_root, musan_dir, noise, threads, out):
     )
     corpus = NoiseCorpus.open(musan_dir, sample_rate=params.sample_rate, timeout=params.timeout)
     logging.info(
-        "shard %s: %d evaluation clips, %d noise files in %s, %s",
+        "shard %s: %d %s clips, %d noise files in %s, %s",
         shard,
         len(clips),
+        split,
         len(corpus.files),
         musan_dir,
         params,
@@ -54,6 +56,7 @@ def main(manifest_path, shard, data_root, musan_dir, noise, threads, out):
 main(
     snakemake.input.manifest,  # noqa: F821
     snakemake.wildcards.shard,  # noqa: F821
+    snakemake.params.split,  # noqa: F821
     snakemake.params.data_root,  # noqa: F821
     snakemake.input.musan,  # noqa: F821
     dict(snakemake.params.noise),  # noqa: F821

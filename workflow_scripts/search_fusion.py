@@ -14,12 +14,33 @@ from merlib.metrics import write_json  # noqa: E402
 from merlib.search import run_combination  # noqa: E402
 
 
-def main(manifest, features, feature_files, flag_files, fusion, seed, combination, threads, output):
+def main(
+    manifest,
+    features,
+    feature_files,
+    flag_files,
+    noisy_files,
+    noisy_flag_files,
+    fusion,
+    seed,
+    combination,
+    threads,
+    output,
+):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     base = FusionParams.from_config(fusion, seed=seed)
     logging.info("combination %s on features %s", combination, ", ".join(features))
-    record = run_combination(manifest, feature_files, features, base, combination, flag_files)
+    record = run_combination(
+        manifest,
+        feature_files,
+        features,
+        base,
+        combination,
+        flag_files,
+        noisy_files,
+        noisy_flag_files,
+    )
     logging.info("WAF %.4f +- %.4f", record["waf"], record["std"]["waf"])
     write_json(record, output.record)
 
@@ -29,6 +50,8 @@ main(
     list(snakemake.params.features),  # noqa: F821
     dict(snakemake.params.feature_files),  # noqa: F821
     dict(snakemake.params.flag_files),  # noqa: F821
+    dict(snakemake.params.noisy_files),  # noqa: F821
+    dict(snakemake.params.noisy_flag_files),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     dict(snakemake.params.combination),  # noqa: F821

@@ -16,7 +16,19 @@ from merlib.selftrain import self_train  # noqa: E402
 from merlib.tables import PREDICTIONS, write_table  # noqa: E402
 
 
-def main(manifest, model, folds, feature_files, flag_files, threshold, rounds, threads, output):
+def main(
+    manifest,
+    model,
+    folds,
+    feature_files,
+    flag_files,
+    noisy_files,
+    noisy_flag_files,
+    threshold,
+    rounds,
+    threads,
+    output,
+):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     with open(folds, encoding="utf-8") as fh:
@@ -29,6 +41,8 @@ def main(manifest, model, folds, feature_files, flag_files, threshold, rounds, t
         threshold,
         rounds,
         flag_files,
+        noisy_files,
+        noisy_flag_files,
     )
     write_table(run.predictions.predictions, output.predictions, PREDICTIONS)
     write_json(run.record, output.record)
@@ -40,6 +54,8 @@ main(
     snakemake.input.folds,  # noqa: F821
     dict(snakemake.params.feature_files),  # noqa: F821
     dict(snakemake.params.flag_files),  # noqa: F821
+    dict(snakemake.params.noisy_files),  # noqa: F821
+    dict(snakemake.params.noisy_flag_files),  # noqa: F821
     float(snakemake.params.threshold),  # noqa: F821
     int(snakemake.params.rounds),  # noqa: F821
     snakemake.threads,  # noqa: F821

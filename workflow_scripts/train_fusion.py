@@ -21,6 +21,8 @@ def main(
     features,
     feature_files,
     flag_files,
+    noisy_files,
+    noisy_flag_files,
     fusion,
     seed,
     selected,
@@ -46,7 +48,18 @@ def main(
         seed_offset = int(best["seed_offset"])
         logging.info("search combination %d (WAF %.4f)", best["combination"], best["waf"])
     logging.info("features %s, %s, seed offset %d", ", ".join(features), params, seed_offset)
-    run = train_on_manifest(manifest, feature_files, features, params, seed_offset, flag_files)
+    if noisy_files:
+        logging.info("noise augmentation: the noisy copies of the training clips join each fold")
+    run = train_on_manifest(
+        manifest,
+        feature_files,
+        features,
+        params,
+        seed_offset,
+        flag_files,
+        noisy_files,
+        noisy_flag_files,
+    )
     for row in run.excluded:
         logging.info("excluded %s: %s", row["name"], row["reason"])
     cv = summarise(run.cv.folds)
@@ -70,6 +83,8 @@ main(
     list(snakemake.params.features),  # noqa: F821
     dict(snakemake.params.feature_files),  # noqa: F821
     dict(snakemake.params.flag_files),  # noqa: F821
+    dict(snakemake.params.noisy_files),  # noqa: F821
+    dict(snakemake.params.noisy_flag_files),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     snakemake.input.get("selected") or None,  # noqa: F821

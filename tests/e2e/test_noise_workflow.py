@@ -1,8 +1,10 @@
 """End to end: MER-NOISE on a small demo corpus, with real read speech as the noise corpus.
 
-One run makes the noisy copy, predicts it with the fusion model trained on the clean clips
-and scores both; a second run with another shard layout (only as far as the noise table)
-must give byte-identical noisy clips.
+One run makes the noisy copy of the evaluation clips and, with noise augmentation on, of
+the labelled clips; trains (search, final model, self-training) on the clean clips plus the
+noisy copies of each fold's training clips; predicts both evaluation copies and scores
+them. A second run with another shard layout (only as far as the noise table) must give
+byte-identical noisy clips.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ shards: 2
 demo: {{clips_per_class: 4, unlabelled_clips: 12, episodes: 0}}
 media: {{face_fps: 1}}
 fusion: {{epochs: 20, folds: 3}}
-noise: {{musan_dir: "{MUSAN}"}}
+noise: {{musan_dir: "{MUSAN}", augment_training: true}}
 """
 
 pytestmark = pytest.mark.e2e
@@ -59,6 +61,10 @@ def noise_run(tmp_path_factory):
 def unlabelled(workdir: Path) -> set[str]:
     folder = workdir / "resources" / "demo" / "video-unlabeled-with-test2noise"
     return {p.stem for p in folder.glob("*.mp4")}
+
+
+def labelled(workdir: Path) -> set[str]:
+    return {p.stem for p in (workdir / "resources" / "demo" / "video-labeled").glob("*.mp4")}
 
 
 def test_noise_table_holds_every_evaluation_clip_with_its_draws(noise_run, monkeypatch):
@@ -128,3 +134,48 @@ def test_another_shard_layout_gives_identical_noisy_clips(noise_run, tmp_path, m
         assert again["seed"] == row["seed"] and again["noise_offset"] == row["noise_offset"]
         for key in ("video", "noisy_audio"):
             assert (other / again[key]).read_bytes() == (noise_run / row[key]).read_bytes()
+
+
+def test_augmentation_makes_a_noisy_copy_of_every_labelled_clip(noise_run, monkeypatch):
+    monkeypatch.chdir(noise_run)
+    table = read_table("results/noise/train/noise.parquet", NOISE)
+    rejects = read_table("results/noise/train/rejects.parquet", NOISE_REJECTS)
+    names = table.column("name").to_pylist() + rejects.column("name").to_pylist()
+    assert sorted(names) == sorted(labelled(noise_run))
+    assert table.num_rows == len(names)  # the demo clips all decode
+    evaluation = read_table("results/noise/noise.parquet", NOISE).column("name").to_pylist()
+    assert not set(names) & set(evaluation)
+    for row in table.to_pylist():
+        assert 5 <= row["snr_db"] <= 10 and row["blur_factor"] in (1, 2, 4)
+        assert Path(row["video"]).is_file() and Path(row["noisy_audio"]).is_file()
+    manifest = read_table("results/noise/train/manifest.parquet", MANIFEST).to_pylist()
+    assert {r["split"] for r in manifest} == {"labeled"}
+    assert all(r["path"].split("/")[1] == "video-labeled" for r in manifest)
+
+
+def test_augmented_training_keeps_each_copy_in_its_clips_fold(noise_run):
+    results = noise_run / "results"
+    copies = read_table(results / "noise/train/noise.parquet", NOISE).num_rows
+    record = json.loads((results / "fusion/folds.json").read_text())
+    assert record["noisy_copies"] == copies == record["n_clips"]
+    for fold in record["folds"]:
+        # every training clip brings its copy; no validation clip does
+        assert fold["n_extra"] == record["n_clips"] - fold["n_val"]
+        assert fold["n_train"] == 2 * fold["n_extra"]
+    oof = pq.read_table(results / "fusion/oof.parquet").column("name").to_pylist()
+    assert sorted(oof) == sorted(labelled(noise_run))  # validated on the clean clips only
+    for path in (results / "search/combinations").glob("*.json"):
+        assert json.loads(path.read_text())["noisy_copies"] == copies
+    assert json.loads((results / "self_training/record.json").read_text())["noisy_copies"] == copies
+    summary = json.loads((results / "noise/robustness.json").read_text())
+    assert summary["noisy_copies_in_training"] == copies
+
+
+def test_augmentation_without_a_noise_corpus_is_refused_before_any_job(tmp_path):
+    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "-n", "--directory", str(tmp_path)]
+    overlay = tmp_path / "no-musan.yaml"
+    overlay.write_text("noise: {augment_training: true}\n")
+    cmd += ["--configfile", str(REPO / "config.yaml"), str(overlay)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode != 0
+    assert "noise.augment_training needs noise.musan_dir" in proc.stdout + proc.stderr

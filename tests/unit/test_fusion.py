@@ -424,3 +424,71 @@ def test_clips_with_only_flagged_vectors_fall_back_and_are_left_out_of_training(
     same = {r["name"]: r for r in unflagged.predictions.to_pylist()}
     assert rows["U038"] == same["U038"]
     assert not np.allclose([rows["U038"][c] for c in PROB_COLUMNS], prior)
+
+
+# --- noise augmentation: copies of labelled clips stay in their clip's fold -------------
+
+
+def test_fold_extra_rows_puts_a_copy_only_in_the_folds_that_train_on_its_clip():
+    sources = np.array([fusion.NO_SOURCE, 0, 3, 1, fusion.NO_SOURCE])
+    rows = fusion.fold_extra_rows(np.array([0, 2, 3]), sources, n=5)
+    np.testing.assert_array_equal(rows, [5, 6, 7, 9])  # 5 + [0, 1, 2, 4]
+    rows = fusion.fold_extra_rows(np.array([1, 4]), sources, n=5)
+    np.testing.assert_array_equal(rows, [5, 8, 9])
+    with pytest.raises(ValueError, match="source 7 is not a labelled clip"):
+        fusion.fold_extra_rows(np.array([0]), np.array([7]), n=5)
+
+
+def test_extra_rows_concat_keeps_each_parts_sources():
+    a = fusion.ExtraRows(
+        {"f": np.ones((2, 3))}, {"f": np.ones(2, bool)}, np.array([1, 2]), np.array([4, 0])
+    )
+    b = fusion.ExtraRows({"f": np.zeros((1, 3))}, {"f": np.zeros(1, bool)}, np.array([5]))
+    both = fusion.ExtraRows.concat([None, a, b])
+    assert len(both) == 3 and both.X["f"].shape == (3, 3)
+    np.testing.assert_array_equal(both.sources(), [4, 0, fusion.NO_SOURCE])
+    np.testing.assert_array_equal(both.mask["f"], [True, True, False])
+    assert fusion.ExtraRows.concat([None]) is None
+    assert fusion.ExtraRows.concat([b]) is b
+
+
+def test_noisy_copies_never_leak_a_validation_clip_into_its_training_fold():
+    # Random labels: the only way to beat chance is to see a validation clip's own label.
+    X, mask, y = _dataset(dims=(16, 4, 32), random_labels=True, seed=3)
+    y_idx = np.array([LABELS.index(v) for v in y])
+    rng = np.random.default_rng(5)
+    copies = {f: x + 0.05 * rng.normal(size=x.shape).astype(np.float32) for f, x in X.items()}
+    params = FusionParams(hidden_dim=32, epochs=40)
+    paired = fusion.ExtraRows(copies, mask, y_idx, source=np.arange(len(y)))
+    cv = fusion.cross_validate(X, mask, y, params, extra=paired)
+    assert metrics.waf(y, cv.oof_labels) < 0.4
+    # each training fold holds the copies of its own clips only
+    for f in cv.folds:
+        assert f["n_extra"] == len(y) - f["n_val"] and f["n_train"] == 2 * f["n_extra"]
+    # the same copies given to every fold let the model memorise the validation labels
+    leaky = fusion.ExtraRows(copies, mask, y_idx)
+    assert metrics.waf(y, fusion.cross_validate(X, mask, y, params, extra=leaky).oof_labels) > 0.8
+
+
+def test_load_labelled_takes_one_noisy_copy_per_clip_whose_copy_has_a_feature(tmp_path):
+    manifest, files = _corpus(tmp_path)
+    # the noisy copy: feature a for every labelled clip but L002, feature b for none
+    noisy_a = [(f"L{i:03d}", np.full(4, i, dtype=float)) for i in range(36) if i != 2]
+    noisy = {
+        "a": [_write_feature(tmp_path / "noisy-a.parquet", noisy_a, 4)],
+        "b": [_write_feature(tmp_path / "noisy-b.parquet", [], 3)],
+    }
+    data = fusion.load_labelled(manifest, files, ["a", "b"], noisy_files=noisy)
+    assert data.names[0] == "L001"  # L000 has no feature: excluded, and so is its copy
+    assert data.n_noisy == 34
+    copied = [data.names[i] for i in data.noisy.sources()]
+    assert "L002" not in copied and "L000" not in copied and len(set(copied)) == 34
+    for j, i in enumerate(data.noisy.sources()):
+        assert LABELS[data.noisy.y[j]] == data.labels[i]
+        assert data.noisy.X["a"][j, 0] == float(data.names[i][1:])
+    assert not data.noisy.mask["b"].any()
+
+    params = FusionParams(hidden_dim=16, epochs=3, folds=3)
+    run = fusion.train_on_manifest(manifest, files, ["a", "b"], params, noisy_files=noisy)
+    assert run.record["noisy_copies"] == 34 and run.oof.num_rows == 35
+    assert sum(f["n_extra"] for f in run.record["folds"]) == 2 * 34  # 3 folds: 2 train each

@@ -543,13 +543,62 @@ def _check_inputs(
     return features, arrays, M
 
 
+NO_SOURCE = -1
+
+
 @dataclass
 class ExtraRows:
-    """Rows added to every training fold, never to validation (e.g. pseudo-labels)."""
+    """Rows added to training folds, never to validation.
+
+    A row without a source (``source`` None, or ``NO_SOURCE`` for that row, e.g. a
+    pseudo-labelled pool clip) joins every training fold. A row copied from labelled clip
+    ``source[j]`` (its noisy copy, for noise augmentation) joins exactly the training folds
+    that hold that clip, so a clip and its copy are always on the same side of a split.
+    """
 
     X: Mapping[str, np.ndarray]
     mask: Mapping[str, np.ndarray]
     y: np.ndarray  # (n_extra,) label indices
+    source: np.ndarray | None = None  # (n_extra,) labelled-clip index, or NO_SOURCE
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def sources(self) -> np.ndarray:
+        if self.source is None:
+            return np.full(len(self.y), NO_SOURCE, dtype=np.int64)
+        source = np.asarray(self.source, dtype=np.int64)
+        if source.shape != (len(self.y),):
+            raise ValueError(f"source has shape {source.shape}, expected ({len(self.y)},)")
+        return source
+
+    @classmethod
+    def concat(cls, parts: Sequence[ExtraRows | None]) -> ExtraRows | None:
+        """One ExtraRows from several (None and empty parts skipped; None if nothing)."""
+        parts = [p for p in parts if p is not None and len(p)]
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        features = list(parts[0].X)
+        return cls(
+            X={f: np.concatenate([np.asarray(p.X[f]) for p in parts]) for f in features},
+            mask={f: np.concatenate([np.asarray(p.mask[f]) for p in parts]) for f in features},
+            y=np.concatenate([np.asarray(p.y, dtype=np.int64) for p in parts]),
+            source=np.concatenate([p.sources() for p in parts]),
+        )
+
+
+def fold_extra_rows(train_idx: np.ndarray, sources: np.ndarray, n: int) -> np.ndarray:
+    """Row numbers (counted after the ``n`` labelled rows) of the extra rows that join a
+    training fold holding ``train_idx``: those without a source and those whose source
+    clip is in ``train_idx``."""
+    sources = np.asarray(sources, dtype=np.int64)
+    bad = (sources != NO_SOURCE) & ((sources < 0) | (sources >= n))
+    if bad.any():
+        raise ValueError(f"extra row source {int(sources[bad][0])} is not a labelled clip (n={n})")
+    joins = (sources == NO_SOURCE) | np.isin(sources, train_idx)
+    return n + np.flatnonzero(joins)
 
 
 def cross_validate(
@@ -568,8 +617,9 @@ def cross_validate(
     nothing but the output bias). The K folds train together as one stacked model
     (:func:`merlib.stacked.train_stacked`; fold ``k`` is initialised with seed
     ``params.seed + seed_offset + k``; the folds depend on ``params.seed`` only).
-    ``extra`` rows join every training fold, never a validation fold, so scores stay
-    comparable with a run without them (same folds, same seed).
+    ``extra`` rows join training folds, never a validation fold (a copied row only the
+    folds that train on its source clip: :class:`ExtraRows`), so scores stay comparable
+    with a run without them (same folds, same seed, validation on the same clips).
     """
     from .stacked import ModelSpec, train_stacked
 
@@ -578,7 +628,7 @@ def cross_validate(
     features, arrays, M = _check_inputs(X, mask, n)
     splits = cv_splits(y_idx, params.folds, params.seed)
     all_arrays, all_mask, all_y = list(arrays.values()), M, y_idx
-    extra_rows = np.zeros(0, dtype=np.int64)
+    sources = np.zeros(0, dtype=np.int64)
     if extra is not None and len(extra.y):
         _, extra_arrays, extra_mask = _check_inputs(
             {f: extra.X[f] for f in features}, {f: extra.mask[f] for f in features}, len(extra.y)
@@ -586,10 +636,11 @@ def cross_validate(
         all_arrays = [np.concatenate([arrays[f], extra_arrays[f]]) for f in features]
         all_mask = np.concatenate([M, extra_mask])
         all_y = np.concatenate([y_idx, np.asarray(extra.y, dtype=np.int64)])
-        extra_rows = np.arange(n, n + len(extra.y))
+        sources = extra.sources()
+    extra_rows = [fold_extra_rows(train_idx, sources, n) for train_idx, _ in splits]
     specs = [
         ModelSpec(
-            train_idx=np.concatenate([train_idx, extra_rows]),
+            train_idx=np.concatenate([train_idx, extra_rows[fold]]),
             val_idx=val_idx,
             dropout=params.dropout,
             lr=params.lr,
@@ -623,7 +674,7 @@ def cross_validate(
             r.waf,
             r.acc,
             len(train_idx),
-            len(extra_rows),
+            len(extra_rows[fold]),
             len(val_idx),
         )
         states.append(
@@ -643,7 +694,8 @@ def cross_validate(
                 "waf": r.waf,
                 "acc": r.acc,
                 "best_epoch": r.best_epoch,
-                "n_train": len(train_idx) + len(extra_rows),
+                "n_train": len(train_idx) + len(extra_rows[fold]),
+                "n_extra": len(extra_rows[fold]),
                 "n_val": len(val_idx),
                 "seconds": round(seconds / len(splits), 3),
             }
@@ -751,6 +803,11 @@ class LabelledSet:
     X: dict[str, np.ndarray]
     mask: dict[str, np.ndarray]
     excluded: list[dict]  # {"name", "reason"} per labelled clip left out
+    noisy: ExtraRows | None = None  # noisy copies of these clips (noise augmentation)
+
+    @property
+    def n_noisy(self) -> int:
+        return 0 if self.noisy is None else len(self.noisy)
 
 
 def _select(
@@ -764,12 +821,16 @@ def load_labelled(
     feature_files: Mapping[str, Sequence[str]],
     features: Sequence[str],
     flag_files: Mapping[str, Sequence[str]] | None = None,
+    noisy_files: Mapping[str, Sequence[str]] | None = None,
+    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> LabelledSet:
     """The manifest's labelled clips (split ``labeled``) and their features.
 
     Labelled clips without a usable feature among ``features`` (none present, or only
     vectors flagged in ``flag_files``, see :func:`usable_features`) are left out and listed
-    in ``excluded``.
+    in ``excluded``. With ``noisy_files`` (the features of a noisy copy of the labelled
+    clips, same names), ``noisy`` holds one extra training row per kept clip whose copy
+    has a usable feature, with that clip as its source (:class:`ExtraRows`).
     """
     missing = [f for f in features if f not in feature_files]
     if missing:
@@ -793,6 +854,9 @@ def load_labelled(
     labels = [labels[i] for i in keep]
     X = {f: X[f][keep] for f in features}
     mask = {f: mask[f][keep] for f in features}
+    noisy = None
+    if noisy_files:
+        noisy = load_noisy_copies(names, labels, noisy_files, features, noisy_flag_files)
     for f in features:
         log.info(
             "feature %s: dim %d, present for %d of %d clips",
@@ -801,7 +865,31 @@ def load_labelled(
             int(mask[f].sum()),
             len(names),
         )
-    return LabelledSet(names, labels, X, mask, excluded)
+    return LabelledSet(names, labels, X, mask, excluded, noisy)
+
+
+def load_noisy_copies(
+    names: Sequence[str],
+    labels: Sequence[str],
+    noisy_files: Mapping[str, Sequence[str]],
+    features: Sequence[str],
+    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
+) -> ExtraRows:
+    """Training rows from the noisy copy of the clips ``names`` (labels ``labels``): one per
+    clip whose copy has a usable feature, ``source`` = the clip's index in ``names``."""
+    missing = [f for f in features if f not in noisy_files]
+    if missing:
+        raise ValueError(f"no noisy-copy shard files given for feature(s) {', '.join(missing)}")
+    X, mask = load_feature_matrix({f: noisy_files[f] for f in features}, names)
+    flags = load_feature_flags(_select(noisy_flag_files, features), names)
+    keep = np.flatnonzero(usable_features(mask, flags)) if len(names) else np.zeros(0, int)
+    log.info("noisy copies: %d of %d labelled clips have a usable feature", len(keep), len(names))
+    return ExtraRows(
+        X={f: X[f][keep] for f in features},
+        mask={f: mask[f][keep] for f in features},
+        y=np.array([label_index(labels[i]) for i in keep], dtype=np.int64),
+        source=keep.astype(np.int64),
+    )
 
 
 def train_on_manifest(
@@ -811,15 +899,22 @@ def train_on_manifest(
     params: FusionParams,
     seed_offset: int = 0,
     flag_files: Mapping[str, Sequence[str]] | None = None,
+    noisy_files: Mapping[str, Sequence[str]] | None = None,
+    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> TrainingRun:
     """Cross-validate the fusion on the manifest's labelled clips (split ``labeled``).
 
     Labelled clips without a usable feature are left out and listed in ``excluded``
     (:func:`load_labelled`). ``seed_offset`` shifts the models' initialisation seeds (a
-    search combination's).
+    search combination's). With ``noisy_files`` (noise augmentation) each fold also trains
+    on the noisy copies of its training clips; validation stays on the clean clips.
     """
-    data = load_labelled(manifest_path, feature_files, features, flag_files)
-    cv = cross_validate(data.X, data.mask, data.labels, params, seed_offset=seed_offset)
+    data = load_labelled(
+        manifest_path, feature_files, features, flag_files, noisy_files, noisy_flag_files
+    )
+    cv = cross_validate(
+        data.X, data.mask, data.labels, params, extra=data.noisy, seed_offset=seed_offset
+    )
     return TrainingRun(
         cv, oof_table(data, cv), data.excluded, run_record(data, features, params, cv)
     )
@@ -846,6 +941,7 @@ def run_record(
         "params": params.as_dict(),
         "seed_offset": int(cv.checkpoint["seed_offset"]),
         "n_clips": len(data.names),
+        "noisy_copies": data.n_noisy,
         "folds": cv.folds,
         "excluded": data.excluded,
     }

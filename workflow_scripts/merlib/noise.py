@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import cv2
 import numpy as np
@@ -387,8 +387,10 @@ def noisy_clip(
     out_dir: Path,
     corpus: NoiseCorpus,
     params: NoiseParams,
+    video_dir: str = VIDEO_DIR,
 ) -> tuple[dict, Timings]:
     """Make the noisy copy of one clip under ``out_dir``; returns its NOISE row and timings.
+    The mp4 goes to ``out_dir/video_dir/<name>.mp4``.
 
     Raises a :class:`MediaError` (reason for a reject row) when the clip cannot take noise;
     :class:`NoiseFileError` when a noise file is broken.
@@ -431,7 +433,7 @@ def noisy_clip(
     noisy_wav = out_dir / NOISY_DIR / f"{name}.wav"
     write_wav(clean_wav, clean, params.sample_rate)
     write_wav(noisy_wav, mix.audio, params.sample_rate)
-    mp4 = out_dir / VIDEO_DIR / f"{name}.mp4"
+    mp4 = out_dir / video_dir / f"{name}.mp4"
     encode_clip(frames, clip.fps, noisy_wav, mp4, params.timeout)
     t.encode += time.perf_counter() - start
 
@@ -463,7 +465,9 @@ def inject_shard(
     params: NoiseParams,
     workers: int = 1,
 ) -> tuple[pa.Table, pa.Table, Timings]:
-    """Noisy copies of manifest rows ``clips`` (name, path) under ``out_dir``.
+    """Noisy copies of manifest rows ``clips`` (name, path) under ``out_dir``, each mp4 in
+    the release folder its clean clip is in (``video-unlabeled-with-test2noise/`` for the
+    evaluation clips, ``video-labeled/`` for the labelled ones).
 
     Returns (NOISE table, NOISE_REJECTS table, summed timings), rows in clip order. Every
     clip is in exactly one of the two tables. Up to ``workers`` clips run at once (each
@@ -475,7 +479,9 @@ def inject_shard(
     def one(clip: dict):
         try:
             path = safe_clip_path(root, clip["path"])
-            return noisy_clip(clip["name"], path, out, corpus, params)
+            video_dir = PurePosixPath(clip["path"]).parent.as_posix()
+            video_dir = VIDEO_DIR if video_dir == "." else video_dir
+            return noisy_clip(clip["name"], path, out, corpus, params, video_dir)
         except NoiseFileError:
             raise
         except (MediaError, subprocess.TimeoutExpired) as exc:

@@ -70,20 +70,32 @@ def run_combination(
     base,
     combo: Mapping,
     flag_files: Mapping[str, Sequence[str]] | None = None,
+    noisy_files: Mapping[str, Sequence[str]] | None = None,
+    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> dict:
     """Cross-validate one combination; the record :func:`select_best` reads."""
     from .fusion import cross_validate, load_labelled
     from .metrics import summarise
 
     params = combination_params(base, combo)
-    data = load_labelled(manifest_path, feature_files, features, flag_files)
-    cv = cross_validate(data.X, data.mask, data.labels, params, seed_offset=fold_seed_offset(combo))
+    data = load_labelled(
+        manifest_path, feature_files, features, flag_files, noisy_files, noisy_flag_files
+    )
+    cv = cross_validate(
+        data.X,
+        data.mask,
+        data.labels,
+        params,
+        extra=data.noisy,
+        seed_offset=fold_seed_offset(combo),
+    )
     summary = summarise(cv.folds)
     return {
         "combination": int(combo["combination"]),
         "params": params.as_dict(),
         "seed_offset": fold_seed_offset(combo),
         "features": list(features),
+        "noisy_copies": data.n_noisy,
         "waf": summary["waf"],
         "acc": summary["acc"],
         "std": summary["std"],

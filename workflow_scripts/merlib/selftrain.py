@@ -5,7 +5,9 @@ Starting from the supervised model (the K fold models of ``train_fusion``), each
 1. predicts every unlabelled clip that has a feature with the current K-fold ensemble;
 2. keeps the clips whose top probability is at least ``threshold`` as pseudo-labelled;
 3. cross-validates again on the **same folds with the same seeds**, the pseudo-labelled
-   clips added to every training fold and never to a validation fold.
+   clips added to every training fold and never to a validation fold (with noise
+   augmentation, the noisy copies of each fold's training clips join as in supervised
+   training).
 
 Pseudo-labels are recomputed from scratch each round by the latest models (not
 accumulated). Because the validation folds and seeds are the supervised run's, each
@@ -72,6 +74,8 @@ def self_train(
     threshold: float,
     rounds: int,
     flag_files: Mapping[str, Sequence[str]] | None = None,
+    noisy_files: Mapping[str, Sequence[str]] | None = None,
+    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> SelfTrainingRun:
     """Self-train from the supervised checkpoint; see the module docstring.
 
@@ -84,7 +88,9 @@ def self_train(
     features = list(supervised["features"])
     params = FusionParams(**supervised["params"])
     seed_offset = int(supervised.get("seed_offset", 0))
-    data = load_labelled(manifest_path, feature_files, features, flag_files)
+    data = load_labelled(
+        manifest_path, feature_files, features, flag_files, noisy_files, noisy_flag_files
+    )
     manifest = read_table(manifest_path, MANIFEST).to_pandas()
     pool = manifest.loc[manifest["split"] == "unlabeled", "name"].tolist()
     X_pool, mask_pool = load_feature_matrix({f: feature_files[f] for f in features}, pool)
@@ -101,17 +107,19 @@ def self_train(
         "rounds": [_round_record(0, supervised_folds, None)],
         "pool": len(pool),
         "pool_with_features": int(len(usable)),
+        "noisy_copies": data.n_noisy,
     }
     checkpoint = dict(supervised)
     for r in range(1, rounds + 1):
         probs = predict(checkpoint, X_pool, mask_pool) if len(usable) else np.zeros((0, 6))
         confident = np.flatnonzero(probs.max(axis=1) >= threshold)
         pseudo = probs[confident].argmax(axis=1)
-        extra = ExtraRows(
+        pseudo_rows = ExtraRows(
             X={f: X_pool[f][confident] for f in features},
             mask={f: mask_pool[f][confident] for f in features},
             y=pseudo,
         )
+        extra = ExtraRows.concat([data.noisy, pseudo_rows])
         cv = cross_validate(
             data.X, data.mask, data.labels, params, extra=extra, seed_offset=seed_offset
         )
