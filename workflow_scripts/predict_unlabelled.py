@@ -9,11 +9,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
-from merlib.fusion import load_checkpoint, predict_manifest, write_submission  # noqa: E402
+from merlib.fusion import (  # noqa: E402
+    FeatureSources,
+    load_checkpoint,
+    predict_manifest,
+    write_submission,
+)
 from merlib.tables import FALLBACKS, PREDICTIONS, write_table  # noqa: E402
 
 
-def main(manifest, model, feature_files, flag_files, threads, output):
+def main(manifest, model, sources, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     checkpoint = load_checkpoint(model)
@@ -23,7 +28,7 @@ def main(manifest, model, feature_files, flag_files, threads, output):
         ", ".join(checkpoint["features"]),
         len(checkpoint["folds"]),
     )
-    run = predict_manifest(manifest, checkpoint, feature_files, flag_files)
+    run = predict_manifest(manifest, checkpoint, sources)
     for row in run.fallbacks.to_pylist():
         logging.info("class prior for %s: %s", row["name"], row["reason"])
     logging.info(
@@ -39,8 +44,7 @@ def main(manifest, model, feature_files, flag_files, threads, output):
 main(
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.model,  # noqa: F821
-    dict(snakemake.params.feature_files),  # noqa: F821
-    dict(snakemake.params.flag_files),  # noqa: F821
+    FeatureSources.from_params(snakemake.params),  # noqa: F821
     snakemake.threads,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

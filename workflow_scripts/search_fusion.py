@@ -9,38 +9,17 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
-from merlib.fusion import FusionParams  # noqa: E402
+from merlib.fusion import FeatureSources, FusionParams  # noqa: E402
 from merlib.metrics import write_json  # noqa: E402
 from merlib.search import run_combination  # noqa: E402
 
 
-def main(
-    manifest,
-    features,
-    feature_files,
-    flag_files,
-    noisy_files,
-    noisy_flag_files,
-    fusion,
-    seed,
-    combination,
-    threads,
-    output,
-):
+def main(manifest, features, sources, fusion, seed, combination, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     base = FusionParams.from_config(fusion, seed=seed)
     logging.info("combination %s on features %s", combination, ", ".join(features))
-    record = run_combination(
-        manifest,
-        feature_files,
-        features,
-        base,
-        combination,
-        flag_files,
-        noisy_files,
-        noisy_flag_files,
-    )
+    record = run_combination(manifest, sources, features, base, combination)
     logging.info("WAF %.4f +- %.4f", record["waf"], record["std"]["waf"])
     write_json(record, output.record)
 
@@ -48,10 +27,7 @@ def main(
 main(
     snakemake.input.manifest,  # noqa: F821
     list(snakemake.params.features),  # noqa: F821
-    dict(snakemake.params.feature_files),  # noqa: F821
-    dict(snakemake.params.flag_files),  # noqa: F821
-    dict(snakemake.params.noisy_files),  # noqa: F821
-    dict(snakemake.params.noisy_flag_files),  # noqa: F821
+    FeatureSources.from_params(snakemake.params),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     dict(snakemake.params.combination),  # noqa: F821

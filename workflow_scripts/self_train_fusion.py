@@ -10,40 +10,18 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
-from merlib.fusion import load_checkpoint  # noqa: E402
+from merlib.fusion import FeatureSources, load_checkpoint  # noqa: E402
 from merlib.metrics import write_json  # noqa: E402
 from merlib.selftrain import self_train  # noqa: E402
 from merlib.tables import PREDICTIONS, write_table  # noqa: E402
 
 
-def main(
-    manifest,
-    model,
-    folds,
-    feature_files,
-    flag_files,
-    noisy_files,
-    noisy_flag_files,
-    threshold,
-    rounds,
-    threads,
-    output,
-):
+def main(manifest, model, folds, sources, threshold, rounds, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     with open(folds, encoding="utf-8") as fh:
         supervised_folds = json.load(fh)["folds"]
-    run = self_train(
-        manifest,
-        feature_files,
-        load_checkpoint(model),
-        supervised_folds,
-        threshold,
-        rounds,
-        flag_files,
-        noisy_files,
-        noisy_flag_files,
-    )
+    run = self_train(manifest, sources, load_checkpoint(model), supervised_folds, threshold, rounds)
     write_table(run.predictions.predictions, output.predictions, PREDICTIONS)
     write_json(run.record, output.record)
 
@@ -52,10 +30,7 @@ main(
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.model,  # noqa: F821
     snakemake.input.folds,  # noqa: F821
-    dict(snakemake.params.feature_files),  # noqa: F821
-    dict(snakemake.params.flag_files),  # noqa: F821
-    dict(snakemake.params.noisy_files),  # noqa: F821
-    dict(snakemake.params.noisy_flag_files),  # noqa: F821
+    FeatureSources.from_params(snakemake.params),  # noqa: F821
     float(snakemake.params.threshold),  # noqa: F821
     int(snakemake.params.rounds),  # noqa: F821
     snakemake.threads,  # noqa: F821

@@ -10,17 +10,17 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from merlib.fusion import FusionParams  # noqa: E402
+from merlib.fusion import FeatureSources, FusionParams  # noqa: E402
 from merlib.metrics import write_tsv  # noqa: E402
 from merlib.paper_tables import multimodal_table, plot_tables  # noqa: E402
 
 
-def main(manifest, unimodal, feature_files, flag_files, fusion, seed, threads, output):
+def main(manifest, unimodal, sources, fusion, seed, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     params = FusionParams.from_config(fusion, seed=seed)
     ranked = pd.read_csv(unimodal, sep="\t")
-    table = multimodal_table(manifest, feature_files, ranked, params, flag_files)
+    table = multimodal_table(manifest, sources, ranked, params)
     write_tsv(table, output.table)
     plot_tables(ranked, table, output.plot)
 
@@ -28,8 +28,7 @@ def main(manifest, unimodal, feature_files, flag_files, fusion, seed, threads, o
 main(
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.unimodal,  # noqa: F821
-    dict(snakemake.params.feature_files),  # noqa: F821
-    dict(snakemake.params.flag_files),  # noqa: F821
+    FeatureSources.from_params(snakemake.params),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     snakemake.threads,  # noqa: F821

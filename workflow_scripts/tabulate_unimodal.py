@@ -9,23 +9,21 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
-from merlib.fusion import FusionParams  # noqa: E402
+from merlib.fusion import FeatureSources, FusionParams  # noqa: E402
 from merlib.metrics import write_tsv  # noqa: E402
 from merlib.paper_tables import unimodal_table  # noqa: E402
 
 
-def main(manifest, feature_files, flag_files, modalities, fusion, seed, threads, output):
+def main(manifest, sources, modalities, fusion, seed, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     params = FusionParams.from_config(fusion, seed=seed)
-    table = unimodal_table(manifest, feature_files, modalities, params, flag_files)
-    write_tsv(table, output.table)
+    write_tsv(unimodal_table(manifest, sources, modalities, params), output.table)
 
 
 main(
     snakemake.input.manifest,  # noqa: F821
-    dict(snakemake.params.feature_files),  # noqa: F821
-    dict(snakemake.params.flag_files),  # noqa: F821
+    FeatureSources.from_params(snakemake.params),  # noqa: F821
     dict(snakemake.params.modalities),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821

@@ -10,7 +10,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
-from merlib.fusion import FusionParams, save_checkpoint, train_on_manifest  # noqa: E402
+from merlib.fusion import (  # noqa: E402
+    FeatureSources,
+    FusionParams,
+    save_checkpoint,
+    train_on_manifest,
+)
 from merlib.metrics import summarise, write_json  # noqa: E402
 from merlib.tables import OOF_PREDICTIONS, write_table  # noqa: E402
 
@@ -19,10 +24,7 @@ def main(
     manifest,
     feature_inputs,
     features,
-    feature_files,
-    flag_files,
-    noisy_files,
-    noisy_flag_files,
+    sources,
     fusion,
     seed,
     selected,
@@ -31,7 +33,7 @@ def main(
 ):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
-    listed = sorted(str(p) for f in features for p in feature_files[f])
+    listed = sorted(str(p) for f in features for p in sources.files[f])
     if listed != sorted(str(p) for p in feature_inputs):
         raise ValueError(
             "params.feature_files and input.features list different files: "
@@ -48,18 +50,9 @@ def main(
         seed_offset = int(best["seed_offset"])
         logging.info("search combination %d (WAF %.4f)", best["combination"], best["waf"])
     logging.info("features %s, %s, seed offset %d", ", ".join(features), params, seed_offset)
-    if noisy_files:
+    if sources.noisy is not None:
         logging.info("noise augmentation: the noisy copies of the training clips join each fold")
-    run = train_on_manifest(
-        manifest,
-        feature_files,
-        features,
-        params,
-        seed_offset,
-        flag_files,
-        noisy_files,
-        noisy_flag_files,
-    )
+    run = train_on_manifest(manifest, sources, features, params, seed_offset)
     for row in run.excluded:
         logging.info("excluded %s: %s", row["name"], row["reason"])
     cv = summarise(run.cv.folds)
@@ -81,10 +74,7 @@ main(
     snakemake.input.manifest,  # noqa: F821
     list(snakemake.input.features),  # noqa: F821
     list(snakemake.params.features),  # noqa: F821
-    dict(snakemake.params.feature_files),  # noqa: F821
-    dict(snakemake.params.flag_files),  # noqa: F821
-    dict(snakemake.params.noisy_files),  # noqa: F821
-    dict(snakemake.params.noisy_flag_files),  # noqa: F821
+    FeatureSources.from_params(snakemake.params),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     snakemake.input.get("selected") or None,  # noqa: F821

@@ -406,13 +406,14 @@ def test_clips_with_only_flagged_vectors_fall_back_and_are_left_out_of_training(
         "b": [_write_flags(tmp_path / "flags-b.parquet", [])],
     }
     params = FusionParams(hidden_dim=16, epochs=5, folds=3)
-    run = fusion.train_on_manifest(manifest, files, ["a", "b"], params, flag_files=flags)
+    sources = fusion.FeatureSources(files, flags)
+    run = fusion.train_on_manifest(manifest, sources, ["a", "b"], params)
     excluded = {e["name"]: e["reason"] for e in run.excluded}
     assert sorted(excluded) == ["L000", "L001"]
     assert excluded["L001"] == "no feature available (missing: b; flagged: a empty_transcription)"
     assert excluded["L000"] == "no feature available (missing: a, b)"
 
-    pred = fusion.predict_manifest(manifest, run.cv.checkpoint, files, flags)
+    pred = fusion.predict_manifest(manifest, run.cv.checkpoint, sources)
     reasons = dict(zip(*pred.fallbacks.to_pydict().values(), strict=True))
     assert sorted(reasons) == ["U037", "U040"]
     assert "flagged: a empty_transcription" in reasons["U037"]
@@ -478,7 +479,8 @@ def test_load_labelled_takes_one_noisy_copy_per_clip_whose_copy_has_a_feature(tm
         "a": [_write_feature(tmp_path / "noisy-a.parquet", noisy_a, 4)],
         "b": [_write_feature(tmp_path / "noisy-b.parquet", [], 3)],
     }
-    data = fusion.load_labelled(manifest, files, ["a", "b"], noisy_files=noisy)
+    sources = fusion.FeatureSources(files, noisy_files=noisy)
+    data = fusion.load_labelled(manifest, sources, ["a", "b"])
     assert data.names[0] == "L001"  # L000 has no feature: excluded, and so is its copy
     assert data.n_noisy == 34
     copied = [data.names[i] for i in data.noisy.sources()]
@@ -489,6 +491,20 @@ def test_load_labelled_takes_one_noisy_copy_per_clip_whose_copy_has_a_feature(tm
     assert not data.noisy.mask["b"].any()
 
     params = FusionParams(hidden_dim=16, epochs=3, folds=3)
-    run = fusion.train_on_manifest(manifest, files, ["a", "b"], params, noisy_files=noisy)
+    run = fusion.train_on_manifest(manifest, sources, ["a", "b"], params)
     assert run.record["noisy_copies"] == 34 and run.oof.num_rows == 35
     assert sum(f["n_extra"] for f in run.record["folds"]) == 2 * 34  # 3 folds: 2 train each
+
+
+def test_feature_sources_from_rule_params_without_the_optional_mappings():
+    class Params:  # what Snakemake passes: attributes, missing ones absent
+        feature_files = {"a": ["a-0.parquet"]}
+        flag_files = {"a": ["flags-a-0.parquet"]}
+
+    sources = fusion.FeatureSources.from_params(Params())
+    assert sources.files == {"a": ["a-0.parquet"]} and sources.flags == Params.flag_files
+    assert sources.noisy is None
+    Params.noisy_files, Params.noisy_flag_files = {"a": ["n-0.parquet"]}, {}
+    noisy = fusion.FeatureSources.from_params(Params()).noisy
+    assert noisy == fusion.FeatureSources({"a": ["n-0.parquet"]})
+    assert fusion.FeatureSources.of({"a": ["x"]}) == fusion.FeatureSources({"a": ["x"]})

@@ -810,39 +810,78 @@ class LabelledSet:
         return 0 if self.noisy is None else len(self.noisy)
 
 
-def _select(
-    files: Mapping[str, Sequence[str]] | None, features: Sequence[str]
-) -> dict[str, Sequence[str]]:
-    return {f: files[f] for f in features if f in files} if files else {}
+Files = Mapping[str, Sequence[str]]  # feature name -> its shard files
+
+
+@dataclass(frozen=True)
+class FeatureSources:
+    """Where fusion reads its features from: per feature its shard files (``files``) and
+    the flags tables that go with them (``flags``: :func:`usable_features`); for noise
+    augmentation, the same two for the labelled clips' noisy copy (``noisy_files``,
+    ``noisy_flags``; empty: no augmentation). The rules pass them as the params
+    ``feature_files``, ``flag_files``, ``noisy_files`` and ``noisy_flag_files``.
+    """
+
+    files: Files
+    flags: Files = field(default_factory=dict)
+    noisy_files: Files = field(default_factory=dict)
+    noisy_flags: Files = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, sources: FeatureSources | Files) -> FeatureSources:
+        """``sources`` itself, or a plain ``feature -> shard files`` mapping (no flags)."""
+        return sources if isinstance(sources, cls) else cls(dict(sources))
+
+    @classmethod
+    def from_params(cls, params) -> FeatureSources:
+        """From a Snakemake rule's params (``feature_files`` and the optional others)."""
+
+        def get(key: str) -> dict:
+            return dict(getattr(params, key, None) or {})
+
+        return cls(
+            get("feature_files"), get("flag_files"), get("noisy_files"), get("noisy_flag_files")
+        )
+
+    @property
+    def noisy(self) -> FeatureSources | None:
+        """The noisy copy's sources, None without augmentation."""
+        return FeatureSources(self.noisy_files, self.noisy_flags) if self.noisy_files else None
+
+    def load(
+        self, names: Sequence[str], features: Sequence[str]
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """``(X, mask, flags)`` of ``features`` for ``names``: :func:`load_feature_matrix`
+        and :func:`load_feature_flags`."""
+        missing = [f for f in features if f not in self.files]
+        if missing:
+            raise ValueError(f"no shard files given for feature(s) {', '.join(missing)}")
+        X, mask = load_feature_matrix({f: self.files[f] for f in features}, names)
+        flags = load_feature_flags({f: self.flags[f] for f in features if f in self.flags}, names)
+        return X, mask, flags
 
 
 def load_labelled(
     manifest_path: str | os.PathLike,
-    feature_files: Mapping[str, Sequence[str]],
+    sources: FeatureSources | Files,
     features: Sequence[str],
-    flag_files: Mapping[str, Sequence[str]] | None = None,
-    noisy_files: Mapping[str, Sequence[str]] | None = None,
-    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> LabelledSet:
     """The manifest's labelled clips (split ``labeled``) and their features.
 
     Labelled clips without a usable feature among ``features`` (none present, or only
-    vectors flagged in ``flag_files``, see :func:`usable_features`) are left out and listed
-    in ``excluded``. With ``noisy_files`` (the features of a noisy copy of the labelled
-    clips, same names), ``noisy`` holds one extra training row per kept clip whose copy
-    has a usable feature, with that clip as its source (:class:`ExtraRows`).
+    flagged vectors, see :func:`usable_features`) are left out and listed in ``excluded``.
+    With noise augmentation (``sources.noisy``: the features of a noisy copy of the
+    labelled clips, same names), ``noisy`` holds one extra training row per kept clip whose
+    copy has a usable feature, with that clip as its source (:class:`ExtraRows`).
     """
-    missing = [f for f in features if f not in feature_files]
-    if missing:
-        raise ValueError(f"no shard files given for feature(s) {', '.join(missing)}")
+    sources = FeatureSources.of(sources)
     manifest = read_table(manifest_path, MANIFEST).to_pandas()
     labelled = manifest[(manifest["split"] == "labeled") & manifest["discrete"].notna()]
     if labelled.empty:
         raise ValueError(f"{manifest_path}: no labelled clips (split 'labeled' with a label)")
     names = labelled["name"].tolist()
     labels = labelled["discrete"].tolist()
-    X, mask = load_feature_matrix({f: feature_files[f] for f in features}, names)
-    flags = load_feature_flags(_select(flag_files, features), names)
+    X, mask, flags = sources.load(names, features)
     has_any = usable_features(mask, flags)
     excluded = [
         {"name": n, "reason": _describe_missing(features, i, mask, flags)}
@@ -855,8 +894,8 @@ def load_labelled(
     X = {f: X[f][keep] for f in features}
     mask = {f: mask[f][keep] for f in features}
     noisy = None
-    if noisy_files:
-        noisy = load_noisy_copies(names, labels, noisy_files, features, noisy_flag_files)
+    if sources.noisy is not None:
+        noisy = load_noisy_copies(names, labels, sources.noisy, features)
     for f in features:
         log.info(
             "feature %s: dim %d, present for %d of %d clips",
@@ -871,17 +910,13 @@ def load_labelled(
 def load_noisy_copies(
     names: Sequence[str],
     labels: Sequence[str],
-    noisy_files: Mapping[str, Sequence[str]],
+    noisy: FeatureSources,
     features: Sequence[str],
-    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> ExtraRows:
-    """Training rows from the noisy copy of the clips ``names`` (labels ``labels``): one per
-    clip whose copy has a usable feature, ``source`` = the clip's index in ``names``."""
-    missing = [f for f in features if f not in noisy_files]
-    if missing:
-        raise ValueError(f"no noisy-copy shard files given for feature(s) {', '.join(missing)}")
-    X, mask = load_feature_matrix({f: noisy_files[f] for f in features}, names)
-    flags = load_feature_flags(_select(noisy_flag_files, features), names)
+    """Training rows from the noisy copy (``noisy``: its feature and flags files) of the
+    clips ``names`` (labels ``labels``): one per clip whose copy has a usable feature,
+    ``source`` = the clip's index in ``names``."""
+    X, mask, flags = noisy.load(names, features)
     keep = np.flatnonzero(usable_features(mask, flags)) if len(names) else np.zeros(0, int)
     log.info("noisy copies: %d of %d labelled clips have a usable feature", len(keep), len(names))
     return ExtraRows(
@@ -894,24 +929,19 @@ def load_noisy_copies(
 
 def train_on_manifest(
     manifest_path: str | os.PathLike,
-    feature_files: Mapping[str, Sequence[str]],
+    sources: FeatureSources | Files,
     features: Sequence[str],
     params: FusionParams,
     seed_offset: int = 0,
-    flag_files: Mapping[str, Sequence[str]] | None = None,
-    noisy_files: Mapping[str, Sequence[str]] | None = None,
-    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> TrainingRun:
     """Cross-validate the fusion on the manifest's labelled clips (split ``labeled``).
 
     Labelled clips without a usable feature are left out and listed in ``excluded``
     (:func:`load_labelled`). ``seed_offset`` shifts the models' initialisation seeds (a
-    search combination's). With ``noisy_files`` (noise augmentation) each fold also trains
-    on the noisy copies of its training clips; validation stays on the clean clips.
+    search combination's). With noise augmentation (``sources.noisy``) each fold also
+    trains on the noisy copies of its training clips; validation stays on the clean clips.
     """
-    data = load_labelled(
-        manifest_path, feature_files, features, flag_files, noisy_files, noisy_flag_files
-    )
+    data = load_labelled(manifest_path, sources, features)
     cv = cross_validate(
         data.X, data.mask, data.labels, params, extra=data.noisy, seed_offset=seed_offset
     )
@@ -956,23 +986,21 @@ class PredictionRun:
 def predict_manifest(
     manifest_path: str | os.PathLike,
     checkpoint: Mapping,
-    feature_files: Mapping[str, Sequence[str]],
-    flag_files: Mapping[str, Sequence[str]] | None = None,
+    sources: FeatureSources | Files,
 ) -> PredictionRun:
     """Predict every unlabelled clip of the manifest (split ``unlabeled``), exactly once.
 
-    Clips without a usable feature among the model's (none present, or only vectors
-    flagged in ``flag_files``) get the training class prior and a row in the fallbacks
-    table.
+    Clips without a usable feature among the model's (none present, or only flagged
+    vectors) get the training class prior and a row in the fallbacks table.
     """
+    sources = FeatureSources.of(sources)
     features = list(checkpoint["features"])
-    missing = [f for f in features if f not in feature_files]
+    missing = [f for f in features if f not in sources.files]
     if missing:
         raise ValueError(f"the model needs feature(s) {', '.join(missing)}: no files given")
     manifest = read_table(manifest_path, MANIFEST).to_pandas()
     names = manifest.loc[manifest["split"] == "unlabeled", "name"].tolist()
-    X, mask = load_feature_matrix({f: feature_files[f] for f in features}, names)
-    flags = load_feature_flags(_select(flag_files, features), names)
+    X, mask, flags = sources.load(names, features)
     probs = predict(checkpoint, X, mask) if names else np.zeros((0, len(LABELS)))
     if names:
         has_any = usable_features(mask, flags)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from .fusion import FusionParams, cross_validate, load_labelled
+from .fusion import FeatureSources, FusionParams, cross_validate, load_labelled
 from .metrics import summarise
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,8 @@ UNIMODAL_COLUMNS = ["feature", "modality", "dim", *SCORE_COLUMNS, "rank"]
 MULTIMODAL_COLUMNS = ["combination", "top_n", "features", *SCORE_COLUMNS]
 
 
-def _scores(manifest_path, feature_files, features, params, flag_files) -> tuple[dict, dict]:
-    data = load_labelled(manifest_path, feature_files, features, flag_files)
+def _scores(manifest_path, sources, features, params) -> tuple[dict, dict]:
+    data = load_labelled(manifest_path, sources, features)
     cv = cross_validate(data.X, data.mask, data.labels, params)
     s = summarise(cv.folds)
     dims = {f: int(data.X[f].shape[1]) for f in features}
@@ -51,15 +51,14 @@ def _scores(manifest_path, feature_files, features, params, flag_files) -> tuple
 
 def unimodal_table(
     manifest_path: str | os.PathLike,
-    feature_files: Mapping[str, Sequence[str]],
+    sources: FeatureSources | Mapping[str, Sequence[str]],
     modalities: Mapping[str, str],
     params: FusionParams,
-    flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Table 3: one row per feature of ``modalities`` (feature name -> modality)."""
     rows = []
     for feature, modality in modalities.items():
-        scores, dims = _scores(manifest_path, feature_files, [feature], params, flag_files)
+        scores, dims = _scores(manifest_path, sources, [feature], params)
         rows.append({"feature": feature, "modality": modality, "dim": dims[feature]} | scores)
         log.info("unimodal %s (%s): WAF %.4f", feature, modality, scores["waf"])
     return rank_features(pd.DataFrame(rows, columns=UNIMODAL_COLUMNS[:-1]))
@@ -95,15 +94,14 @@ def multimodal_plan(unimodal: pd.DataFrame) -> list[dict]:
 
 def multimodal_table(
     manifest_path: str | os.PathLike,
-    feature_files: Mapping[str, Sequence[str]],
+    sources: FeatureSources | Mapping[str, Sequence[str]],
     unimodal: pd.DataFrame,
     params: FusionParams,
-    flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Table 4: one cross-validation per row of :func:`multimodal_plan`."""
     rows = []
     for item in multimodal_plan(unimodal):
-        scores, _ = _scores(manifest_path, feature_files, item["features"], params, flag_files)
+        scores, _ = _scores(manifest_path, sources, item["features"], params)
         rows.append(item | {"features": ",".join(item["features"])} | scores)
         log.info("%s top-%d: WAF %.4f", item["combination"], item["top_n"], scores["waf"])
     return pd.DataFrame(rows, columns=MULTIMODAL_COLUMNS)

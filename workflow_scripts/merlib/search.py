@@ -20,12 +20,15 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 # fusion (torch) is imported inside the functions that train: the workflow's common.smk
 # imports this module to list the combinations, and should not pay for importing torch.
+if TYPE_CHECKING:
+    from .fusion import FeatureSources, FusionParams
 SEARCHED = ("hidden_dim", "dropout", "lr")
 SEED_STRIDE = 1000
 
@@ -65,22 +68,18 @@ def fold_seed_offset(combo: Mapping) -> int:
 
 def run_combination(
     manifest_path: str | os.PathLike,
-    feature_files: Mapping[str, Sequence[str]],
+    sources: FeatureSources | Mapping[str, Sequence[str]],
     features: Sequence[str],
-    base,
+    base: FusionParams,
     combo: Mapping,
-    flag_files: Mapping[str, Sequence[str]] | None = None,
-    noisy_files: Mapping[str, Sequence[str]] | None = None,
-    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> dict:
-    """Cross-validate one combination; the record :func:`select_best` reads."""
+    """Cross-validate one combination on ``sources`` (:class:`merlib.fusion.FeatureSources`:
+    flags and noise augmentation included); the record :func:`select_best` reads."""
     from .fusion import cross_validate, load_labelled
     from .metrics import summarise
 
     params = combination_params(base, combo)
-    data = load_labelled(
-        manifest_path, feature_files, features, flag_files, noisy_files, noisy_flag_files
-    )
+    data = load_labelled(manifest_path, sources, features)
     cv = cross_validate(
         data.X,
         data.mask,

@@ -26,11 +26,10 @@ import numpy as np
 
 from .fusion import (
     ExtraRows,
+    FeatureSources,
     FusionParams,
     PredictionRun,
     cross_validate,
-    load_feature_flags,
-    load_feature_matrix,
     load_labelled,
     predict,
     predict_manifest,
@@ -68,14 +67,11 @@ def _round_record(round_: int, folds: Sequence[Mapping], pseudo: np.ndarray | No
 
 def self_train(
     manifest_path: str | os.PathLike,
-    feature_files: Mapping[str, Sequence[str]],
+    sources: FeatureSources | Mapping[str, Sequence[str]],
     supervised: Mapping,
     supervised_folds: Sequence[Mapping],
     threshold: float,
     rounds: int,
-    flag_files: Mapping[str, Sequence[str]] | None = None,
-    noisy_files: Mapping[str, Sequence[str]] | None = None,
-    noisy_flag_files: Mapping[str, Sequence[str]] | None = None,
 ) -> SelfTrainingRun:
     """Self-train from the supervised checkpoint; see the module docstring.
 
@@ -88,15 +84,13 @@ def self_train(
     features = list(supervised["features"])
     params = FusionParams(**supervised["params"])
     seed_offset = int(supervised.get("seed_offset", 0))
-    data = load_labelled(
-        manifest_path, feature_files, features, flag_files, noisy_files, noisy_flag_files
-    )
+    sources = FeatureSources.of(sources)
+    data = load_labelled(manifest_path, sources, features)
     manifest = read_table(manifest_path, MANIFEST).to_pandas()
     pool = manifest.loc[manifest["split"] == "unlabeled", "name"].tolist()
-    X_pool, mask_pool = load_feature_matrix({f: feature_files[f] for f in features}, pool)
-    flags = {f: p for f, p in (flag_files or {}).items() if f in features}
+    X_pool, mask_pool, flags = sources.load(pool, features)
     if pool:
-        usable = np.flatnonzero(usable_features(mask_pool, load_feature_flags(flags, pool)))
+        usable = np.flatnonzero(usable_features(mask_pool, flags))
     else:
         usable = np.zeros(0, dtype=np.int64)
     X_pool = {f: X_pool[f][usable] for f in features}
@@ -134,6 +128,4 @@ def self_train(
             record["rounds"][-1]["waf"],
             record["rounds"][-1]["acc"],
         )
-    return SelfTrainingRun(
-        record, checkpoint, predict_manifest(manifest_path, checkpoint, feature_files, flag_files)
-    )
+    return SelfTrainingRun(record, checkpoint, predict_manifest(manifest_path, checkpoint, sources))
