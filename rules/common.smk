@@ -150,11 +150,16 @@ def get_final_outputs():
 def get_documented_shard_outputs():
     """Per-shard tables the README documents, as targets of `all`: Snakemake does not
     remake a missing intermediate file whose dependents are up to date, so a feature file
-    lost when a rerun was killed (SIGKILL mid-job) would otherwise stay missing."""
+    lost when a rerun was killed (SIGKILL mid-job) would otherwise stay missing. Every
+    configured feature is computed (the paper tables use them all)."""
     return [
         *expand("results/media/{shard}/rejects.parquet", shard=SHARDS),
-        *[f for files in get_fusion_feature_files().values() for f in files],
-        *[f for files in get_fusion_feature_reject_files().values() for f in files],
+        *expand(
+            "results/{table}/{feature}/{shard}.parquet",
+            table=("features", "feature_rejects", "feature_flags"),
+            feature=FEATURES,
+            shard=SHARDS,
+        ),
     ]
 
 
@@ -330,6 +335,11 @@ def get_noise_outputs():
     if not NOISE["musan_dir"]:
         return []
     outputs = ["results/noise/noise.parquet"]
+    # the noisy copies' per-shard tables, for the reason get_documented_shard_outputs gives
+    roots = ["results/noise"] + ([NOISE_TRAIN] if AUGMENT_TRAINING else [])
+    for root in roots:
+        for files in (get_noisy_feature_files(root), get_noisy_flag_files(root)):
+            outputs += [f for shards in files.values() for f in shards]
     if AUGMENT_TRAINING:
         outputs.append(f"{NOISE_TRAIN}/noise.parquet")
     if get_test_labels():
