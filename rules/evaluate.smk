@@ -42,6 +42,7 @@ rule account_clips:
         ingest_rejects="results/ingest/rejects.parquet",
         media_rejects=expand("results/media/{shard}/rejects.parquet", shard=SHARDS),
         feature_rejects=list(get_fusion_feature_reject_files().values()),
+        feature_flags=list(get_fusion_flag_files().values()),
         folds="results/fusion/folds.json",
         fallbacks="results/predictions/fallbacks.parquet",
     output:
@@ -58,5 +59,6 @@ rule account_clips:
         runtime=30,
     params:
         feature_rejects=get_fusion_feature_reject_files(),
+        feature_flags=get_fusion_flag_files(),
     script:
         "../workflow_scripts/account_clips.py"

@@ -12,6 +12,7 @@ from merlib.accounting import account_clips, status_counts  # noqa: E402
 from merlib.tables import (  # noqa: E402
     ACCOUNTING,
     FALLBACKS,
+    FEATURE_FLAGS,
     FEATURE_REJECTS,
     INGEST_REJECTS,
     MANIFEST,
@@ -21,7 +22,7 @@ from merlib.tables import (  # noqa: E402
 )
 
 
-def main(inputs, feature_reject_files, output):
+def main(inputs, feature_reject_files, feature_flag_files, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     with open(inputs.folds, encoding="utf-8") as fh:
         excluded = json.load(fh).get("excluded", [])
@@ -32,9 +33,15 @@ def main(inputs, feature_reject_files, output):
         {f: [read_table(p, FEATURE_REJECTS) for p in ps] for f, ps in feature_reject_files.items()},
         excluded,
         read_table(inputs.fallbacks, FALLBACKS),
+        {f: [read_table(p, FEATURE_FLAGS) for p in ps] for f, ps in feature_flag_files.items()},
     )
     logging.info("clips by split and status: %s", json.dumps(status_counts(table)))
     write_table(table, output.accounting, ACCOUNTING)
 
 
-main(snakemake.input, snakemake.params.feature_rejects, snakemake.output)  # noqa: F821
+main(
+    snakemake.input,  # noqa: F821
+    snakemake.params.feature_rejects,  # noqa: F821
+    snakemake.params.feature_flags,  # noqa: F821
+    snakemake.output,  # noqa: F821
+)

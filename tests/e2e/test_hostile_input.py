@@ -51,7 +51,12 @@ EXPECTED = {
     ("unlabeled", "truncated-unlabelled"): ("predicted", "file is truncated", None),
     ("unlabeled", "zero-bytes-unlabelled"): ("predicted", "file is empty (0 bytes)", None),
     # No media and no transcription: its only vector is the flagged empty-text one.
-    ("unlabeled", "nothing-usable"): ("fallback", "flagged: use_m3 empty_transcription", None),
+    ("unlabeled", "nothing-usable"): (
+        "fallback",
+        "feature use_m3: flagged empty_transcription; prediction: no feature available "
+        "(missing: egemaps, fer; flagged: use_m3 empty_transcription)",
+        None,
+    ),
 }
 BAD_LABELLED = [n for s, n in EXPECTED if s == "labeled" and EXPECTED[(s, n)][0] == "trained"]
 

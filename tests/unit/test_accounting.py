@@ -5,6 +5,7 @@ from __future__ import annotations
 from merlib.accounting import account_clips, status_counts
 from merlib.tables import (
     FALLBACKS,
+    FEATURE_FLAGS,
     FEATURE_REJECTS,
     INGEST_REJECTS,
     MANIFEST,
@@ -69,7 +70,10 @@ def test_every_clip_gets_one_status_with_all_its_reasons():
     excluded = [{"name": "a2", "reason": "no feature"}]
     fallbacks = table_from_rows([{"name": "u2", "reason": "no feature at all"}], FALLBACKS)
 
-    table = account_clips(manifest, findings, media, feature_rejects, excluded, fallbacks)
+    flags = {
+        "use_m3": [table_from_rows([{"name": "u1", "flag": "empty_transcription"}], FEATURE_FLAGS)]
+    }
+    table = account_clips(manifest, findings, media, feature_rejects, excluded, fallbacks, flags)
     rows = {(r["split"], r["name"]): r for r in table.to_pylist()}
     assert len(rows) == table.num_rows == 5
     assert (
@@ -80,7 +84,9 @@ def test_every_clip_gets_one_status_with_all_its_reasons():
     assert "training: no feature" in rows[("labeled", "a2")]["detail"]
     assert rows[("labeled", "bad")]["status"] == "excluded"
     assert rows[("unlabeled", "u1")]["status"] == "predicted"
-    assert "text empty" in rows[("unlabeled", "u1")]["detail"]
+    assert rows[("unlabeled", "u1")]["detail"] == (
+        "ingest: text empty; feature use_m3: flagged empty_transcription"
+    )
     assert rows[("unlabeled", "u2")]["status"] == "fallback"
     assert "feature fer: no faces" in rows[("unlabeled", "u2")]["detail"]
     assert status_counts(table) == {

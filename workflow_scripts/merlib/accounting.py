@@ -18,11 +18,13 @@ def account_clips(
     feature_rejects: dict[str, list[pa.Table]],
     excluded_from_training: list[dict],
     fallbacks: pa.Table,
+    feature_flags: dict[str, list[pa.Table]] | None = None,
 ) -> pa.Table:
     """Join what every stage recorded into one status and one detail per clip.
 
     ``detail`` lists, in pipeline order, every problem recorded for the clip (ingest,
-    media per modality, features), also for clips that were still used.
+    media per modality, features: rejects, then flags such as an empty transcription's
+    zero vector), also for clips that were still used.
     """
     notes: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in ingest_findings.to_pylist():
@@ -35,6 +37,10 @@ def account_clips(
         for table in tables:
             for row in table.to_pylist():
                 by_name[row["name"]].append(f"feature {feature}: {row['reason']}")
+    for feature, tables in (feature_flags or {}).items():
+        for table in tables:
+            for row in table.to_pylist():
+                by_name[row["name"]].append(f"feature {feature}: flagged {row['flag']}")
     not_trained = {r["name"]: r["reason"] for r in excluded_from_training}
     fell_back = dict(zip(*fallbacks.select(["name", "reason"]).to_pydict().values(), strict=True))
 
