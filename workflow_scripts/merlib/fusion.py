@@ -24,7 +24,14 @@ have no face, no speech...). A missing feature's input is replaced by zeros befo
 encoder and its hidden vector is set to zero, so neither the attention head nor the
 fused vector depends on the values stored for it; its weight is reported as 0, and in
 softmax mode it is excluded before the softmax. A clip with no feature at all gets the
-training class prior from :func:`predict` and is left out of training by the callers.
+training class prior from :func:`predict` and is left out of training by the callers; so
+does a clip whose only vectors are flagged by the features stage (an empty
+transcription's zero vector: :func:`usable_features`), though beside real features a
+flagged vector is fed to the model as the reference feeds it.
+
+**Noise augmentation.** Noisy copies of labelled clips join training as
+:class:`ExtraRows` with a ``source``: a copy trains only in the folds that train on its
+clean clip and is never validated on (:func:`fold_extra_rows`).
 
 **Training protocol** (MERTools' defaults): Adam (lr 1e-3, weight decay 1e-5), batches
 of 32, 100 epochs, stratified K-fold cross-validation; in each fold the state of the
