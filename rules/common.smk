@@ -76,42 +76,33 @@ def get_test_labels():
     return []
 
 
-def get_feature_files(feature):
+def get_shard_tables(table, feature, root="results"):
+    """The per-shard files of one table the features stage writes ("features",
+    "feature_rejects" or "feature_flags") for one feature, under root (results, or the
+    folder of a noisy copy)."""
     return expand(
-        "results/features/{feature}/{shard}.parquet", feature=feature, shard=SHARDS
-    )
-
-
-def get_fusion_feature_files():
-    """Feature name -> its shard files, for the features fusion uses."""
-    return {name: get_feature_files(name) for name in FUSION_FEATURES}
-
-
-def get_flag_files(feature, prefix="results"):
-    return expand(
-        "{prefix}/feature_flags/{feature}/{shard}.parquet",
-        prefix=prefix,
+        "{root}/{table}/{feature}/{shard}.parquet",
+        root=root,
+        table=table,
         feature=feature,
         shard=SHARDS,
     )
 
 
+def get_fusion_feature_files():
+    """Feature name -> its shard files, for the features fusion uses."""
+    return {name: get_shard_tables("features", name) for name in FUSION_FEATURES}
+
+
 def get_fusion_flag_files():
     """Feature name -> its shard flags files (clips whose vector carries no information,
     e.g. an empty transcription's), for the features fusion uses."""
-    return {name: get_flag_files(name) for name in FUSION_FEATURES}
+    return {name: get_shard_tables("feature_flags", name) for name in FUSION_FEATURES}
 
 
 def get_fusion_feature_reject_files():
     """Feature name -> its shard rejects files, for the features fusion uses."""
-    return {
-        name: expand(
-            "results/feature_rejects/{feature}/{shard}.parquet",
-            feature=name,
-            shard=SHARDS,
-        )
-        for name in FUSION_FEATURES
-    }
+    return {name: get_shard_tables("feature_rejects", name) for name in FUSION_FEATURES}
 
 
 def get_feature_spec(wildcards):
@@ -154,12 +145,12 @@ def get_documented_shard_outputs():
     configured feature is computed (the paper tables use them all)."""
     return [
         *expand("results/media/{shard}/rejects.parquet", shard=SHARDS),
-        *expand(
-            "results/{table}/{feature}/{shard}.parquet",
-            table=("features", "feature_rejects", "feature_flags"),
-            feature=FEATURES,
-            shard=SHARDS,
-        ),
+        *[
+            f
+            for table in ("features", "feature_rejects", "feature_flags")
+            for name in FEATURES
+            for f in get_shard_tables(table, name)
+        ],
     ]
 
 
@@ -287,12 +278,7 @@ def _copy_root(name, root):
 def get_noisy_feature_files(root="results/noise"):
     """Feature name -> shard files on the noisy copy under ``root`` (fusion features)."""
     return {
-        name: expand(
-            "{root}/features/{feature}/{shard}.parquet",
-            root=_copy_root(name, root),
-            feature=name,
-            shard=SHARDS,
-        )
+        name: get_shard_tables("features", name, _copy_root(name, root))
         for name in FUSION_FEATURES
     }
 
@@ -300,7 +286,8 @@ def get_noisy_feature_files(root="results/noise"):
 def get_noisy_flag_files(root="results/noise"):
     """Feature name -> shard flags files that go with get_noisy_feature_files(root)."""
     return {
-        name: get_flag_files(name, _copy_root(name, root)) for name in FUSION_FEATURES
+        name: get_shard_tables("feature_flags", name, _copy_root(name, root))
+        for name in FUSION_FEATURES
     }
 
 
@@ -391,12 +378,12 @@ def get_self_training_results(wildcards=None):
 
 def get_all_feature_files():
     """Feature name -> its shard files, for every configured feature (paper tables)."""
-    return {name: get_feature_files(name) for name in FEATURES}
+    return {name: get_shard_tables("features", name) for name in FEATURES}
 
 
 def get_all_flag_files():
     """Feature name -> its shard flags files, for every configured feature."""
-    return {name: get_flag_files(name) for name in FEATURES}
+    return {name: get_shard_tables("feature_flags", name) for name in FEATURES}
 
 
 def get_feature_modalities():
