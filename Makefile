@@ -55,4 +55,4 @@ rulegraph: install
 	$(BIN)/snakemake --rulegraph --configfile config.yaml docs/rulegraph.yaml -- all results/ov/predictions/llm.csv | dot -Tsvg > docs/rulegraph.svg  # llm: opt-in rule
 
 clean:
-	rm -rf results logs benchmarks/*/ .snakemake
+	rm -rf results logs benchmarks .snakemake

@@ -279,7 +279,7 @@ class FerEncoder(Encoder):
     modality = "visual"
     POOLS = ("mean", "mean_std")
     # Most face crops sent to the interpreter at once: on 2 CPU cores 16 crops per call
-    # ran 3-5x faster than 256 (benchmarks/feature_throughput.py; cache-sized tensors).
+    # ran 3-5x faster than 256 (bench/feature_throughput.py; cache-sized tensors).
     MAX_BATCH = 16
 
     def __init__(self, model: str, pool: str = "mean", threads: int | None = None):

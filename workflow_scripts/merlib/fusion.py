@@ -47,7 +47,7 @@ model (:mod:`merlib.stacked`: one ``baddbmm`` per layer over all folds, Adam on 
 parameter buffer), fold ``k`` initialised as ``AttentionFusion`` under seed
 ``seed + seed_offset + k`` and drawing batch orders and dropout masks from its own
 ``torch.Generator``. :func:`train_fold` is the straightforward one-``nn.Module``-per-fold
-loop with the same protocol, kept as the reference that ``benchmarks/search_timing.py``
+loop with the same protocol, kept as the reference that ``bench/search_timing.py``
 compares against.
 
 **Determinism.** On CPU, the same data, parameters and seed give bit-identical results

@@ -1,7 +1,7 @@
 """Collection face checks: YuNet backends compared on the same frames, and the face-identity
 distances that set collect.identity_threshold.
 
-    .venv/bin/python benchmarks/collect_faces.py [raw-episodes folder]
+    .venv/bin/python bench/collect_faces.py [raw-episodes folder]
 
 Prints: ms per frame of each detector (yuface, opencv with ../shared/models' ONNX) on the
 same frames (every frame sampled at 2 fps from the demo's raw episodes, plus the photos in

@@ -1,7 +1,7 @@
 """Collection throughput: seconds of source video processed per second, and which step
 dominates.
 
-    .venv/bin/python benchmarks/collect_throughput.py [videos folder] [threads]
+    .venv/bin/python bench/collect_throughput.py [videos folder] [threads]
 
 Runs the collection steps of rules/collect.smk on each video of the folder (default: the
 demo's raw episodes), one video after the other with ``threads`` threads (default 1: a

@@ -16,9 +16,9 @@ from forward-pass FLOPs (parameters counted on real-size configs instantiated on
 device, no weights) and an assumed sustained GPU throughput. It is arithmetic, not a
 measurement: the assumptions are printed with it.
 
-    .venv/bin/python benchmarks/feature_throughput.py [--clips 24] [--batch 32] [--threads 2]
+    .venv/bin/python bench/feature_throughput.py [--clips 24] [--batch 32] [--threads 2]
     # on a GPU node, a real-size HuBERT-large shape with random weights:
-    .venv/bin/python benchmarks/feature_throughput.py --encoders hubert --hubert large --device cuda
+    .venv/bin/python bench/feature_throughput.py --encoders hubert --hubert large --device cuda
 """
 
 from __future__ import annotations

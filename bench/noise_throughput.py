@@ -7,7 +7,7 @@ decoding (clean audio, frames, noise files), mixing and blurring, and encoding (
 H.264 + AAC mp4), and the SNR recomputed from the written clean and noisy wav files against
 the drawn one (largest error, without and with the overflow rescale recorded in the table).
 
-    .venv/bin/python benchmarks/noise_throughput.py --musan ../shared/data/audio/librispeech \
+    .venv/bin/python bench/noise_throughput.py --musan ../shared/data/audio/librispeech \
         [--release resources/demo] [--workers 2] [--limit 0]
 """
 

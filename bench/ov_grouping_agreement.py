@@ -9,7 +9,7 @@ For a ground truth and one or more predictions (release format, ``name,openset``
    with the lexicon (pairs of words grouped together by one, by the other, by both;
    adjusted Rand index), for a few encoder thresholds.
 
-    .venv/bin/python benchmarks/ov_grouping_agreement.py --gt results/ov/demo/ov-labels.csv \\
+    .venv/bin/python bench/ov_grouping_agreement.py --gt results/ov/demo/ov-labels.csv \\
         --pred fusion=results/ov/predictions/fusion.csv \\
         --pred random=results/ov/predictions/random.csv
 """

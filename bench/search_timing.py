@@ -22,7 +22,7 @@ have ``threads: 1``, so on 2 cores Snakemake runs two at once: the full search's
 time on an idle 2-core machine is about the 1-thread CPU total / 2, which is printed too.
 Usage::
 
-    nice .venv/bin/python benchmarks/search_timing.py --threads 1 --measure-clips 503
+    nice .venv/bin/python bench/search_timing.py --threads 1 --measure-clips 503
 """
 
 from __future__ import annotations

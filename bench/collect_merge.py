@@ -1,6 +1,6 @@
 """The collection merge step (Silero VAD + Resemblyzer) against true speaker turns.
 
-    .venv/bin/python benchmarks/collect_merge.py
+    .venv/bin/python bench/collect_merge.py
 
 On ../shared/data/audio/diarization (files with ``.segments`` ground-truth turns
 ``start end speaker``) and on a LibriSpeech sequence (3 speakers x 3 utterances, in

@@ -5,7 +5,7 @@ placeholder .mp4 files (plus both label CSVs), then times a dry run of the whole
 workflow on it with 256 shards and prints wall time and the peak memory of the
 snakemake process. Target: under 20 s and under 1 GB on 2 cores.
 
-    .venv/bin/python benchmarks/dryrun_scale.py [--labelled 5030] [--unlabelled 115595]
+    .venv/bin/python bench/dryrun_scale.py [--labelled 5030] [--unlabelled 115595]
 """
 
 from __future__ import annotations
