@@ -3,10 +3,10 @@
 MER2024-sized: 5,030 labelled clips, three 1024-d features (random values and labels:
 the cost does not depend on them). Three ways to train, timed on the same data:
 
-* ``loop``: the straightforward one-model-at-a-time loop (``merlib.fusion.train_fold``,
+* ``loop``: the straightforward one-model-at-a-time loop (``merlib.fusion.training.train_fold``,
   an ``nn.Module`` per fold, torch's Adam), folds one after another;
 * ``stacked``: what ``search_fusion`` does, one job per combination with its 5 folds
-  trained together as one stacked model (``merlib.stacked.train_stacked``);
+  trained together as one stacked model (``merlib.fusion.stacked.train_stacked``);
 * ``stacked-by-width``: every combination sharing a ``hidden_dim`` trained together
   (``M = 5 x combinations`` models in one stack), a possible grouping for one machine.
 
@@ -39,7 +39,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow_scripts"))
 
-from merlib import fusion, search, stacked  # noqa: E402
+from merlib import search  # noqa: E402
+from merlib.fusion import stacked, training  # noqa: E402
+from merlib.fusion.params import FusionParams  # noqa: E402
 
 SPACE = {"hidden_dim": [64, 128, 256], "dropout": [0.2, 0.3, 0.4, 0.5], "lr": [1e-3, 1e-4]}
 
@@ -73,7 +75,7 @@ def main() -> None:
     ]
     mask = np.ones((measured, args.features), dtype=bool)
     y = rng.integers(0, 6, size=measured)
-    splits = fusion.cv_splits(y, args.folds, seed=2024)
+    splits = training.cv_splits(y, args.folds, seed=2024)
     combos = search.sample_combinations(SPACE, args.combinations, seed=2024)
     per_width = collections.Counter(c["hidden_dim"] for c in combos)
     print(
@@ -98,9 +100,9 @@ def main() -> None:
 
     def run_loop(width):
         X = {f"f{i}": a for i, a in enumerate(arrays)}
-        params = fusion.FusionParams(hidden_dim=width, epochs=args.epochs, folds=args.folds)
+        params = FusionParams(hidden_dim=width, epochs=args.epochs, folds=args.folds)
         for k, (tr, va) in enumerate(splits):
-            fusion.train_fold(X, mask, y, tr, va, params, k)
+            training.train_fold(X, mask, y, tr, va, params, k)
 
     totals, cpu_total = {}, {}
     stacked.train_stacked(  # warm up torch (lazy imports, allocator) outside the timings

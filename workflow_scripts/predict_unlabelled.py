@@ -9,12 +9,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
-from merlib.fusion import (  # noqa: E402
-    FeatureSources,
-    load_checkpoint,
-    predict_manifest,
-    write_submission,
-)
+from merlib.fusion.dataset import FeatureSources  # noqa: E402
+from merlib.fusion.prediction import load_checkpoint, predict_manifest  # noqa: E402
+from merlib.fusion.submission import write_submission  # noqa: E402
 from merlib.tables import FALLBACKS, PREDICTIONS, write_table  # noqa: E402
 
 

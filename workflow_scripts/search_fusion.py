@@ -9,7 +9,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
-from merlib.fusion import FeatureSources, FusionParams  # noqa: E402
+from merlib.fusion.dataset import FeatureSources  # noqa: E402
+from merlib.fusion.params import FusionParams  # noqa: E402
 from merlib.metrics import write_json  # noqa: E402
 from merlib.search import run_combination  # noqa: E402
 

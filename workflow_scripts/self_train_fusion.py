@@ -10,7 +10,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
-from merlib.fusion import FeatureSources, load_checkpoint  # noqa: E402
+from merlib.fusion.dataset import FeatureSources  # noqa: E402
+from merlib.fusion.prediction import load_checkpoint  # noqa: E402
 from merlib.metrics import write_json  # noqa: E402
 from merlib.selftrain import self_train  # noqa: E402
 from merlib.tables import PREDICTIONS, write_table  # noqa: E402

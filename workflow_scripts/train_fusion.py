@@ -10,12 +10,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
-from merlib.fusion import (  # noqa: E402
-    FeatureSources,
-    FusionParams,
-    save_checkpoint,
-    train_on_manifest,
-)
+from merlib.fusion.dataset import FeatureSources  # noqa: E402
+from merlib.fusion.params import FusionParams  # noqa: E402
+from merlib.fusion.prediction import save_checkpoint  # noqa: E402
+from merlib.fusion.training import train_on_manifest  # noqa: E402
 from merlib.metrics import summarise, write_json  # noqa: E402
 from merlib.tables import OOF_PREDICTIONS, write_table  # noqa: E402
 

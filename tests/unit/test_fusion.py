@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from merlib import fusion, metrics
-from merlib.fusion import AttentionFusion, FusionParams
+from merlib import metrics
+from merlib.fusion import dataset, prediction, submission, training
+from merlib.fusion.model import AttentionFusion
+from merlib.fusion.params import ATTENTION_MODES, FusionParams
 from merlib.labels import LABELS, PROB_COLUMNS
 from merlib.tables import (
     FALLBACKS,
@@ -107,7 +109,7 @@ def test_softmax_attention_weights_sum_to_one_over_present_features():
 
 
 def test_fused_vector_is_the_weighted_sum_of_hidden_vectors():
-    for attention in fusion.ATTENTION_MODES:
+    for attention in ATTENTION_MODES:
         xs, mask = _inputs()
         mask[1, 2] = False
         out = _model(attention).parts(xs, mask)
@@ -115,7 +117,7 @@ def test_fused_vector_is_the_weighted_sum_of_hidden_vectors():
         torch.testing.assert_close(out.fused, expected)
 
 
-@pytest.mark.parametrize("attention", fusion.ATTENTION_MODES)
+@pytest.mark.parametrize("attention", ATTENTION_MODES)
 def test_output_does_not_depend_on_a_masked_features_values(attention):
     model = _model(attention)
     xs, mask = _inputs(batch=8)
@@ -174,7 +176,7 @@ def test_fusion_params_reject_bad_values(bad):
 
 def test_cross_validation_separates_class_dependent_features():
     X, mask, y = _dataset(separation=0.6)
-    cv = fusion.cross_validate(X, mask, y, FusionParams(**FAST))
+    cv = training.cross_validate(X, mask, y, FusionParams(**FAST))
     assert cv.oof_probs.shape == (120, 6)
     np.testing.assert_allclose(cv.oof_probs.sum(axis=1), 1.0)
     assert sorted(set(cv.fold.tolist())) == [0, 1, 2, 3, 4]
@@ -187,7 +189,7 @@ def test_cross_validation_on_random_labels_stays_near_chance():
     # Chance WAF is about 1/6; keeping each fold's best epoch (as the reference does)
     # biases OOF scores upwards a little, hence the margin.
     X, mask, y = _dataset(dims=(16, 4, 32), random_labels=True, seed=3)
-    cv = fusion.cross_validate(X, mask, y, FusionParams(**FAST))
+    cv = training.cross_validate(X, mask, y, FusionParams(**FAST))
     assert metrics.waf(y, cv.oof_labels) < 0.4
 
 
@@ -195,15 +197,15 @@ def test_cross_validation_is_bit_identical_across_runs():
     X, mask, y = _dataset(n=60, dims=(8, 3, 12), separation=0.3)
     mask["f1"][::5] = False
     params = FusionParams(hidden_dim=16, epochs=8, folds=3, seed=11)
-    a = fusion.cross_validate(X, mask, y, params)
+    a = training.cross_validate(X, mask, y, params)
     torch.manual_seed(123)  # the caller's RNG state must not matter
-    b = fusion.cross_validate(X, mask, y, params)
+    b = training.cross_validate(X, mask, y, params)
     assert np.array_equal(a.oof_probs, b.oof_probs)
     assert np.array_equal(a.fold, b.fold)
     untimed = [[{k: v for k, v in f.items() if k != "seconds"} for f in r.folds] for r in (a, b)]
     assert untimed[0] == untimed[1]
     assert np.array_equal(
-        fusion.predict(a.checkpoint, X, mask), fusion.predict(b.checkpoint, X, mask)
+        prediction.predict(a.checkpoint, X, mask), prediction.predict(b.checkpoint, X, mask)
     )
 
 
@@ -212,57 +214,59 @@ def test_cross_validation_leaves_the_callers_rng_state_alone():
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    fusion.cross_validate(X, mask, y, FusionParams(hidden_dim=8, epochs=2, folds=2))
+    training.cross_validate(X, mask, y, FusionParams(hidden_dim=8, epochs=2, folds=2))
     assert torch.equal(torch.rand(3), expected)
 
 
 def test_different_seeds_give_different_models():
     X, mask, y = _dataset(n=60, dims=(8, 3), separation=0.3)
-    a = fusion.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=3, folds=3, seed=1))
-    b = fusion.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=3, folds=3, seed=2))
+    a = training.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=3, folds=3, seed=1))
+    b = training.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=3, folds=3, seed=2))
     assert not np.array_equal(a.oof_probs, b.oof_probs)
 
 
 def test_checkpoint_round_trips_through_weights_only_load(tmp_path):
     X, mask, y = _dataset(n=60, dims=(8, 3, 12), separation=0.5)
     mask["f2"][:7] = False
-    cv = fusion.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=5, folds=3))
+    cv = training.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=5, folds=3))
     path = tmp_path / "model.pt"
-    fusion.save_checkpoint(cv.checkpoint, path)
+    prediction.save_checkpoint(cv.checkpoint, path)
     raw = torch.load(path, weights_only=True)
     assert raw["features"] == ["f0", "f1", "f2"] and raw["dims"] == [8, 3, 12]
     assert raw["labels"] == list(LABELS) and len(raw["folds"]) == 3
-    loaded = fusion.load_checkpoint(path)
-    assert np.array_equal(fusion.predict(loaded, X, mask), fusion.predict(cv.checkpoint, X, mask))
+    loaded = prediction.load_checkpoint(path)
+    assert np.array_equal(
+        prediction.predict(loaded, X, mask), prediction.predict(cv.checkpoint, X, mask)
+    )
 
 
 def test_fold_models_reproduce_the_out_of_fold_predictions():
     X, mask, y = _dataset(n=60, dims=(8, 3), separation=0.5)
-    cv = fusion.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=5, folds=3))
+    cv = training.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=5, folds=3))
     for k, entry in enumerate(cv.checkpoint["folds"]):
         rows = cv.fold == k
         single = dict(cv.checkpoint, folds=[entry])
         sub_x = {f: a[rows] for f, a in X.items()}
         sub_m = {f: m[rows] for f, m in mask.items()}
-        np.testing.assert_allclose(fusion.predict(single, sub_x, sub_m), cv.oof_probs[rows])
+        np.testing.assert_allclose(prediction.predict(single, sub_x, sub_m), cv.oof_probs[rows])
 
 
 def test_predict_gives_the_class_prior_to_clips_without_any_feature():
     X, mask, y = _dataset(n=60, dims=(8, 3), separation=0.5)
-    cv = fusion.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=2, folds=3))
+    cv = training.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=2, folds=3))
     mask = {f: m.copy() for f, m in mask.items()}
     for m in mask.values():
         m[0] = False
-    probs = fusion.predict(cv.checkpoint, X, mask)
+    probs = prediction.predict(cv.checkpoint, X, mask)
     np.testing.assert_array_equal(probs[0], np.full(6, 1 / 6))  # balanced training labels
     assert not np.allclose(probs[1], 1 / 6)
 
 
 def test_predict_with_wrong_feature_dimension_raises():
     X, mask, y = _dataset(n=30, dims=(8,), separation=0.5)
-    cv = fusion.cross_validate(X, mask, y, FusionParams(hidden_dim=8, epochs=1, folds=2))
-    with pytest.raises(fusion.CheckpointError, match="dimension 8"):
-        fusion.predict(cv.checkpoint, {"f0": X["f0"][:, :5]}, mask)
+    cv = training.cross_validate(X, mask, y, FusionParams(hidden_dim=8, epochs=1, folds=2))
+    with pytest.raises(prediction.CheckpointError, match="dimension 8"):
+        prediction.predict(cv.checkpoint, {"f0": X["f0"][:, :5]}, mask)
 
 
 # --- feature tables and the workflow steps ----------------------------------------------
@@ -280,7 +284,7 @@ def test_load_feature_matrix_aligns_rows_across_shards_and_marks_missing(tmp_pat
     a0 = _write_feature(tmp_path / "a0.parquet", [("c2", [2, 2]), ("zz", [9, 9])], 2)
     a1 = _write_feature(tmp_path / "a1.parquet", [("c0", [0, 1])], 2)
     b0 = _write_feature(tmp_path / "b0.parquet", [("c1", [5, 5, 5])], 3)
-    X, mask = fusion.load_feature_matrix({"a": [a0, a1], "b": [b0]}, ["c0", "c1", "c2"])
+    X, mask = dataset.load_feature_matrix({"a": [a0, a1], "b": [b0]}, ["c0", "c1", "c2"])
     np.testing.assert_array_equal(X["a"], [[0, 1], [0, 0], [2, 2]])
     assert X["a"].dtype == np.float32 and X["b"].shape == (3, 3)
     np.testing.assert_array_equal(mask["a"], [True, False, True])
@@ -290,21 +294,21 @@ def test_load_feature_matrix_aligns_rows_across_shards_and_marks_missing(tmp_pat
 def test_load_feature_matrix_dimension_mismatch_raises_naming_files(tmp_path):
     a0 = _write_feature(tmp_path / "a0.parquet", [("c0", [1, 2])], 2)
     a1 = _write_feature(tmp_path / "a1.parquet", [("c1", [1, 2, 3])], 3)
-    with pytest.raises(fusion.FeatureTableError, match="a1.parquet has dimension 3"):
-        fusion.load_feature_matrix({"a": [a0, a1]}, ["c0", "c1"])
+    with pytest.raises(dataset.FeatureTableError, match="a1.parquet has dimension 3"):
+        dataset.load_feature_matrix({"a": [a0, a1]}, ["c0", "c1"])
 
 
 def test_load_feature_matrix_duplicate_clip_raises(tmp_path):
     a0 = _write_feature(tmp_path / "a0.parquet", [("c0", [1.0])], 1)
     a1 = _write_feature(tmp_path / "a1.parquet", [("c0", [2.0])], 1)
-    with pytest.raises(fusion.FeatureTableError, match="'c0' appears more than once"):
-        fusion.load_feature_matrix({"a": [a0, a1]}, ["c0"])
+    with pytest.raises(dataset.FeatureTableError, match="'c0' appears more than once"):
+        dataset.load_feature_matrix({"a": [a0, a1]}, ["c0"])
 
 
 def test_load_feature_matrix_non_finite_value_raises(tmp_path):
     a0 = _write_feature(tmp_path / "a0.parquet", [("c0", [1.0, float("nan")])], 2)
-    with pytest.raises(fusion.FeatureTableError, match="non-finite"):
-        fusion.load_feature_matrix({"a": [a0]}, ["c0"])
+    with pytest.raises(dataset.FeatureTableError, match="non-finite"):
+        dataset.load_feature_matrix({"a": [a0]}, ["c0"])
 
 
 def _corpus(tmp_path, n_labelled=36, n_unlabelled=5):
@@ -343,7 +347,7 @@ def _corpus(tmp_path, n_labelled=36, n_unlabelled=5):
 def test_training_and_prediction_steps_on_a_small_manifest(tmp_path):
     manifest, files = _corpus(tmp_path)
     params = FusionParams(hidden_dim=16, epochs=5, folds=3)
-    run = fusion.train_on_manifest(manifest, files, ["a", "b"], params)
+    run = training.train_on_manifest(manifest, files, ["a", "b"], params)
     assert run.oof.schema.equals(OOF_PREDICTIONS)
     assert run.oof.num_rows == 35
     assert [e["name"] for e in run.excluded] == ["L000"]
@@ -354,7 +358,7 @@ def test_training_and_prediction_steps_on_a_small_manifest(tmp_path):
     # the fold records agree with the OOF table, as the evaluation checks
     metrics.evaluate(run.oof, run.record["folds"])
 
-    pred = fusion.predict_manifest(manifest, run.cv.checkpoint, files)
+    pred = prediction.predict_manifest(manifest, run.cv.checkpoint, files)
     assert pred.predictions.schema.equals(PREDICTIONS)
     assert pred.predictions.column("name").to_pylist() == [f"U{i:03d}" for i in range(36, 41)]
     assert pred.fallbacks.schema.equals(FALLBACKS)
@@ -364,7 +368,7 @@ def test_training_and_prediction_steps_on_a_small_manifest(tmp_path):
     np.testing.assert_allclose([last[c] for c in PROB_COLUMNS], prior)
 
     path = tmp_path / "submission.csv"
-    fusion.write_submission(pred.predictions, path)
+    submission.write_submission(pred.predictions, path)
     lines = path.read_text().splitlines()
     assert lines[0] == "name,discrete" and len(lines) == 6
     assert lines[1] == f"U036,{pred.predictions.column('discrete')[0].as_py()}"
@@ -381,16 +385,16 @@ def test_load_feature_flags_aligns_flags_to_names_and_joins_several(tmp_path):
         [{"name": "c2", "flag": "empty_transcription"}, {"name": "zz", "flag": "other"}],
     )
     f1 = _write_flags(tmp_path / "f1.parquet", [{"name": "c2", "flag": "other"}])
-    flags = fusion.load_feature_flags({"t": [f0, f1]}, ["c0", "c1", "c2"])
+    flags = dataset.load_feature_flags({"t": [f0, f1]}, ["c0", "c1", "c2"])
     assert flags["t"].tolist() == [None, None, "empty_transcription+other"]
-    assert fusion.load_feature_flags(None, ["c0"]) == {}
+    assert dataset.load_feature_flags(None, ["c0"]) == {}
 
 
 def test_a_flagged_vector_alone_does_not_make_a_clip_usable():
     mask = {"a": np.array([True, False, False, True]), "t": np.array([True, True, False, False])}
     flags = {"t": np.array(["empty_transcription", "empty_transcription", None, None])}
-    np.testing.assert_array_equal(fusion.usable_features(mask), [True, True, False, True])
-    np.testing.assert_array_equal(fusion.usable_features(mask, flags), [True, False, False, True])
+    np.testing.assert_array_equal(dataset.usable_features(mask), [True, True, False, True])
+    np.testing.assert_array_equal(dataset.usable_features(mask, flags), [True, False, False, True])
 
 
 def test_clips_with_only_flagged_vectors_fall_back_and_are_left_out_of_training(tmp_path):
@@ -406,14 +410,14 @@ def test_clips_with_only_flagged_vectors_fall_back_and_are_left_out_of_training(
         "b": [_write_flags(tmp_path / "flags-b.parquet", [])],
     }
     params = FusionParams(hidden_dim=16, epochs=5, folds=3)
-    sources = fusion.FeatureSources(files, flags)
-    run = fusion.train_on_manifest(manifest, sources, ["a", "b"], params)
+    sources = dataset.FeatureSources(files, flags)
+    run = training.train_on_manifest(manifest, sources, ["a", "b"], params)
     excluded = {e["name"]: e["reason"] for e in run.excluded}
     assert sorted(excluded) == ["L000", "L001"]
     assert excluded["L001"] == "no feature available (missing: b; flagged: a empty_transcription)"
     assert excluded["L000"] == "no feature available (missing: a, b)"
 
-    pred = fusion.predict_manifest(manifest, run.cv.checkpoint, sources)
+    pred = prediction.predict_manifest(manifest, run.cv.checkpoint, sources)
     reasons = dict(zip(*pred.fallbacks.to_pydict().values(), strict=True))
     assert sorted(reasons) == ["U037", "U040"]
     assert "flagged: a empty_transcription" in reasons["U037"]
@@ -421,7 +425,7 @@ def test_clips_with_only_flagged_vectors_fall_back_and_are_left_out_of_training(
     prior = run.cv.checkpoint["class_prior"].numpy()
     np.testing.assert_allclose([rows["U037"][c] for c in PROB_COLUMNS], prior)
     # U038 has b as well: it is predicted by the model, flagged vector included
-    unflagged = fusion.predict_manifest(manifest, run.cv.checkpoint, files)
+    unflagged = prediction.predict_manifest(manifest, run.cv.checkpoint, files)
     same = {r["name"]: r for r in unflagged.predictions.to_pylist()}
     assert rows["U038"] == same["U038"]
     assert not np.allclose([rows["U038"][c] for c in PROB_COLUMNS], prior)
@@ -431,26 +435,26 @@ def test_clips_with_only_flagged_vectors_fall_back_and_are_left_out_of_training(
 
 
 def test_fold_extra_rows_puts_a_copy_only_in_the_folds_that_train_on_its_clip():
-    sources = np.array([fusion.NO_SOURCE, 0, 3, 1, fusion.NO_SOURCE])
-    rows = fusion.fold_extra_rows(np.array([0, 2, 3]), sources, n=5)
+    sources = np.array([dataset.NO_SOURCE, 0, 3, 1, dataset.NO_SOURCE])
+    rows = training.fold_extra_rows(np.array([0, 2, 3]), sources, n=5)
     np.testing.assert_array_equal(rows, [5, 6, 7, 9])  # 5 + [0, 1, 2, 4]
-    rows = fusion.fold_extra_rows(np.array([1, 4]), sources, n=5)
+    rows = training.fold_extra_rows(np.array([1, 4]), sources, n=5)
     np.testing.assert_array_equal(rows, [5, 8, 9])
     with pytest.raises(ValueError, match="source 7 is not a labelled clip"):
-        fusion.fold_extra_rows(np.array([0]), np.array([7]), n=5)
+        training.fold_extra_rows(np.array([0]), np.array([7]), n=5)
 
 
 def test_extra_rows_concat_keeps_each_parts_sources():
-    a = fusion.ExtraRows(
+    a = dataset.ExtraRows(
         {"f": np.ones((2, 3))}, {"f": np.ones(2, bool)}, np.array([1, 2]), np.array([4, 0])
     )
-    b = fusion.ExtraRows({"f": np.zeros((1, 3))}, {"f": np.zeros(1, bool)}, np.array([5]))
-    both = fusion.ExtraRows.concat([None, a, b])
+    b = dataset.ExtraRows({"f": np.zeros((1, 3))}, {"f": np.zeros(1, bool)}, np.array([5]))
+    both = dataset.ExtraRows.concat([None, a, b])
     assert len(both) == 3 and both.X["f"].shape == (3, 3)
-    np.testing.assert_array_equal(both.sources(), [4, 0, fusion.NO_SOURCE])
+    np.testing.assert_array_equal(both.sources(), [4, 0, dataset.NO_SOURCE])
     np.testing.assert_array_equal(both.mask["f"], [True, True, False])
-    assert fusion.ExtraRows.concat([None]) is None
-    assert fusion.ExtraRows.concat([b]) is b
+    assert dataset.ExtraRows.concat([None]) is None
+    assert dataset.ExtraRows.concat([b]) is b
 
 
 def test_noisy_copies_never_leak_a_validation_clip_into_its_training_fold():
@@ -460,15 +464,15 @@ def test_noisy_copies_never_leak_a_validation_clip_into_its_training_fold():
     rng = np.random.default_rng(5)
     copies = {f: x + 0.05 * rng.normal(size=x.shape).astype(np.float32) for f, x in X.items()}
     params = FusionParams(hidden_dim=32, epochs=40)
-    paired = fusion.ExtraRows(copies, mask, y_idx, source=np.arange(len(y)))
-    cv = fusion.cross_validate(X, mask, y, params, extra=paired)
+    paired = dataset.ExtraRows(copies, mask, y_idx, source=np.arange(len(y)))
+    cv = training.cross_validate(X, mask, y, params, extra=paired)
     assert metrics.waf(y, cv.oof_labels) < 0.4
     # each training fold holds the copies of its own clips only
     for f in cv.folds:
         assert f["n_extra"] == len(y) - f["n_val"] and f["n_train"] == 2 * f["n_extra"]
     # the same copies given to every fold let the model memorise the validation labels
-    leaky = fusion.ExtraRows(copies, mask, y_idx)
-    assert metrics.waf(y, fusion.cross_validate(X, mask, y, params, extra=leaky).oof_labels) > 0.8
+    leaky = dataset.ExtraRows(copies, mask, y_idx)
+    assert metrics.waf(y, training.cross_validate(X, mask, y, params, extra=leaky).oof_labels) > 0.8
 
 
 def test_load_labelled_takes_one_noisy_copy_per_clip_whose_copy_has_a_feature(tmp_path):
@@ -479,8 +483,8 @@ def test_load_labelled_takes_one_noisy_copy_per_clip_whose_copy_has_a_feature(tm
         "a": [_write_feature(tmp_path / "noisy-a.parquet", noisy_a, 4)],
         "b": [_write_feature(tmp_path / "noisy-b.parquet", [], 3)],
     }
-    sources = fusion.FeatureSources(files, noisy_files=noisy)
-    data = fusion.load_labelled(manifest, sources, ["a", "b"])
+    sources = dataset.FeatureSources(files, noisy_files=noisy)
+    data = dataset.load_labelled(manifest, sources, ["a", "b"])
     assert data.names[0] == "L001"  # L000 has no feature: excluded, and so is its copy
     assert data.n_noisy == 34
     copied = [data.names[i] for i in data.noisy.sources()]
@@ -491,7 +495,7 @@ def test_load_labelled_takes_one_noisy_copy_per_clip_whose_copy_has_a_feature(tm
     assert not data.noisy.mask["b"].any()
 
     params = FusionParams(hidden_dim=16, epochs=3, folds=3)
-    run = fusion.train_on_manifest(manifest, sources, ["a", "b"], params)
+    run = training.train_on_manifest(manifest, sources, ["a", "b"], params)
     assert run.record["noisy_copies"] == 34 and run.oof.num_rows == 35
     assert sum(f["n_extra"] for f in run.record["folds"]) == 2 * 34  # 3 folds: 2 train each
 
@@ -501,10 +505,10 @@ def test_feature_sources_from_rule_params_without_the_optional_mappings():
         feature_files = {"a": ["a-0.parquet"]}
         flag_files = {"a": ["flags-a-0.parquet"]}
 
-    sources = fusion.FeatureSources.from_params(Params())
+    sources = dataset.FeatureSources.from_params(Params())
     assert sources.files == {"a": ["a-0.parquet"]} and sources.flags == Params.flag_files
     assert sources.noisy is None
     Params.noisy_files, Params.noisy_flag_files = {"a": ["n-0.parquet"]}, {}
-    noisy = fusion.FeatureSources.from_params(Params()).noisy
-    assert noisy == fusion.FeatureSources({"a": ["n-0.parquet"]})
-    assert fusion.FeatureSources.of({"a": ["x"]}) == fusion.FeatureSources({"a": ["x"]})
+    noisy = dataset.FeatureSources.from_params(Params()).noisy
+    assert noisy == dataset.FeatureSources({"a": ["n-0.parquet"]})
+    assert dataset.FeatureSources.of({"a": ["x"]}) == dataset.FeatureSources({"a": ["x"]})

@@ -12,8 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from merlib import fusion, metrics, stacked
-from merlib.fusion import AttentionFusion, FusionParams
+from merlib import metrics
+from merlib.fusion import dataset, stacked, training
+from merlib.fusion.model import AttentionFusion, StackedFusion, eval_logits, softmax
+from merlib.fusion.params import FusionParams
+from merlib.fusion.standardise import standardise
 from merlib.labels import LABELS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +41,7 @@ def _data(n=90, dims=(9, 4, 16), seed=0, separation=0.7):
 @pytest.mark.parametrize("attention", ["raw", "softmax"])
 def test_stacked_forward_equals_attention_fusion_with_the_same_weights(attention):
     dims = [11, 3, 20]
-    model = stacked.StackedFusion(dims, 16, attention, seeds=[5, 6, 7])
+    model = StackedFusion(dims, 16, attention, seeds=[5, 6, 7])
     g = torch.Generator().manual_seed(0)
     xs = [torch.randn(3, 9, d, generator=g) for d in dims]
     mask = torch.rand(3, 9, 3, generator=g) > 0.3
@@ -51,7 +54,7 @@ def test_stacked_forward_equals_attention_fusion_with_the_same_weights(attention
 
 
 def test_stacked_models_start_from_attention_fusion_init_of_their_seed():
-    model = stacked.StackedFusion([4, 2], 8, "raw", seeds=[3, 9])
+    model = StackedFusion([4, 2], 8, "raw", seeds=[3, 9])
     torch.manual_seed(9)
     reference = AttentionFusion([4, 2], 8, 0.0, "raw").state_dict()
     for key, value in model.state_dicts()[1].items():
@@ -88,16 +91,16 @@ def test_kept_epoch_is_the_best_validation_waf_and_matches_its_logits():
     arrays, mask, y = _data()
     rows = np.arange(len(y))
     result = _train(arrays, mask, y, [_spec(rows[:60], rows[60:], seed=4)], epochs=10)[0]
-    pred = fusion.softmax(result.val_logits).argmax(axis=1)
+    pred = softmax(result.val_logits).argmax(axis=1)
     assert result.waf == pytest.approx(metrics.waf_indices(y[60:], pred))
     assert 1 <= result.best_epoch <= 10
     model = AttentionFusion([a.shape[1] for a in arrays], 16, 0.3, "raw")
     model.load_state_dict(result.state_dict)
     Z = [
-        fusion._standardise(a[60:], mask[60:, i], result.mean[i], result.std[i])
+        standardise(a[60:], mask[60:, i], result.mean[i], result.std[i])
         for i, a in enumerate(arrays)
     ]
-    logits = fusion._logits(model, Z, torch.from_numpy(mask[60:]))
+    logits = eval_logits(model, Z, torch.from_numpy(mask[60:]))
     np.testing.assert_allclose(logits, result.val_logits, rtol=1e-5, atol=1e-6)
 
 
@@ -107,7 +110,7 @@ def test_per_model_waf_matches_sklearn():
     pred = torch.from_numpy(rng.integers(0, 6, size=(3, 40)))
     valid = torch.ones(3, 40, dtype=torch.bool)
     valid[2, 25:] = False
-    got = stacked._waf_per_model(y, pred, valid)
+    got = stacked.waf_per_model(y, pred, valid)
     for m in range(3):
         keep = valid[m].numpy()
         t = [LABELS[i] for i in y[m].numpy()[keep]]
@@ -125,12 +128,12 @@ def test_extra_rows_join_training_folds_never_validation():
     X = {"a": np.zeros((30, 2), np.float32)}
     mask = {"a": np.ones(30, bool)}
     y = [LABELS[i % 6] for i in range(30)]
-    extra = fusion.ExtraRows(
+    extra = dataset.ExtraRows(
         X={"a": np.ones((4, 2), np.float32)}, mask={"a": np.ones(4, bool)}, y=np.zeros(4)
     )
     params = FusionParams(hidden_dim=8, epochs=1, folds=3)
-    plain = fusion.cross_validate(X, mask, y, params)
-    more = fusion.cross_validate(X, mask, y, params, extra=extra)
+    plain = training.cross_validate(X, mask, y, params)
+    more = training.cross_validate(X, mask, y, params, extra=extra)
     assert np.array_equal(plain.fold, more.fold)  # same validation folds
     assert [f["n_val"] for f in plain.folds] == [f["n_val"] for f in more.folds]
     assert [f["n_train"] + 4 for f in plain.folds] == [f["n_train"] for f in more.folds]
@@ -142,7 +145,8 @@ _RUN = textwrap.dedent(
     import hashlib, sys
     import numpy as np, torch
     sys.path.insert(0, SCRIPTS)
-    from merlib import fusion
+    from merlib.fusion import prediction, training
+    from merlib.fusion.params import FusionParams
     from merlib.labels import LABELS
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -150,9 +154,9 @@ _RUN = textwrap.dedent(
     X = {"a": rng.normal(size=(48, 6)).astype(np.float32),
          "b": rng.normal(size=(48, 3)).astype(np.float32)}
     mask = {"a": np.ones(48, bool), "b": np.arange(48) % 5 > 0}
-    params = fusion.FusionParams(hidden_dim=8, epochs=4, folds=3, seed=7)
-    cv = fusion.cross_validate(X, mask, y, params)
-    probs = fusion.predict(cv.checkpoint, X, mask)
+    params = FusionParams(hidden_dim=8, epochs=4, folds=3, seed=7)
+    cv = training.cross_validate(X, mask, y, params)
+    probs = prediction.predict(cv.checkpoint, X, mask)
     digest = hashlib.sha256(cv.oof_probs.tobytes() + probs.tobytes()).hexdigest()
     """
 )

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from test_fusion import _corpus, _write_feature
 
-from merlib import fusion, metrics, paper_tables, search, selftrain
-from merlib.fusion import FusionParams
+from merlib import metrics, paper_tables, search, selftrain
+from merlib.fusion import training
+from merlib.fusion.params import FusionParams
 from merlib.labels import LABELS
 from merlib.tables import MANIFEST, PREDICTIONS, table_from_rows, write_table
 
@@ -68,7 +69,7 @@ def test_retraining_the_selected_combination_reproduces_its_search_run(tmp_path)
     record = search.run_combination(manifest, files, ["a", "b"], base, combo)
     assert record["params"]["hidden_dim"] == combo["hidden_dim"]
     assert record["seed_offset"] == search.SEED_STRIDE
-    run = fusion.train_on_manifest(
+    run = training.train_on_manifest(
         manifest, files, ["a", "b"], FusionParams(**record["params"]), record["seed_offset"]
     )
 
@@ -86,7 +87,7 @@ def test_retraining_the_selected_combination_reproduces_its_search_run(tmp_path)
 def test_self_training_keeps_the_supervised_folds_and_adds_confident_pool_clips(tmp_path):
     manifest, files = _corpus(tmp_path, n_labelled=36, n_unlabelled=30)
     params = FusionParams(hidden_dim=32, epochs=30, folds=3, batch_size=8)
-    supervised = fusion.train_on_manifest(manifest, files, ["a", "b"], params)
+    supervised = training.train_on_manifest(manifest, files, ["a", "b"], params)
     run = selftrain.self_train(
         manifest, files, supervised.cv.checkpoint, supervised.record["folds"], 0.6, rounds=2
     )

@@ -21,7 +21,9 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from .fusion import FeatureSources, FusionParams, cross_validate, load_labelled
+from .fusion.dataset import FeatureSources, load_labelled
+from .fusion.params import FusionParams
+from .fusion.training import cross_validate
 from .metrics import summarise
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,8 @@ import pandas as pd
 # fusion (torch) is imported inside the functions that train: the workflow's common.smk
 # imports this module to list the combinations, and should not pay for importing torch.
 if TYPE_CHECKING:
-    from .fusion import FeatureSources, FusionParams
+    from .fusion.dataset import FeatureSources
+    from .fusion.params import FusionParams
 SEARCHED = ("hidden_dim", "dropout", "lr")
 SEED_STRIDE = 1000
 
@@ -54,8 +55,8 @@ def sample_combinations(space: Mapping, n: int, seed: int) -> list[dict]:
 
 
 def combination_params(base, combo: Mapping):
-    """``base`` (a :class:`~merlib.fusion.FusionParams`) with the combination's values."""
-    from .fusion import FusionParams
+    """``base`` (a :class:`~merlib.fusion.params.FusionParams`) with the combination's values."""
+    from .fusion.params import FusionParams
 
     values = base.as_dict()
     values.update({key: combo[key] for key in SEARCHED})
@@ -73,9 +74,10 @@ def run_combination(
     base: FusionParams,
     combo: Mapping,
 ) -> dict:
-    """Cross-validate one combination on ``sources`` (:class:`merlib.fusion.FeatureSources`:
+    """Cross-validate one combination on ``sources`` (:class:`merlib.fusion.dataset.FeatureSources`:
     flags and noise augmentation included); the record :func:`select_best` reads."""
-    from .fusion import cross_validate, load_labelled
+    from .fusion.dataset import load_labelled
+    from .fusion.training import cross_validate
     from .metrics import summarise
 
     params = combination_params(base, combo)

@@ -24,17 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fusion import (
-    ExtraRows,
-    FeatureSources,
-    FusionParams,
-    PredictionRun,
-    cross_validate,
-    load_labelled,
-    predict,
-    predict_manifest,
-    usable_features,
-)
+from .fusion.dataset import ExtraRows, FeatureSources, load_labelled, usable_features
+from .fusion.params import FusionParams
+from .fusion.prediction import PredictionRun, predict, predict_manifest
+from .fusion.training import cross_validate
 from .labels import LABELS
 from .metrics import summarise
 from .tables import MANIFEST, read_table

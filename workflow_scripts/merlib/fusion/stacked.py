@@ -1,13 +1,12 @@
 """Many attention-fusion models trained together as one stacked model (folds, combinations).
 
-:func:`merlib.fusion.train_fold` trains one ``nn.Module`` per fold: per step it runs a
-dozen small matrix products, each with its own Python and dispatch overhead, and the K
-folds (or the 50 x K models of a random search) run one after another. Here the ``M``
-models' weights are stacked along a leading axis (``(M, in, out)``, all views of one
-``(M, P)`` buffer) and every layer is a single ``torch.baddbmm`` over all models at once;
-Adam is applied to the whole buffer in a few operations, with a per-model learning
-rate; validation runs for all models in one forward pass and the WAF of every model is
-computed from one ``bincount``.
+:func:`merlib.fusion.training.train_fold` trains one ``nn.Module`` per fold: per step it
+runs a dozen small matrix products, each with its own Python and dispatch overhead, and
+the K folds (or the 50 x K models of a random search) run one after another. Here the
+``M`` models are one :class:`merlib.fusion.model.StackedFusion` (every layer a single
+``torch.baddbmm`` over all models); Adam is applied to the whole parameter buffer in a
+few operations, with a per-model learning rate; validation runs for all models in one
+forward pass and the WAF of every model is computed from one ``bincount``.
 
 Each model ``m`` keeps the semantics of the one-model loop exactly:
 
@@ -21,12 +20,12 @@ Each model ``m`` keeps the semantics of the one-model loop exactly:
 
 Initial weights are those of ``AttentionFusion`` built under ``torch.manual_seed(seed_m)``
 (``nn.Linear``'s default init), and the kept weights are unstacked back into
-``AttentionFusion`` state dicts, so checkpoints and :func:`merlib.fusion.predict` are
-unchanged. Each model draws its batch orders and dropout masks from its own
-``torch.Generator`` seeded with its seed, so a model trains the same whatever else is
-in the stack (up to float rounding of the batched products): results are bit-identical
-on CPU for the same inputs, models, seeds and thread count. They differ from the
-one-model loop's, whose dropout uses torch's global RNG.
+``AttentionFusion`` state dicts, so checkpoints and
+:func:`merlib.fusion.prediction.predict` are unchanged. Each model draws its batch orders
+and dropout masks from its own ``torch.Generator`` seeded with its seed, so a model
+trains the same whatever else is in the stack (up to float rounding of the batched
+products): results are bit-identical on CPU for the same inputs, models, seeds and thread
+count. They differ from the one-model loop's, whose dropout uses torch's global RNG.
 """
 
 from __future__ import annotations
@@ -40,13 +39,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .fusion import AttentionFusion, _fit_standardiser, softmax
-from .labels import LABELS
+from ..labels import LABELS
+from .model import StackedFusion, predicted_classes
+from .standardise import fit_standardiser
 
 log = logging.getLogger(__name__)
 
 N_CLASSES = len(LABELS)
+
 ADAM_BETAS = (0.9, 0.999)
+
 ADAM_EPS = 1e-8
 
 
@@ -74,139 +76,14 @@ class StackedResult:
     std: list[np.ndarray]
 
 
-def _encoder_keys(prefix: str) -> list[str]:
-    # nn.Sequential(Dropout, Linear, ReLU, Linear, ReLU, Linear, ReLU): Linears at 1, 3, 5.
-    return [f"{prefix}.{i}" for i in (1, 3, 5)]
-
-
-def _linear_names(n_features: int) -> list[str]:
-    names = []
-    for f in range(n_features):
-        names += _encoder_keys(f"encoders.{f}")
-    names += _encoder_keys("attention_mlp")
-    return names + ["fc_att", "fc_out"]
-
-
 def _fit_standardisers(
     arrays: Sequence[np.ndarray], mask: np.ndarray, rows: np.ndarray
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    stats = [_fit_standardiser(a[rows], mask[rows, i]) for i, a in enumerate(arrays)]
+    stats = [fit_standardiser(a[rows], mask[rows, i]) for i, a in enumerate(arrays)]
     return [m for m, _ in stats], [s for _, s in stats]
 
 
-class StackedFusion:
-    """``M`` attention-fusion models with the same features, width and attention mode."""
-
-    def __init__(
-        self, dims: Sequence[int], hidden_dim: int, attention: str, seeds: Sequence[int]
-    ) -> None:
-        self.dims = [int(d) for d in dims]
-        self.hidden_dim = int(hidden_dim)
-        self.attention = attention
-        self.names = _linear_names(len(self.dims))
-        states = []
-        for seed in seeds:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(seed))
-                states.append(AttentionFusion(self.dims, hidden_dim, 0.0, attention).state_dict())
-        # All parameters of model m live in row m of one (M, P) buffer: Adam, weight decay
-        # and keeping the best epoch are then a few operations on one tensor per step.
-        # Layer i reads its weight (M, in, out) and bias (M, 1, out) as views of it.
-        self.layout = []  # (name, offset, in, out) per Linear; its bias follows its weight
-        offset = 0
-        for name in self.names:
-            out_dim, in_dim = states[0][f"{name}.weight"].shape
-            self.layout.append((name, offset, in_dim, out_dim))
-            offset += in_dim * out_dim + out_dim
-        self.flat = torch.zeros((len(states), offset), dtype=torch.float32)
-        for m, state in enumerate(states):
-            for name, start, in_dim, out_dim in self.layout:
-                n = in_dim * out_dim
-                self.flat[m, start : start + n] = state[f"{name}.weight"].t().reshape(-1)
-                self.flat[m, start + n : start + n + out_dim] = state[f"{name}.bias"]
-        # The layers' parameters are leaf tensors sharing flat's storage: autograd gives
-        # one gradient per layer (a gradient taken through views of flat would build a
-        # full-size zero tensor per layer and step), and updating flat updates them.
-        self.leaves = []
-        for i in range(len(self.layout)):
-            self.leaves += [t.requires_grad_(True) for t in self._views(self.flat, i)]
-
-    def _views(self, flat: torch.Tensor, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        _, start, in_dim, out_dim = self.layout[i]
-        n = in_dim * out_dim
-        weight = flat[:, start : start + n].view(-1, in_dim, out_dim)
-        bias = flat[:, start + n : start + n + out_dim].view(-1, 1, out_dim)
-        return weight, bias
-
-    def state_dicts(self, flat: torch.Tensor | None = None) -> list[dict]:
-        """Per model, an ``AttentionFusion`` state dict (of ``flat`` or the current one)."""
-        flat = (self.flat if flat is None else flat).detach()
-        out = []
-        for m in range(flat.shape[0]):
-            state = {}
-            for i, (name, *_) in enumerate(self.layout):
-                weight, bias = self._views(flat[m : m + 1], i)
-                state[f"{name}.weight"] = weight[0].t().clone().contiguous()
-                state[f"{name}.bias"] = bias[0, 0].clone()
-            out.append(state)
-        return out
-
-    def _linear(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(self.leaves[2 * i + 1], x, self.leaves[2 * i])
-
-    def _encode(self, first: int, x: torch.Tensor) -> torch.Tensor:
-        for i in range(first, first + 3):
-            x = torch.relu(self._linear(i, x))
-        return x
-
-    def logits(
-        self,
-        xs: Sequence[torch.Tensor],
-        mask: torch.Tensor,
-        keep: torch.Tensor | None = None,
-        generators: Sequence[torch.Generator] = (),
-        rows: Sequence[int] = (),
-    ) -> torch.Tensor:
-        """(M, B, 6) logits; ``xs[f]`` (M, B, dim_f) standardised, ``mask`` (M, B, F) bool.
-
-        ``keep`` (M,) keep-probabilities turns dropout on (training), model m's masks drawn
-        from ``generators[m]`` for its first ``rows[m]`` rows (the others are padding);
-        ``None`` is evaluation mode.
-        """
-        n_features = len(self.dims)
-        hidden = []
-        for f, x in enumerate(xs):
-            present = mask[:, :, f : f + 1]
-            if keep is not None:
-                x = _dropout(x, keep, generators, rows)
-            h = self._encode(3 * f, x)
-            hidden.append(torch.where(present, h, torch.zeros((), dtype=h.dtype)))
-        joined = torch.cat(hidden, dim=2)
-        if keep is not None:
-            joined = _dropout(joined, keep, generators, rows)
-        scores = self._linear(3 * n_features + 3, self._encode(3 * n_features, joined))
-        if self.attention == "softmax":
-            scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
-            scores = torch.softmax(scores, dim=2)
-        weights = torch.where(mask, scores, torch.zeros((), dtype=scores.dtype))
-        fused = torch.einsum("mbf,mbfh->mbh", weights, torch.stack(hidden, dim=2))
-        return self._linear(3 * n_features + 4, fused)
-
-
-def _dropout(
-    x: torch.Tensor, keep: torch.Tensor, generators: Sequence[torch.Generator], rows: Sequence[int]
-) -> torch.Tensor:
-    """Inverted dropout; model m's mask for its first ``rows[m]`` (real) rows is drawn from
-    ``generators[m]``, so padding rows never consume its random stream."""
-    scale = (1.0 / keep).view(-1, 1, 1)
-    draw = torch.zeros(x.shape, dtype=x.dtype)
-    for m, (g, n) in enumerate(zip(generators, rows, strict=True)):
-        if n:
-            draw[m, :n] = torch.rand((n, *x.shape[2:]), generator=g, dtype=x.dtype)
-    return torch.where(draw < keep.view(-1, 1, 1), x * scale, torch.zeros((), dtype=x.dtype))
-
-
-def _waf_per_model(y: torch.Tensor, pred: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+def waf_per_model(y: torch.Tensor, pred: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     """(M,) float64 WAF of each model's valid rows (sklearn's arithmetic, as waf_indices)."""
     M = y.shape[0]
     k = N_CLASSES
@@ -294,7 +171,7 @@ def train_stacked(
         )
         flat = model.flat
         grad = torch.zeros_like(flat)
-        grad_views = [v for i in range(len(model.layout)) for v in model._views(grad, i)]
+        grad_views = [v for i in range(len(model.layout)) for v in model.views(grad, i)]
         exp_avg = torch.zeros_like(flat)
         exp_sq = torch.zeros_like(flat)
         steps = torch.zeros(M, dtype=torch.float64)
@@ -344,7 +221,7 @@ def train_stacked(
             with torch.no_grad():
                 val_logits = model.logits(val_x, val_m)
                 pred = torch.softmax(val_logits.double(), dim=2).argmax(dim=2)
-                score = _waf_per_model(val_y, pred, val_valid)
+                score = waf_per_model(val_y, pred, val_valid)
                 better = score > best_waf
                 if better.any():
                     best_waf = torch.where(better, score, best_waf)
@@ -358,7 +235,7 @@ def train_stacked(
     results = []
     for m, s in enumerate(specs):
         logits = best_logits[m, : len(s.val_idx)].double().numpy()
-        acc = float(np.mean(np.asarray(y)[s.val_idx] == _softmax_argmax(logits)))
+        acc = float(np.mean(np.asarray(y)[s.val_idx] == predicted_classes(logits)))
         results.append(
             StackedResult(
                 best_epoch=int(best_epoch[m]),
@@ -378,7 +255,3 @@ def train_stacked(
         time.perf_counter() - start,
     )
     return results
-
-
-def _softmax_argmax(logits: np.ndarray) -> np.ndarray:
-    return softmax(logits).argmax(axis=1)
