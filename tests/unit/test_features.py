@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from merlib.errors import AudioLoadingError
-from merlib.features import (
+from merlib.features.base import (
     BACKENDS,
     FER_CLASSES,
     Backend,

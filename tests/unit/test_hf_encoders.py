@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from merlib.features import build_encoder, extract_shard
-from merlib.hf_encoders import chunk_signal, uniform_indices
+from merlib.features.base import build_encoder, extract_shard
+from merlib.features.hf_common import chunk_signal, uniform_indices
 from merlib.tables import AUDIO, FACES, features_schema, table_from_rows
 
 transformers = pytest.importorskip("transformers")

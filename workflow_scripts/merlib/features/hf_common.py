@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .features import SAMPLE_RATE, Encoder, is_empty_text, register_backend
+from .base import SAMPLE_RATE, Encoder, is_empty_text, register_backend
 
 log = logging.getLogger(__name__)
 

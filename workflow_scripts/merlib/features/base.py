@@ -45,8 +45,8 @@ import cv2
 import numpy as np
 import pyarrow as pa
 
-from .errors import AudioLoadingError, MediaError, NoFaceError, VideoLoadingError
-from .tables import FEATURE_FLAGS, FEATURE_REJECTS, features_schema, table_from_rows
+from ..errors import AudioLoadingError, MediaError, NoFaceError, VideoLoadingError
+from ..tables import FEATURE_FLAGS, FEATURE_REJECTS, features_schema, table_from_rows
 
 log = logging.getLogger(__name__)
 
@@ -640,8 +640,8 @@ def feature_resources(spec: Mapping[str, Any]) -> dict[str, int]:
 
 # Backends in their own modules register themselves on import (their heavy imports,
 # transformers or ctranslate2, happen only when an encoder is built).
-from . import hf_encoders as _hf_encoders  # noqa: E402, F401
-from . import whisper_encoder as _whisper_encoder  # noqa: E402, F401
+from . import faster_whisper_encoder as _faster_whisper_encoder  # noqa: E402, F401
+from . import hf_common as _hf_common  # noqa: E402, F401
 
 __all__ = [
     "BACKENDS",

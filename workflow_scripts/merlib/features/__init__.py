@@ -1,0 +1,1 @@
+"""Utterance-level features (being split into one module per concept; see base)."""
