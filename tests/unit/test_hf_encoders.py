@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from merlib.features.base import build_encoder, extract_shard
+from merlib.features.base import build_encoder
+from merlib.features.extraction import extract_shard
 from merlib.features.hf_common import chunk_signal, uniform_indices
 from merlib.tables import AUDIO, FACES, features_schema, table_from_rows
 
