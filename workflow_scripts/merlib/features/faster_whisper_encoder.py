@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..whisper import default_cache_dir, resolve_whisper_model
+from .audio_chunks import WHISPER_WINDOW_SECONDS, ChunkPool, whisper_audio_frames
 from .base import SAMPLE_RATE, Encoder, register_backend
-from .hf_common import WHISPER_WINDOW_SECONDS, ChunkPool, whisper_audio_frames
 
 
 class FasterWhisperEncoder(Encoder):
