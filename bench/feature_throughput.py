@@ -113,7 +113,7 @@ def make_hubert(size: str, folder: Path) -> str:
 
 def run_one(encoder_name: str, args) -> dict:
     """In this (fresh) process: time batched and one-at-a-time encoding; peak memory."""
-    from merlib.features import build_encoder
+    from merlib.features.base import build_encoder
 
     if encoder_name == "egemaps":
         spec = {"modality": "audio", "backend": "opensmile", "model": "eGeMAPSv02"}

@@ -10,7 +10,7 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
 from merlib.shards import shard_ids  # noqa: E402
-from merlib.features import feature_resources  # noqa: E402
+from merlib.features.base import feature_resources  # noqa: E402
 
 SHARDS = shard_ids(config["shards"])
 FEATURES = config["features"]

@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pyarrow.compute as pc  # noqa: E402
 
-from merlib.features import extract_shard, feature_flags  # noqa: E402
+from merlib.features.extraction import extract_shard, feature_flags  # noqa: E402
 from merlib.tables import (  # noqa: E402
     AUDIO,
     FACES,

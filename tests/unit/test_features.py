@@ -13,19 +13,16 @@ import pyarrow as pa
 import pytest
 
 from merlib.errors import AudioLoadingError
-from merlib.features import (
+from merlib.features.base import (
     BACKENDS,
-    FER_CLASSES,
     Backend,
     Encoder,
     EncoderOutputError,
-    FerEncoder,
     build_encoder,
-    decode_pcm,
-    extract_shard,
-    feature_flags,
     feature_resources,
 )
+from merlib.features.extraction import decode_pcm, extract_shard, feature_flags
+from merlib.features.fer_encoder import FER_CLASSES, FerEncoder
 from merlib.tables import (
     AUDIO,
     FACES,

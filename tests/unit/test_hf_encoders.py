@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from merlib.features import build_encoder, extract_shard
-from merlib.hf_encoders import chunk_signal, uniform_indices
+from merlib.features.audio_chunks import chunk_signal
+from merlib.features.base import build_encoder
+from merlib.features.extraction import extract_shard
+from merlib.features.hf_visual import uniform_indices
 from merlib.tables import AUDIO, FACES, features_schema, table_from_rows
 
 transformers = pytest.importorskip("transformers")

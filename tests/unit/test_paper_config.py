@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-from merlib.features import feature_resources, validate_spec
+from merlib.features.base import feature_resources, validate_spec
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -25,7 +25,7 @@ def test_slurm_profile_submits_with_the_slurm_executor_and_squeue_status(slurm_a
 
 
 def test_slurm_profile_leaves_gpu_requests_to_the_rules(slurm_args):
-    # extract_features declares gpu per feature (merlib.features.feature_resources): a
+    # extract_features declares gpu per feature (merlib.features.base.feature_resources): a
     # blanket override here would give every CPU encoder a GPU it never uses
     assert not any(res.get("gpu") is not None for res in slurm_args.set_resources.values())
     assert "gpu" not in slurm_args.default_resources

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from merlib.features import build_encoder
+from merlib.features.base import build_encoder
 from merlib.whisper import resolve_whisper_model
 
 pytest.importorskip("faster_whisper")

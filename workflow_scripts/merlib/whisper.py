@@ -7,8 +7,9 @@
 and returns a folder ``faster_whisper.WhisperModel`` loads. Any other Whisper id is passed
 on unchanged, for users who can reach the Hugging Face hub.
 
-The ``faster-whisper`` feature backend using it is in :mod:`merlib.whisper_encoder`; the ASR
-fallback of collection is :class:`Transcriber`.
+The ``faster-whisper`` feature backend using it is in
+:mod:`merlib.features.faster_whisper_encoder`; the ASR fallback of collection is
+:class:`Transcriber`.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .features import SAMPLE_RATE, Encoder, register_backend
-from .hf_encoders import WHISPER_WINDOW_SECONDS, ChunkPool, whisper_audio_frames
-from .whisper import default_cache_dir, resolve_whisper_model
+from ..whisper import default_cache_dir, resolve_whisper_model
+from .audio_chunks import WHISPER_WINDOW_SECONDS, ChunkPool, whisper_audio_frames
+from .base import SAMPLE_RATE, Encoder, register_backend
 
 
 class FasterWhisperEncoder(Encoder):

@@ -1,0 +1,148 @@
+"""merlib's module graph: no import cycle, no private name imported from another module.
+
+Every ``.py`` file under ``workflow_scripts/merlib/`` is a module (a package is its
+``__init__``); its edges are the ``merlib`` modules it imports, relative
+(``from . import x``, ``from .x import y``, ``from ..x import y``) or absolute
+(``import merlib.x``, ``from merlib.x import y``), at top level or inside a function.
+The implicit import of a module's parent package is not an edge: Python runs a package's
+``__init__`` before any of its modules, which is how ``merlib.features`` registers its
+backends without a cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+MERLIB = Path(__file__).resolve().parents[2] / "workflow_scripts" / "merlib"
+
+# Import cycles that exist on purpose or until a planned split, as sets of modules (the
+# strongly connected components of the graph). fusion and stacked import each other:
+# removed when the fusion package lands (issue 17).
+KNOWN_CYCLES: set[frozenset[str]] = {frozenset({"merlib.fusion", "merlib.stacked"})}
+
+# Private names imported across modules before this test existed, as
+# "importer imports name from module": stacked's is removed when the fusion package lands;
+# collect's wait for media to make its ffmpeg helpers public (issue 17).
+KNOWN_PRIVATE_IMPORTS: set[str] = {
+    "merlib.stacked imports _fit_standardiser from merlib.fusion",
+    "merlib.collect imports _ffmpeg_error from merlib.media",
+    "merlib.collect imports _run_ffmpeg from merlib.media",
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(MERLIB.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(MERLIB.rglob("*.py"))}
+
+
+def imports(name: str, path: Path, known: set[str]) -> list[tuple[str, str]]:
+    """``(module, imported name or '')`` for every merlib import of module ``name``.
+
+    ``from pkg import x`` where ``pkg.x`` is a module counts as an import of ``pkg.x``;
+    otherwise of ``pkg`` (a package: its ``__init__``), with ``x`` the imported name.
+    """
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(a.name, "") for a in node.names if a.name.split(".")[0] == "merlib"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            elif node.module and node.module.split(".")[0] == "merlib":
+                target = node.module
+            else:
+                continue
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                found.append((sub, "") if sub in known else (target, alias.name))
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    mods = modules()
+    known = set(mods)
+    edges: dict[str, set[str]] = {}
+    for name, path in mods.items():
+        targets = {target for target, _ in imports(name, path, known)}
+        unknown = targets - known
+        assert not unknown, f"{name} imports {sorted(unknown)}: no such module under merlib/"
+        edges[name] = targets - {name}
+    return edges
+
+
+def cycles(edges: dict[str, set[str]]) -> set[frozenset[str]]:
+    """Strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: set[frozenset[str]] = set()
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.add(frozenset(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_cycle_finder_sees_a_cycle_and_a_dag():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == {frozenset("abc")}
+    assert cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == set()
+
+
+def test_graph_resolves_relative_and_package_imports():
+    edges = graph()
+    # features/__init__ imports its backend modules; they import base, never the package.
+    assert "merlib.features.opensmile_encoder" in edges["merlib.features"]
+    assert edges["merlib.features.opensmile_encoder"] == {"merlib.features.base"}
+    assert "merlib.errors" in edges["merlib.features.extraction"]
+    assert not any("merlib.features" in targets for targets in edges.values())
+
+
+def test_merlib_has_no_import_cycle_but_the_known_ones():
+    found = {tuple(sorted(c)) for c in cycles(graph())}
+    assert found == {tuple(sorted(c)) for c in KNOWN_CYCLES}, (
+        f"import cycles: {sorted(found)}; expected only {sorted(map(sorted, KNOWN_CYCLES))}"
+    )
+
+
+def test_no_private_name_is_imported_from_another_module_but_the_known_ones():
+    mods = modules()
+    known = set(mods)
+    private = {
+        f"{name} imports {alias} from {target}"
+        for name, path in mods.items()
+        for target, alias in imports(name, path, known)
+        if alias.startswith("_") and not alias.startswith("__")
+    }
+    assert private == KNOWN_PRIVATE_IMPORTS, (
+        f"new: {sorted(private - KNOWN_PRIVATE_IMPORTS)}; "
+        f"gone (drop them from KNOWN_PRIVATE_IMPORTS): {sorted(KNOWN_PRIVATE_IMPORTS - private)}"
+    )
