@@ -40,11 +40,11 @@ import pyarrow as pa
 from .errors import AudioLoadingError, VideoLoadingError
 from .media import (
     DETECT_MAX_SIDE,
-    _ffmpeg_error,
-    _run_ffmpeg,
     decode_audio,
+    ffmpeg_error,
     ffmpeg_exe,
     make_detector,
+    run_ffmpeg,
 )
 from .subtitles import SUBTITLE_SUFFIXES, SubtitleError, read_subtitles
 from .tables import COLLECT_CLIPS, COLLECT_SEGMENTS, table_from_rows
@@ -158,7 +158,7 @@ def probe_video(path: str | os.PathLike, timeout: float = 60) -> Probe:
     text = proc.stderr.decode("utf-8", errors="replace")
     streams = [line for line in text.splitlines() if line.strip().startswith("Stream #")]
     if not streams:
-        reason = _ffmpeg_error(proc) if "Invalid data" in text else "no audio or video stream"
+        reason = ffmpeg_error(proc) if "Invalid data" in text else "no audio or video stream"
         raise VideoLoadingError(f"{path}: not a readable video ({reason})")
     match = _DURATION.search(text)
     duration = None
@@ -369,7 +369,7 @@ def iter_frames(
                 raise subprocess.TimeoutExpired(cmd, timeout)
         stderr = proc.stderr.read()
         if proc.wait() != 0:
-            err = _ffmpeg_error(subprocess.CompletedProcess(cmd, proc.returncode, b"", stderr))
+            err = ffmpeg_error(subprocess.CompletedProcess(cmd, proc.returncode, b"", stderr))
             raise VideoLoadingError(f"{path}: video does not decode ({err})")
     finally:
         if proc.poll() is None:
@@ -537,10 +537,10 @@ def cut_clip(video_path: str | os.PathLike, start: float, end: float, out: Path,
     args += ["-crf", "20", "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac", "-b:a", "128k"]
     args += ["-map_metadata", "-1", "-movflags", "+faststart", str(tmp)]
     try:
-        proc = _run_ffmpeg(args, timeout)
+        proc = run_ffmpeg(args, timeout)
         if proc.returncode != 0:
             raise VideoLoadingError(
-                f"{video_path}: cutting {start:.3f}-{end:.3f} s failed ({_ffmpeg_error(proc)})"
+                f"{video_path}: cutting {start:.3f}-{end:.3f} s failed ({ffmpeg_error(proc)})"
             )
         os.replace(tmp, out)
     finally:

@@ -4,6 +4,10 @@ It exists so that the workflow can be wired, run end to end and regression-teste
 offline on two CPU cores. It is NOT a benchmark: every number measured on it says that
 the plumbing works, never how good a method is.
 
+This module is long (the one library module over ~700 lines) because it is one concept:
+the generator of one corpus, whose parts (faces, speech, episodes, tables) share its
+seeded draws and only make sense together.
+
 Layout written under ``out_dir`` (the MER2024 release layout, plus hidden truth)::
 
     video-labeled/<name>.mp4                 labelled clips

@@ -59,7 +59,7 @@ def limit_threads(n: int) -> None:
         pass
 
 
-def _run_ffmpeg(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+def run_ffmpeg(args: list[str], timeout: float) -> subprocess.CompletedProcess:
     return subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-nostdin", *args],
         capture_output=True,
@@ -68,7 +68,7 @@ def _run_ffmpeg(args: list[str], timeout: float) -> subprocess.CompletedProcess:
     )
 
 
-def _ffmpeg_error(proc: subprocess.CompletedProcess) -> str:
+def ffmpeg_error(proc: subprocess.CompletedProcess) -> str:
     """ffmpeg's own explanation: its first error line, which names the cause."""
     lines = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
     if any("matches no streams" in line for line in lines):
@@ -104,14 +104,14 @@ def decode_audio(
     """The first audio stream of ``path`` as mono int16 at ``sample_rate``."""
     path = Path(path)
     _check_file(path, AudioLoadingError)
-    proc = _run_ffmpeg(
+    proc = run_ffmpeg(
         ["-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(sample_rate)]
         + ["-f", "s16le", "-acodec", "pcm_s16le", "-"],
         timeout,
     )
     _check_complete(proc, path, AudioLoadingError)
     if proc.returncode != 0:
-        message = _ffmpeg_error(proc)
+        message = ffmpeg_error(proc)
         if "matches no streams" in message:
             raise AudioLoadingError(f"{path}: no audio track")
         raise AudioLoadingError(f"{path}: audio does not decode ({message})")
@@ -133,14 +133,14 @@ def _split_bmp_stream(data: bytes) -> Iterable[bytes]:
 
 def _sampled_frames(path: Path, video_filter: str, timeout: float) -> list[np.ndarray]:
     # Each frame comes as a self-describing BMP, so rotation and odd sizes need no probing.
-    proc = _run_ffmpeg(
+    proc = run_ffmpeg(
         ["-i", str(path), "-map", "0:v:0", "-vf", video_filter]
         + ["-f", "image2pipe", "-c:v", "bmp", "-"],
         timeout,
     )
     _check_complete(proc, path, VideoLoadingError)
     if proc.returncode != 0:
-        message = _ffmpeg_error(proc)
+        message = ffmpeg_error(proc)
         if "matches no streams" in message:
             raise VideoLoadingError(f"{path}: no video track")
         raise VideoLoadingError(f"{path}: video does not decode ({message})")
@@ -178,7 +178,7 @@ def decode_frames(
 
 def _original_width(path: Path, timeout: float) -> int | None:
     """Display width of the first video frame (rotation applied), via one raw frame."""
-    proc = _run_ffmpeg(
+    proc = run_ffmpeg(
         [
             "-i",
             str(path),
