@@ -22,6 +22,7 @@ include: "rules/ov.smk"
 include: "rules/noise.smk"
 include: "rules/tables.smk"
 include: "rules/collect.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -30,3 +31,4 @@ rule all:
         get_final_outputs(),
         get_ov_outputs(),
         get_collect_outputs(),
+        get_report_outputs(),

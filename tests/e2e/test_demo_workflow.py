@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from e2e_helpers import chromium, visible_text
 
 from merlib.labels import LABELS, PROB_COLUMNS
 from merlib.tables import ACCOUNTING, FEATURE_FLAGS, PREDICTIONS, read_table
@@ -186,6 +188,60 @@ def test_report_is_built(demo_run):
     proc = snakemake(demo_run, "--report", "results/report.html")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (demo_run / "results" / "report.html").stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def report_dom(demo_run, tmp_path_factory):
+    """The report's landing page as headless Chromium renders it (DOM after the scripts)."""
+    page = demo_run / "results" / "report.html"
+    if not page.is_file():
+        proc = snakemake(demo_run, "--report", "results/report.html")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    profile = tmp_path_factory.mktemp("chromium")
+    shot = profile.parent / "landing.png"
+    dom = chromium(page, profile / "dump", "--dump-dom")
+    chromium(page, profile / "shot", "--window-size=1400,1000", f"--screenshot={shot}")
+    assert shot.stat().st_size > 10_000
+    return dom
+
+
+def test_report_landing_page_shows_the_headline_numbers_of_summary_json(demo_run, report_dom):
+    summary = json.loads((demo_run / "results" / "metrics" / "summary.json").read_text())
+    text = visible_text(report_dom)
+    cv, test, st = summary["cv"], summary["test"], summary["self_training"]
+    for shown in (
+        f"{cv['waf']:.3f} ± {cv['std']['waf']:.3f}",
+        f"{cv['acc']:.3f} ± {cv['std']['acc']:.3f}",
+        f"{test['waf']:.3f}",
+        f"{st['cv']['waf']:.3f} ± {st['cv']['std']['waf']:.3f}",
+        f"{st['test']['waf']:.3f}",
+        f"best of {cv['selection']['best_of_n_combinations']} search combinations",
+        summary["provenance"]["config_sha256"][:12],
+    ):
+        assert shown in text, f"{shown!r} not on the landing page: {text[:3000]}"
+    ov = json.loads((demo_run / "results" / "ov" / "metrics.json").read_text())
+    assert f"{ov['avg']:.3f}" in text and ov["grouping"] in text
+
+
+def test_report_shows_every_table_as_html_not_as_a_download(demo_run, report_dom):
+    page = (demo_run / "results" / "report.html").read_text()
+    for name in ("per_class", "unimodal", "multimodal", "search", "ov_baselines"):
+        key = f'"results/report/tables/{name}.html": {{'
+        assert key in page, f"{name}.html is not in the report"
+        mime = re.search(r'"mime_type": "([^"]+)"', page[page.index(key) :])
+        assert mime.group(1) == "text/html", (name, mime.group(1))
+    for tsv in ("per_class.tsv", "unimodal.tsv", "search.tsv", "baselines.tsv"):
+        assert f'"{tsv}"' not in page, f"{tsv} is still a download-only report item"
+
+
+def test_summary_json_gains_provenance_and_keeps_its_keys(demo_run):
+    summary = json.loads((demo_run / "results" / "metrics" / "summary.json").read_text())
+    assert {"cv", "test", "self_training", "provenance"} <= set(summary)
+    prov = summary["provenance"]
+    assert [e["name"] for e in prov["fused_features"]] == ["egemaps", "fer", "use_m3"]
+    assert all(e["model"] and e["revision"] for e in prov["fused_features"])
+    assert len(prov["config_sha256"]) == 64 and prov["config"]["data_root"] == "resources/demo"
+    assert summary["cv"]["selection"]["best_of_n_combinations"] == 6
 
 
 def test_bad_config_value_fails_before_any_job_runs(tmp_path):
