@@ -1,10 +1,14 @@
 # merflow: MER2024 multimodal emotion recognition, from raw video to leaderboard files.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The embedded default, found beside this Snakefile from any working directory
+# (snakemake --directory DIR); a user's --configfile overlays it.
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 report: "report/workflow.rst"
