@@ -6,9 +6,13 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
+from merlib.config_check import check_config  # noqa: E402
+
+# one short sentence per mistake (key, what is allowed, did you mean), then the defaults
+check_config(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 validate(config, schema="../schemas/config.schema.yaml")
 
-sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
 from merlib.shards import shard_ids  # noqa: E402
 from merlib.features import feature_resources  # noqa: E402
 

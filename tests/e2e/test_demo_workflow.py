@@ -331,3 +331,26 @@ def test_ov_llm_rules_run_against_a_local_openai_compatible_server(demo_run):
     groupings = json.loads((demo_run / "results/ov/synonyms/llm/llm.json").read_text())
     assert all(g == [["sad", "sorrow"], ["lonely"]] for g in groupings.values())
     assert pq.read_table(demo_run / "results/ov/llm/rejects.parquet").num_rows == 0
+
+
+def test_runs_from_any_directory_with_the_embedded_config_and_a_users_overlay(tmp_path):
+    base = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path)]
+    proc = subprocess.run([*base, "-n"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count("rule extract_media:") == 4  # config.yaml's 4 shards
+    overlay = tmp_path / "mine.yaml"
+    overlay.write_text("shards: 2\n")
+    proc = subprocess.run(
+        [*base, "-n", "--configfile", str(overlay)], capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count("rule extract_media:") == 2
+    assert "rule train_fusion:" in proc.stdout  # the rest of config.yaml still applies
+
+
+def test_misspelt_config_key_gets_one_line_with_did_you_mean(tmp_path):
+    proc = snakemake(tmp_path, "-n", "--config", "fusion={epoch: 3}")
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "unknown key fusion.epoch (did you mean 'fusion.epochs'?)" in out
+    assert "additionalProperties" not in out and len(out.splitlines()) < 20
