@@ -354,3 +354,24 @@ def test_misspelt_config_key_gets_one_line_with_did_you_mean(tmp_path):
     out = proc.stdout + proc.stderr
     assert "unknown key fusion.epoch (did you mean 'fusion.epochs'?)" in out
     assert "additionalProperties" not in out and len(out.splitlines()) < 20
+
+
+def test_readme_demo_figures_are_what_a_demo_run_gives(demo_run):
+    """The README's demo table against this run's summary.json, to within the stated 0.03."""
+    text = (REPO / "README.md").read_text()
+    block = text.split("<!-- demo-figures")[1].split("<!-- /demo-figures -->")[0]
+    rows = {
+        line.split("|")[1].strip(): [float(x) for x in re.findall(r"\d\.\d{3}", line)]
+        for line in block.splitlines()
+        if line.startswith("| supervised") or line.startswith("| self-training")
+    }
+    summary = json.loads((demo_run / "results" / "metrics" / "summary.json").read_text())
+    st = summary["self_training"]
+    runs = {
+        "supervised": (summary["cv"], summary["test"]),
+        "self-training": (st["cv"], st["test"]),
+    }
+    for name, (cv, test) in runs.items():
+        std = cv["std"]
+        actual = [cv["waf"], std["waf"], cv["acc"], std["acc"], test["waf"], test["acc"]]
+        assert rows[name] == pytest.approx(actual, abs=0.03), (name, rows[name], actual)
