@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: demo test install install-dev lint format check-python rulegraph clean
+.PHONY: demo test install install-dev lint format check-python rulegraph config-docs clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
@@ -53,6 +53,10 @@ test: lint
 # docs/rulegraph.yaml switches every optional part on so that all rules are drawn.
 rulegraph: install
 	$(BIN)/snakemake --rulegraph --configfile config.yaml docs/rulegraph.yaml -- all results/ov/predictions/llm.csv | dot -Tsvg > docs/rulegraph.svg  # llm: opt-in rule
+
+# docs/configuration.md is generated from the schema (tests/unit/test_docs.py checks it).
+config-docs: install
+	cd workflow_scripts && ../$(BIN)/python -m merlib.config_docs
 
 clean:
 	rm -rf results logs benchmarks .snakemake

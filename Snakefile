@@ -1,10 +1,14 @@
 # merflow: MER2024 multimodal emotion recognition, from raw video to leaderboard files.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The embedded default, found beside this Snakefile from any working directory
+# (snakemake --directory DIR); a user's --configfile overlays it.
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 report: "report/workflow.rst"
@@ -22,6 +26,7 @@ include: "rules/ov.smk"
 include: "rules/noise.smk"
 include: "rules/tables.smk"
 include: "rules/collect.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -30,3 +35,4 @@ rule all:
         get_final_outputs(),
         get_ov_outputs(),
         get_collect_outputs(),
+        get_report_outputs(),

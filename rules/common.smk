@@ -6,9 +6,13 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
+from merlib.config_check import check_config  # noqa: E402
+
+# one short sentence per mistake (key, what is allowed, did you mean), then the defaults
+check_config(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 validate(config, schema="../schemas/config.schema.yaml")
 
-sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
 from merlib.shards import shard_ids  # noqa: E402
 from merlib.features.base import feature_resources  # noqa: E402
 
@@ -499,3 +503,71 @@ def get_collect_outputs():
     if annotation.get("annotators"):
         outputs.append("results/collect/annotation/agreed.csv")
     return outputs
+
+
+# --- report (rules/report.smk) -------------------------------------------------------
+# Each TSV a reader looks at, rendered as HTML for the report (title, report category);
+# the caption is report/<name>.rst.
+REPORT_TABLES = {
+    "per_class": ("Per-class precision, recall and F1", "Evaluation"),
+    "unimodal": ("Unimodal results (Table 3)", "Paper tables"),
+    "multimodal": ("Multimodal results (Table 4)", "Paper tables"),
+    "search": ("Random search of the fusion's hyperparameters", "Random search"),
+    "ov_baselines": ("MER-OV baselines under each grouping", "MER-OV"),
+    "robustness": ("MER-NOISE robustness: clean vs noisy", "Robustness (MER-NOISE)"),
+}
+
+
+def get_report_tables():
+    """Table name -> the TSV it renders, for the tables this config makes."""
+    tables = {
+        "per_class": "results/metrics/per_class.tsv",
+        "unimodal": "results/tables/unimodal.tsv",
+        "multimodal": "results/tables/multimodal.tsv",
+    }
+    if SEARCH_COMBINATIONS:
+        tables["search"] = "results/search/search.tsv"
+    if get_ov_gt_csv():
+        tables["ov_baselines"] = "results/ov/baselines.tsv"
+    if "results/noise/robustness.json" in get_noise_outputs():
+        tables["robustness"] = "results/noise/robustness.tsv"
+    return tables
+
+
+def get_report_table_outputs():
+    """Table name -> its HTML page, marked for the report in the table's category."""
+    return {
+        name: report(
+            f"results/report/tables/{name}.html",
+            caption=f"../report/{name}.rst",
+            category=REPORT_TABLES[name][1],
+            labels={"table": REPORT_TABLES[name][0]},
+        )
+        for name in get_report_tables()
+    }
+
+
+def get_report_table_titles():
+    return {name: REPORT_TABLES[name][0] for name in get_report_tables()}
+
+
+def get_report_summary_inputs(wildcards=None):
+    """What the summary page reads: the summary and accounting, MER-NOISE and MER-OV
+    figures when this config computes them."""
+    inputs = {
+        "summary": "results/metrics/summary.json",
+        "accounting": "results/metrics/accounting.parquet",
+    }
+    if "results/noise/robustness.json" in get_noise_outputs():
+        inputs["robustness"] = "results/noise/robustness.json"
+    if get_ov_outputs():
+        inputs["ov"] = "results/ov/metrics.json"
+    return inputs
+
+
+def get_report_outputs():
+    """The report's pages, targets of `all` (cheap: they are remade in seconds)."""
+    return [
+        "results/report/summary.html",
+        *[f"results/report/tables/{name}.html" for name in get_report_tables()],
+    ]

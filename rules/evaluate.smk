@@ -12,11 +12,7 @@ rule evaluate_predictions:
             caption="../report/confusion.rst",
             category="Evaluation",
         ),
-        per_class=report(
-            "results/metrics/per_class.tsv",
-            caption="../report/per_class.rst",
-            category="Evaluation",
-        ),
+        per_class="results/metrics/per_class.tsv",
         per_class_plot=report(
             "results/metrics/per_class_f1.png",
             caption="../report/per_class.rst",

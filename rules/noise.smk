@@ -117,11 +117,7 @@ rule evaluate_robustness:
         folds="results/fusion/folds.json",
     output:
         summary="results/noise/robustness.json",
-        table=report(
-            "results/noise/robustness.tsv",
-            caption="../report/robustness.rst",
-            category="Robustness (MER-NOISE)",
-        ),
+        table="results/noise/robustness.tsv",
     log:
         "logs/evaluate_robustness/evaluate_robustness.log",
     benchmark:

@@ -125,11 +125,7 @@ rule compare_ov_baselines:
         preds=list(get_ov_baseline_preds().values()),
         synonyms=list(get_ov_baseline_synonyms().values()),
     output:
-        table=report(
-            "results/ov/baselines.tsv",
-            caption="../report/ov_baselines.rst",
-            category="MER-OV",
-        ),
+        table="results/ov/baselines.tsv",
     log:
         "logs/compare_ov_baselines/compare_ov_baselines.log",
     benchmark:

@@ -40,11 +40,7 @@ rule select_hyperparameters:
         records=get_search_records(),
     output:
         selected="results/search/selected.json",
-        table=report(
-            "results/search/search.tsv",
-            caption="../report/search.rst",
-            category="Random search",
-        ),
+        table="results/search/search.tsv",
         plot=report(
             "results/search/search.png",
             caption="../report/search.rst",

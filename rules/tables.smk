@@ -4,11 +4,7 @@ rule tabulate_unimodal:
         features=list(get_all_feature_files().values()),
         flags=list(get_all_flag_files().values()),
     output:
-        table=report(
-            "results/tables/unimodal.tsv",
-            caption="../report/unimodal.rst",
-            category="Paper tables",
-        ),
+        table="results/tables/unimodal.tsv",
     log:
         "logs/tabulate_unimodal/tabulate_unimodal.log",
     benchmark:
@@ -37,11 +33,7 @@ rule tabulate_multimodal:
         features=list(get_all_feature_files().values()),
         flags=list(get_all_flag_files().values()),
     output:
-        table=report(
-            "results/tables/multimodal.tsv",
-            caption="../report/multimodal.rst",
-            category="Paper tables",
-        ),
+        table="results/tables/multimodal.tsv",
         plot=report(
             "results/tables/tables.png",
             caption="../report/multimodal.rst",

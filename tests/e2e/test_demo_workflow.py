@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from e2e_helpers import chromium, visible_text
 
 from merlib.labels import LABELS, PROB_COLUMNS
 from merlib.tables import ACCOUNTING, FEATURE_FLAGS, PREDICTIONS, read_table
@@ -188,6 +190,60 @@ def test_report_is_built(demo_run):
     assert (demo_run / "results" / "report.html").stat().st_size > 10_000
 
 
+@pytest.fixture(scope="module")
+def report_dom(demo_run, tmp_path_factory):
+    """The report's landing page as headless Chromium renders it (DOM after the scripts)."""
+    page = demo_run / "results" / "report.html"
+    if not page.is_file():
+        proc = snakemake(demo_run, "--report", "results/report.html")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    profile = tmp_path_factory.mktemp("chromium")
+    shot = profile.parent / "landing.png"
+    dom = chromium(page, profile / "dump", "--dump-dom")
+    chromium(page, profile / "shot", "--window-size=1400,1000", f"--screenshot={shot}")
+    assert shot.stat().st_size > 10_000
+    return dom
+
+
+def test_report_landing_page_shows_the_headline_numbers_of_summary_json(demo_run, report_dom):
+    summary = json.loads((demo_run / "results" / "metrics" / "summary.json").read_text())
+    text = visible_text(report_dom)
+    cv, test, st = summary["cv"], summary["test"], summary["self_training"]
+    for shown in (
+        f"{cv['waf']:.3f} ± {cv['std']['waf']:.3f}",
+        f"{cv['acc']:.3f} ± {cv['std']['acc']:.3f}",
+        f"{test['waf']:.3f}",
+        f"{st['cv']['waf']:.3f} ± {st['cv']['std']['waf']:.3f}",
+        f"{st['test']['waf']:.3f}",
+        f"best of {cv['selection']['best_of_n_combinations']} search combinations",
+        summary["provenance"]["config_sha256"][:12],
+    ):
+        assert shown in text, f"{shown!r} not on the landing page: {text[:3000]}"
+    ov = json.loads((demo_run / "results" / "ov" / "metrics.json").read_text())
+    assert f"{ov['avg']:.3f}" in text and ov["grouping"] in text
+
+
+def test_report_shows_every_table_as_html_not_as_a_download(demo_run, report_dom):
+    page = (demo_run / "results" / "report.html").read_text()
+    for name in ("per_class", "unimodal", "multimodal", "search", "ov_baselines"):
+        key = f'"results/report/tables/{name}.html": {{'
+        assert key in page, f"{name}.html is not in the report"
+        mime = re.search(r'"mime_type": "([^"]+)"', page[page.index(key) :])
+        assert mime.group(1) == "text/html", (name, mime.group(1))
+    for tsv in ("per_class.tsv", "unimodal.tsv", "search.tsv", "baselines.tsv"):
+        assert f'"{tsv}"' not in page, f"{tsv} is still a download-only report item"
+
+
+def test_summary_json_gains_provenance_and_keeps_its_keys(demo_run):
+    summary = json.loads((demo_run / "results" / "metrics" / "summary.json").read_text())
+    assert {"cv", "test", "self_training", "provenance"} <= set(summary)
+    prov = summary["provenance"]
+    assert [e["name"] for e in prov["fused_features"]] == ["egemaps", "fer", "use_m3"]
+    assert all(e["model"] and e["revision"] for e in prov["fused_features"])
+    assert len(prov["config_sha256"]) == 64 and prov["config"]["data_root"] == "resources/demo"
+    assert summary["cv"]["selection"]["best_of_n_combinations"] == 6
+
+
 def test_bad_config_value_fails_before_any_job_runs(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", "shards=0")
     assert proc.returncode != 0
@@ -275,3 +331,47 @@ def test_ov_llm_rules_run_against_a_local_openai_compatible_server(demo_run):
     groupings = json.loads((demo_run / "results/ov/synonyms/llm/llm.json").read_text())
     assert all(g == [["sad", "sorrow"], ["lonely"]] for g in groupings.values())
     assert pq.read_table(demo_run / "results/ov/llm/rejects.parquet").num_rows == 0
+
+
+def test_runs_from_any_directory_with_the_embedded_config_and_a_users_overlay(tmp_path):
+    base = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path)]
+    proc = subprocess.run([*base, "-n"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count("rule extract_media:") == 4  # config.yaml's 4 shards
+    overlay = tmp_path / "mine.yaml"
+    overlay.write_text("shards: 2\n")
+    proc = subprocess.run(
+        [*base, "-n", "--configfile", str(overlay)], capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count("rule extract_media:") == 2
+    assert "rule train_fusion:" in proc.stdout  # the rest of config.yaml still applies
+
+
+def test_misspelt_config_key_gets_one_line_with_did_you_mean(tmp_path):
+    proc = snakemake(tmp_path, "-n", "--config", "fusion={epoch: 3}")
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "unknown key fusion.epoch (did you mean 'fusion.epochs'?)" in out
+    assert "additionalProperties" not in out and len(out.splitlines()) < 20
+
+
+def test_readme_demo_figures_are_what_a_demo_run_gives(demo_run):
+    """The README's demo table against this run's summary.json, to within the stated 0.03."""
+    text = (REPO / "README.md").read_text()
+    block = text.split("<!-- demo-figures")[1].split("<!-- /demo-figures -->")[0]
+    rows = {
+        line.split("|")[1].strip(): [float(x) for x in re.findall(r"\d\.\d{3}", line)]
+        for line in block.splitlines()
+        if line.startswith("| supervised") or line.startswith("| self-training")
+    }
+    summary = json.loads((demo_run / "results" / "metrics" / "summary.json").read_text())
+    st = summary["self_training"]
+    runs = {
+        "supervised": (summary["cv"], summary["test"]),
+        "self-training": (st["cv"], st["test"]),
+    }
+    for name, (cv, test) in runs.items():
+        std = cv["std"]
+        actual = [cv["waf"], std["waf"], cv["acc"], std["acc"], test["waf"], test["acc"]]
+        assert rows[name] == pytest.approx(actual, abs=0.03), (name, rows[name], actual)

@@ -31,6 +31,9 @@ DOWNSTREAM_OF_FUSION = {
     "predict_unlabelled",
     "evaluate_predictions",
     "account_clips",
+    # the report's summary page and its HTML tables (per_class.html reads evaluate's TSV)
+    "render_report_summary",
+    "render_report_tables",
 }
 # the paper tables train on every configured feature with fusion.*, beside the model
 TABLES = {"tabulate_unimodal", "tabulate_multimodal"}

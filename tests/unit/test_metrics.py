@@ -196,3 +196,43 @@ def test_plot_confusion_writes_a_png(tmp_path):
     metrics.plot_confusion(metrics.confusion_matrix(Y_TRUE, Y_PRED), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["cm.png"]
+
+
+def test_test_confusion_counts_pool_predictions_against_the_known_labels():
+    labels = pd.DataFrame({"name": ["u0", "u1"], "discrete": ["sad", "happy"]})
+    matrix = metrics.test_confusion(_predictions(["sad", "angry"]), labels)
+    assert matrix[LABELS.index("sad"), LABELS.index("sad")] == 1
+    assert matrix[LABELS.index("happy"), LABELS.index("angry")] == 1
+    assert matrix.sum() == 2
+
+
+def test_plot_confusion_with_test_draws_two_panels_wider_than_one(tmp_path):
+    from PIL import Image
+
+    cm = metrics.confusion_matrix(Y_TRUE, Y_PRED)
+    metrics.plot_confusion(cm, tmp_path / "one.png")
+    metrics.plot_confusion(cm, tmp_path / "two.png", test=cm)
+    one, two = (Image.open(tmp_path / f"{n}.png").size for n in ("one", "two"))
+    assert two[0] > 1.6 * one[0]
+
+
+def test_per_class_plot_keeps_its_legend_outside_the_axes(tmp_path, monkeypatch):
+    from merlib import plots
+
+    seen = {}
+    original = plots.save_figure
+
+    def spy(fig, path, **kwargs):
+        ax = fig.axes[0]
+        legend = ax.get_legend()
+        fig.canvas.draw()
+        box, axes = legend.get_window_extent(), ax.get_window_extent()
+        seen["outside"] = box.x0 >= axes.x1
+        seen["labels"] = [t.get_text() for t in ax.texts]
+        original(fig, path, **kwargs)
+
+    monkeypatch.setattr(plots, "save_figure", spy)
+    per_class = metrics.per_class_scores(Y_TRUE, Y_PRED).assign(set="cv")
+    metrics.plot_per_class_f1(per_class, tmp_path / "f1.png")
+    assert seen["outside"]
+    assert "0.500" in seen["labels"] and "0.800" in seen["labels"]

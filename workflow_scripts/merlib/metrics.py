@@ -235,6 +235,12 @@ def _test_pairs(predictions: pa.Table, test_labels: pd.DataFrame) -> tuple[list,
     return list(test_labels["discrete"]), [pred[n] for n in test_labels["name"]]
 
 
+def test_confusion(predictions: pa.Table, test_labels: pd.DataFrame) -> np.ndarray:
+    """Confusion matrix of the pool predictions against the known test labels."""
+    t, p = _test_pairs(predictions, test_labels)
+    return confusion_matrix(t, p)
+
+
 def self_training_summary(
     record: dict, predictions: pa.Table, test_labels: pd.DataFrame | None = None
 ) -> dict:
@@ -256,16 +262,9 @@ def self_training_summary(
     return out
 
 
-def plot_confusion(
-    matrix: np.ndarray, path: str | os.PathLike, title: str = "Cross-validation"
-) -> None:
-    """Save a PNG of a confusion matrix: colour = row share, text = count (Agg backend)."""
-    from .plots import save_figure, subplots
-
-    matrix = np.asarray(matrix)
+def _draw_confusion(ax, matrix: np.ndarray, title: str):
     totals = matrix.sum(axis=1, keepdims=True)
     share = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
-    fig, ax = subplots(figsize=(6, 5))
     im = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(len(LABELS)), LABELS, rotation=45, ha="right")
     ax.set_yticks(range(len(LABELS)), LABELS)
@@ -276,26 +275,47 @@ def plot_confusion(
         for j in range(matrix.shape[1]):
             colour = "white" if share[i, j] > 0.5 else "black"
             ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", color=colour)
-    fig.colorbar(im, ax=ax, label="share of the true class")
-    save_figure(fig, path)
+    return im
+
+
+def plot_confusion(
+    matrix: np.ndarray,
+    path: str | os.PathLike,
+    title: str = "Cross-validation",
+    test: np.ndarray | None = None,
+) -> None:
+    """Save a PNG of a confusion matrix: colour = row share, text = count (Agg backend).
+    With ``test`` (the pool's matrix, when its labels are known) a second panel beside it."""
+    from .plots import save_figure, subplots
+
+    panels = [(np.asarray(matrix), title)]
+    if test is not None:
+        panels.append((np.asarray(test), "Test (unlabelled pool)"))
+    fig, axes = subplots(figsize=(6 * len(panels), 5), ncols=len(panels), squeeze=False)
+    for ax, (m, name) in zip(axes[0], panels, strict=True):
+        im = _draw_confusion(ax, m, name)
+    fig.colorbar(im, ax=list(axes[0]), label="share of the true class")
+    save_figure(fig, path, tight=False)
 
 
 def plot_per_class_f1(per_class: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Bar chart of per-class F1, one group of bars per label and one bar per set."""
-    from .plots import save_figure, subplots
+    """Bar chart of per-class F1, one group of bars per label and one bar per set; each bar
+    labelled with its value, the legend outside the axes."""
+    from .plots import label_bars, legend_outside, save_figure, subplots
 
     sets = list(dict.fromkeys(per_class["set"]))
     width = 0.8 / max(len(sets), 1)
-    fig, ax = subplots(figsize=(7, 4))
+    fig, ax = subplots(figsize=(8, 4))
     x = np.arange(len(LABELS))
     for k, name in enumerate(sets):
         rows = per_class[per_class["set"] == name].set_index("label").reindex(list(LABELS))
-        ax.bar(x + k * width, rows["f1"].to_numpy(dtype=float), width, label=name)
+        bars = ax.bar(x + k * width, rows["f1"].to_numpy(dtype=float), width, label=name)
+        label_bars(ax, bars)
     ax.set_xticks(x + width * (len(sets) - 1) / 2, LABELS, rotation=30, ha="right")
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.1)
     ax.set_ylabel("F1")
     ax.set_title("Per-class F1")
-    ax.legend()
+    legend_outside(ax)
     save_figure(fig, path)
 
 
@@ -335,6 +355,7 @@ __all__ = [
     "read_test_labels",
     "self_training_summary",
     "summarise",
+    "test_confusion",
     "waf",
     "waf_indices",
     "write_json",

@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .fusion.dataset import FeatureSources, load_labelled
@@ -110,28 +111,38 @@ def multimodal_table(
 
 
 def plot_tables(unimodal: pd.DataFrame, multimodal: pd.DataFrame, path) -> None:
-    """Bar charts of mean WAF (+- std over folds): every feature, every combination."""
-    from .plots import save_figure, subplots
+    """Bar charts of mean WAF (+- std over folds): every feature, every combination. The
+    axis spans the scores shown (not 0-1) and every bar carries its value."""
+    from .plots import label_bars, save_figure, subplots
 
-    fig, (left, right) = subplots(figsize=(10, 4), ncols=2)
-    left.barh(
-        [
-            f"{r.feature} ({MODALITY_CODES.get(r.modality, r.modality)})"
-            for r in unimodal.itertuples()
-        ],
-        unimodal["waf"],
-        xerr=unimodal["waf_std"],
-    )
-    left.set_title("Unimodal (Table 3)")
-    left.set_xlabel("WAF")
-    right.barh(
-        [f"{r.combination} top-{r.top_n}" for r in multimodal.itertuples()],
-        multimodal["waf"],
-        xerr=multimodal["waf_std"],
-    )
-    right.set_title("Multimodal (Table 4)")
-    right.set_xlabel("WAF")
-    for ax in (left, right):
-        ax.set_xlim(0, 1)
+    fig, (left, right) = subplots(figsize=(11, 4), ncols=2)
+    panels = [
+        (
+            left,
+            [
+                f"{r.feature} ({MODALITY_CODES.get(r.modality, r.modality)})"
+                for r in unimodal.itertuples()
+            ],
+            unimodal,
+            "Unimodal (Table 3)",
+        ),
+        (
+            right,
+            [f"{r.combination} top-{r.top_n}" for r in multimodal.itertuples()],
+            multimodal,
+            "Multimodal (Table 4)",
+        ),
+    ]
+    for ax, names, table, title in panels:
+        waf = table["waf"].to_numpy(dtype=float)
+        std = table["waf_std"].to_numpy(dtype=float)
+        bars = ax.barh(names, waf, xerr=std)
+        label_bars(ax, bars, horizontal=True)
+        ax.set_title(title)
+        ax.set_xlabel("WAF (mean +- std over folds)")
+        if len(waf):
+            low = max(0.0, float(np.nanmin(waf - std)) - 0.05)
+            high = min(1.0, float(np.nanmax(waf + std))) + 0.08
+            ax.set_xlim(low, high)
         ax.invert_yaxis()
     save_figure(fig, path)

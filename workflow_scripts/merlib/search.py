@@ -144,9 +144,9 @@ def search_table(records: Sequence[Mapping]) -> pd.DataFrame:
 
 def plot_search(table: pd.DataFrame, path: str | os.PathLike) -> None:
     """Mean validation WAF (+- std over folds) of every combination, by hidden_dim and lr."""
-    from .plots import save_figure, subplots
+    from .plots import legend_outside, save_figure, subplots
 
-    fig, ax = subplots(figsize=(7, 4))
+    fig, ax = subplots(figsize=(8, 4))
     markers = {lr: m for lr, m in zip(sorted(table["lr"].unique()), "os^vD", strict=False)}
     for (hidden, lr), group in table.groupby(["hidden_dim", "lr"], sort=True):
         ax.errorbar(
@@ -164,5 +164,5 @@ def plot_search(table: pd.DataFrame, path: str | os.PathLike) -> None:
     )
     ax.set_xlabel("dropout")
     ax.set_ylabel("mean validation WAF (+- std over folds)")
-    ax.legend(fontsize=7)
+    legend_outside(ax, fontsize=7)
     save_figure(fig, path)
