@@ -282,16 +282,17 @@ def assemble_turns(
     turns: list[list[tuple]] = []
     for i, seg in enumerate(segments):
         if turns and seg[0] - turns[-1][-1][1] <= max_gap:
-            if not (other_face and other_face(i)):
-                ahead = lookahead(i)
-                if other_face is not None and sum(e - s for s, e in ahead) < min_speech:
-                    turns[-1].append(seg)  # too little speech to judge; the same picture
-                    continue
+            # the voice first: the faces of a cut (dlib) are embedded only when asked
+            ahead = lookahead(i)
+            if other_face is not None and sum(e - s for s, e in ahead) < min_speech:
+                join = True  # too little speech to judge: the picture decides
+            else:
                 turn_voice = _unit(embed(audio(turns[-1])))
                 next_voice = _unit(embed(audio(ahead, float("inf"))))
-                if float(turn_voice @ next_voice) >= min_similarity:
-                    turns[-1].append(seg)
-                    continue
+                join = float(turn_voice @ next_voice) >= min_similarity
+            if join and not (other_face and other_face(i)):
+                turns[-1].append(seg)
+                continue
         turns.append([seg])
     return [
         (part[0][0], part[-1][1]) for turn in turns for part in split_long_turn(turn, max_duration)
@@ -307,33 +308,38 @@ def speaker_turns(
     face_embed: FaceEmbedder | None = None,
 ) -> list[tuple]:
     """:func:`assemble_turns` with this video's evidence: the voices and (with
-    ``params.merge_shot_cuts``) the cuts to another person (:func:`face_changes`). A cut
+    ``params.merge_shot_cuts``) the cuts to another person (:func:`shot_cuts`). A cut
     to another person inside a speech segment splits it at the quietest moment between
     the two frames (speakers hand over without a pause), unless a pause lies between those
     frames too; a cut to another person in a pause ends the turn."""
     other_face = None
     if params.merge_shot_cuts:
         pad = 1.0 / params.face_fps
-        changes = face_changes(
-            video_path, [(s - pad, e + pad) for s, e in speech], params, face_embed
-        )
-        log.info("%d cuts to another person", len(changes))
+        cuts = shot_cuts(video_path, [(s - pad, e + pad) for s, e in speech], params, face_embed)
         pauses = list(zip([e for _, e in speech[:-1]], [s for s, _ in speech[1:]], strict=True))
-        # a cut between two frames that also hold a pause is taken to be in the pause
-        unpaused = [(t0, t1) for t0, t1 in changes if not any(a < t1 and b > t0 for a, b in pauses)]
+        # a cut between two frames that also hold a pause is taken to be in the pause;
+        # one inside speech with another person after it splits that speech
+        inner = [
+            c
+            for c in cuts
+            if not any(a < c.t1 and b > c.t0 for a, b in pauses) and c.other_person()
+        ]
         pieces = []
         for s, e in speech:
             inside = sorted(
-                _quietest(pcm, params.sample_rate, max(t0, s), min(t1, e))
-                for t0, t1 in unpaused
-                if t0 < e - 0.2 and t1 > s + 0.2
+                _quietest(pcm, params.sample_rate, max(c.t0, s), min(c.t1, e))
+                for c in inner
+                if c.t0 < e - 0.2 and c.t1 > s + 0.2
             )
             bounds = [s] + [m for m in inside if s + 0.2 < m < e - 0.2] + [e]
             pieces += list(zip(bounds[:-1], bounds[1:], strict=True))
+        log.info("%d shot cuts, %d inside speech to another person", len(cuts), len(inner))
         speech = pieces
 
         def other_face(i: int) -> bool:
-            return any(t0 <= speech[i][0] and t1 >= speech[i - 1][1] for t0, t1 in changes)
+            return any(
+                c.t0 <= speech[i][0] and c.t1 >= speech[i - 1][1] and c.other_person() for c in cuts
+            )
 
     return assemble_turns(
         speech,
@@ -526,45 +532,78 @@ def cut_score(a: np.ndarray, b: np.ndarray) -> float:
     return float(1.0 - a @ b)
 
 
-def face_changes(
+FACE_CROP_MARGIN = 0.6  # share of the face box kept around it for the identity embedding
+
+
+def face_crop(frame: np.ndarray, face) -> tuple[np.ndarray, tuple]:
+    """The region around a detected face (a copy, so the frame can go) and the face's box
+    in it: what :data:`FaceEmbedder` needs, in a few kilobytes."""
+    m = FACE_CROP_MARGIN
+    h, w = frame.shape[:2]
+    x0, y0 = max(0, int(face.x - m * face.w)), max(0, int(face.y - m * face.h))
+    x1 = min(w, int(face.x + (1 + m) * face.w))
+    y1 = min(h, int(face.y + (1 + m) * face.h))
+    crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
+    return crop, (face.x - x0, face.y - y0, face.w, face.h)
+
+
+@dataclass
+class ShotCut:
+    """A hard cut between the face_fps frames at ``t0`` and ``t1``: the single face of
+    each side (None: not exactly one face), embedded only when :meth:`other_person` is
+    asked."""
+
+    t0: float
+    t1: float
+    before: tuple | None
+    after: tuple | None
+    embed: FaceEmbedder
+    threshold: float
+    _answer: bool | None = None
+
+    def other_person(self) -> bool:
+        if self._answer is None:
+            self._answer = False
+            if self.before is not None and self.after is not None:
+                a, b = self.embed(*self.before), self.embed(*self.after)
+                self._answer = float(np.linalg.norm(a - b)) > self.threshold
+        return self._answer
+
+
+def shot_cuts(
     video_path: str | os.PathLike,
     spans: list[tuple],
     params: CollectParams,
     face_embed: FaceEmbedder | None = None,
-) -> list[tuple]:
-    """Where the picture cuts to another person: (t0, t1) for consecutive frames of the
-    face_fps grid (decoded over ``spans`` only, as :func:`filter_segments` does) whose
-    :func:`cut_score` is at least ``params.shot_cut_threshold`` and whose frames each hold
-    exactly one face, at face-identity distance above ``params.identity_threshold``. Faces
-    are detected and embedded only on the two frames of a cut."""
+) -> list[ShotCut]:
+    """The hard cuts of the face_fps grid over ``spans`` (decoded as
+    :func:`filter_segments` does, nothing else): consecutive frames whose
+    :func:`cut_score` is at least ``params.shot_cut_threshold``. Faces are detected only
+    on the two frames of a cut; their identities are compared only when asked."""
     fps = params.face_fps
     detect = make_detector(params.detector, params.detector_model, params.detector_score)
-    changes: list[tuple] = []
+    lazy: dict = {}
 
-    def identity(frame: np.ndarray) -> np.ndarray | None:
-        nonlocal face_embed
+    def embed(frame: np.ndarray, box: tuple) -> np.ndarray:
+        if "f" not in lazy:
+            lazy["f"] = face_embed or dlib_face_embedder()
+        return lazy["f"](frame, box)
+
+    def single_face(frame: np.ndarray) -> tuple | None:
         faces = detect(frame)
-        if len(faces) != 1:
-            return None
-        face_embed = face_embed or dlib_face_embedder()
-        f = faces[0]
-        return face_embed(frame, (f.x, f.y, f.w, f.h))
+        return face_crop(frame, faces[0]) if len(faces) == 1 else None
 
+    cuts: list[ShotCut] = []
     for w_start, w_end in decode_windows(spans, params.window_gap):
         k0 = int(np.ceil(w_start * fps - 1e-6))
-        prev = None  # (t, frame, signature, identity or "unknown")
+        prev = None  # (t, frame, signature)
         for t, frame in iter_frames(video_path, k0 / fps, w_end, fps, timeout=params.timeout):
             sig = frame_signature(frame)
-            now = [t, frame, sig, "unknown"]
             if prev is not None and cut_score(prev[2], sig) >= params.shot_cut_threshold:
-                if isinstance(prev[3], str):
-                    prev[3] = identity(prev[1])
-                now[3] = identity(frame)
-                if prev[3] is not None and now[3] is not None:
-                    if float(np.linalg.norm(prev[3] - now[3])) > params.identity_threshold:
-                        changes.append((prev[0], t))
-            prev = now
-    return changes
+                before, after = single_face(prev[1]), single_face(frame)
+                cuts.append(ShotCut(prev[0], t, before, after, embed, params.identity_threshold))
+            prev = (t, frame, sig)
+    return cuts
 
 
 def _quietest(pcm: np.ndarray, sample_rate: int, start: float, end: float) -> float:
@@ -587,6 +626,18 @@ def max_pairwise_distance(vectors: list[np.ndarray]) -> float:
     m = np.stack(vectors)
     d = np.sqrt(((m[:, None, :] - m[None, :, :]) ** 2).sum(-1))
     return float(d.max())
+
+
+class _LazyFace:
+    """A face crop whose identity embedding is computed once, when first asked for."""
+
+    def __init__(self, crop: np.ndarray, box: tuple):
+        self.crop, self.box, self._vector = crop, box, None
+
+    def vector(self, embed: FaceEmbedder) -> np.ndarray:
+        if self._vector is None:
+            self._vector = embed(self.crop, self.box)
+        return self._vector
 
 
 @dataclass
@@ -662,13 +713,10 @@ def filter_segments(
                     if len(faces) == 1:
                         tally.one_face += 1
                 if len(faces) == 1 and any(k in tallies[r["name"]].identity_times for r in inside):
-                    t_id = time.perf_counter()
-                    f = faces[0]
-                    vector = face_embed(frame, (f.x, f.y, f.w, f.h))
-                    timings["identity_s"] += time.perf_counter() - t_id
+                    crop = _LazyFace(*face_crop(frame, faces[0]))  # embedded if a check needs it
                     for r in inside:
                         if k in tallies[r["name"]].identity_times:
-                            tallies[r["name"]].embeddings.append(vector)
+                            tallies[r["name"]].embeddings.append(crop)
             timings["decode_detect_s"] += time.perf_counter() - tick
     except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
         reason = f"{video_path}: video does not decode ({exc})"
@@ -677,7 +725,6 @@ def filter_segments(
         for r in todo:
             r["reason"] = reason
         return table_from_rows(rows, COLLECT_CLIPS), timings
-    timings["decode_detect_s"] -= timings["identity_s"]
     for r in todo:
         tally = tallies[r["name"]]
         r["frames"] = tally.frames
@@ -692,7 +739,9 @@ def filter_segments(
                 f"({fraction:.2f} < collect.face_fraction {params.face_fraction:g})"
             )
             continue
-        distance = max_pairwise_distance(tally.embeddings)
+        t_id = time.perf_counter()
+        distance = max_pairwise_distance([c.vector(face_embed) for c in tally.embeddings])
+        timings["identity_s"] += time.perf_counter() - t_id
         r["face_distance"] = distance
         if distance > params.identity_threshold:
             r["reason"] = (
