@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -319,3 +320,91 @@ def test_subtitle_cues_become_segments_and_bad_cues_keep_a_reason(tmp_path, clip
     ]
     assert rows[0]["reason"] is None and rows[0]["name"] == "ep_000000500"
     assert "ends" in rows[1]["reason"] and "after the end of the video" in rows[2]["reason"]
+
+
+FLASH = "color=c=black:s=160x120:r=25:d=5,drawbox=c=white:t=fill:enable='between(t,2,2.07)'"
+
+
+def _beep(at: float, seconds: float) -> str:
+    return f"aevalsrc='if(between(t,{at},{at + 0.05}),sin(2*PI*1000*t),0)':s=16000:d={seconds}"
+
+
+@pytest.fixture(scope="module")
+def odd_timing(tmp_path_factory) -> Path:
+    """5 s videos with a white flash and a beep together at 2.0 s of the file's timeline:
+    variable frame rate, rotation metadata, audio 3 s longer, audio starting 0.5 s late
+    and ending 1.5 s early."""
+    d = tmp_path_factory.mktemp("odd_timing")
+    h264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    ffmpeg("-f", "lavfi", "-i", FLASH, "-f", "lavfi", "-i", _beep(2, 5), *h264, str(d / "p.mp4"))
+    vfr = FLASH + r",select='gte(t\,1.5)+not(mod(n\,3))'"
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        vfr,
+        "-f",
+        "lavfi",
+        "-i",
+        _beep(2, 5),
+        "-fps_mode",
+        "vfr",
+        *h264,
+        str(d / "vfr.mp4"),
+    )
+    ffmpeg("-display_rotation", "90", "-i", str(d / "p.mp4"), "-c", "copy", str(d / "rotated.mp4"))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        FLASH,
+        "-f",
+        "lavfi",
+        "-i",
+        _beep(2, 8),
+        *h264,
+        str(d / "longaudio.mp4"),
+    )
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        FLASH,
+        "-itsoffset",
+        "0.5",
+        "-f",
+        "lavfi",
+        "-i",
+        _beep(1.5, 3),
+        *h264,
+        str(d / "lateshortaudio.mp4"),
+    )
+    return d
+
+
+def _flash_and_beep(path: Path) -> tuple[float, float]:
+    """Seconds of the brightest frame (its timestamp) and of the first loud sample."""
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-i", str(path), "-map", "0:v:0", "-vf", "scale=16:12,showinfo"]
+        + ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        capture_output=True,
+        check=True,
+    )
+    times = [float(t) for t in re.findall(r"pts_time:([0-9.]+)", proc.stderr.decode())]
+    brightness = np.frombuffer(proc.stdout, np.uint8).reshape(len(times), -1).mean(axis=1)
+    pcm = collect.decode_audio(path, 16000, from_zero=True).astype(np.float64)
+    return times[int(np.argmax(brightness))], int(np.argmax(np.abs(pcm) > 3000)) / 16000
+
+
+@pytest.mark.parametrize("name", ["vfr.mp4", "rotated.mp4", "longaudio.mp4", "lateshortaudio.mp4"])
+def test_odd_timing_keeps_source_seconds_and_exported_sound_in_sync(odd_timing, name, tmp_path):
+    video = odd_timing / name
+    flash, beep = _flash_and_beep(video)
+    assert abs(flash - 2.0) < 0.04 and abs(beep - 2.0) < 0.02, (flash, beep)  # source seconds
+    frames = dict(collect.iter_frames(video, 1.0, 3.0, 2.0))
+    assert frames[2.0].mean() > 200 and frames[1.5].mean() < 50  # the 2 fps grid agrees
+    kept = {**segments_of(video, [(1.0, 4.0)]).to_pylist()[0], "kept": True}
+    decisions = table_from_rows([kept], COLLECT_CLIPS)
+    row = collect.export_clips(video, decisions, tmp_path).to_pylist()[0]
+    flash, beep = _flash_and_beep(tmp_path / row["clip"])
+    assert abs(flash - 1.0) < 0.04 and abs(beep - flash) < 0.04, (flash, beep)

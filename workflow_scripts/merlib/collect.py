@@ -408,7 +408,7 @@ def cut_segments(
                     )
                 rows.append(_segment_row(vid, video, source, cue.start, cue.end, cue.text, reason))
             return table_from_rows(_unique_names(rows), COLLECT_SEGMENTS)
-        pcm = decode_audio(video_path, params.sample_rate, params.timeout)
+        pcm = decode_audio(video_path, params.sample_rate, params.timeout, from_zero=True)
         speech = vad_segments(
             pcm,
             params.sample_rate,
@@ -783,25 +783,35 @@ def export_clips(
     output_root: str | os.PathLike,
     timeout: float = 3600,
     transcribe: Callable[[np.ndarray], str] | None = None,
+    workers: int = 1,
 ) -> pa.Table:
-    """Cut every kept clip into ``output_root/video-unlabeled-with-test2noise/``; a clip
-    that fails to cut is not kept, with the reason. With ``transcribe`` (16 kHz int16 ->
-    text, e.g. :class:`merlib.whisper.Transcriber`), a kept clip without subtitle text
-    gets the transcription of its audio."""
+    """Cut every kept clip into ``output_root/video-unlabeled-with-test2noise/`` (``workers``
+    single-threaded ffmpeg cuts at a time); a clip that fails to cut is not kept, with the
+    reason. With ``transcribe`` (16 kHz int16 -> text, e.g.
+    :class:`merlib.whisper.Transcriber`), a kept clip without subtitle text gets the
+    transcription of its audio (one clip at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     root = Path(output_root)
     rows = decisions.to_pylist()
-    for row in rows:
-        if not row["kept"]:
-            continue
+
+    def cut(row: dict) -> None:
         rel = f"{CLIPS_DIR}/{row['name']}.mp4"
         try:
             cut_clip(video_path, row["start"], row["end"], root / rel, timeout)
             row["clip"] = rel
-            if transcribe is not None and not row["text"]:
-                row["text"] = transcribe(decode_audio(root / rel, 16000, timeout))
-        except (VideoLoadingError, AudioLoadingError, subprocess.TimeoutExpired) as exc:
+        except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
             row["kept"] = False
             row["reason"] = str(exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(cut, [row for row in rows if row["kept"]]))
+    for row in rows:
+        if row["kept"] and transcribe is not None and not row["text"]:
+            try:
+                row["text"] = transcribe(decode_audio(root / row["clip"], 16000, timeout))
+            except (AudioLoadingError, subprocess.TimeoutExpired) as exc:
+                row["kept"], row["clip"], row["reason"] = False, None, str(exc)
     return table_from_rows(rows, COLLECT_CLIPS)
 
 
