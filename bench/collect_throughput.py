@@ -7,7 +7,8 @@ Builds the real-footage regression set (tests/real_footage.py: real GRID faces a
 25 fps, real speech) and joins its episodes, repeated, into one video of ``minutes``
 (default 60) without a subtitle file, then runs the workflow's per-video steps on it one
 after the other in this process with ``threads`` threads (default 1: the collect rules'
-threads) and prints each step's wall and CPU time (this process plus its ffmpeg
+threads; export_clips runs two single-threaded cuts at a time, as its rule's 2 threads
+do) and prints each step's wall and CPU time (this process plus its ffmpeg
 children) and the source seconds per wall second. The workflow runs one such job per
 core, so a 2-core machine collects two videos at once; one video is one job.
 """
@@ -115,7 +116,14 @@ def main(minutes: float, threads: int) -> None:
         cpus["filter: decode + YuNet"] += c * (1 - share)
         wall["filter: dlib identity"] += w * share
         cpus["filter: dlib identity"] += c * share
-        timed("export (cut mp4)", collect.export_clips, video, decisions, Path(tmp) / "out")
+        timed(
+            "export (2 cuts at a time)",
+            collect.export_clips,
+            video,
+            decisions,
+            Path(tmp) / "out",
+            workers=2,  # rule export_clips has 2 threads
+        )
         elapsed = time.perf_counter() - start
     kept = sum(decisions.column("kept").to_pylist())
     print(
