@@ -408,3 +408,28 @@ def test_odd_timing_keeps_source_seconds_and_exported_sound_in_sync(odd_timing, 
     row = collect.export_clips(video, decisions, tmp_path).to_pylist()[0]
     flash, beep = _flash_and_beep(tmp_path / row["clip"])
     assert abs(flash - 1.0) < 0.04 and abs(beep - flash) < 0.04, (flash, beep)
+
+
+def test_adjacent_cues_of_one_face_merge_and_a_cut_to_another_face_does_not(shared_data, tmp_path):
+    cuts = shared_data / "video" / "grid-cuts"
+    video = tmp_path / "cuts.mp4"
+    video.write_bytes((cuts / "grid_4speakers_cuts.mp4").read_bytes())
+    # speaker A's cue split in two (0.1 s apart), then B, C, D as in the fixture
+    srt = (cuts / "grid_4speakers_cuts.srt").read_text(encoding="utf-8")
+    srt = srt.replace(
+        "00:00:00,950 --> 00:00:02,120\n[A] bin blue at f two now",
+        "00:00:00,950 --> 00:00:01,500\n[A] bin blue at\n\n"
+        "9\n00:00:01,600 --> 00:00:02,120\n[A] f two now",
+    )
+    (tmp_path / "cuts.srt").write_text(srt, encoding="utf-8")
+    off = collect.cut_segments(video, collect.CollectParams(), tmp_path / "cuts.srt")
+    assert off.num_rows == 5  # off by default: every cue a candidate
+    params = collect.CollectParams(subtitle_merge_max_gap=1.0)  # A-B, B-C, C-D within 1 s
+    rows = collect.cut_segments(video, params, tmp_path / "cuts.srt").to_pylist()
+    assert [(r["start"], r["end"]) for r in rows] == [
+        (0.95, 2.12),
+        (3.05, 5.95),
+        (6.49, 8.21),
+        (9.05, 11.95),
+    ]
+    assert rows[0]["text"] == "[A] bin blue at [A] f two now"

@@ -68,6 +68,7 @@ class CollectParams:
     merge_min_speech: float = 1.0
     merge_shot_cuts: bool = True
     shot_cut_threshold: float = 0.15
+    subtitle_merge_max_gap: float = 0.0
     min_duration: float = 2.0
     max_duration: float = 16.0
     face_fps: float = 2.0
@@ -354,6 +355,44 @@ def speaker_turns(
     )
 
 
+def merge_cues(
+    video_path: str | os.PathLike,
+    rows: list[dict],
+    params: CollectParams,
+    face_embed: FaceEmbedder | None = None,
+) -> list[dict]:
+    """Adjacent subtitle cues of one speaker joined (``params.subtitle_merge_max_gap`` > 0):
+    a cue joins the one before when the gap is at most that, the joined cue stays within
+    ``max_duration``, and the picture does not cut to another person in the gap
+    (:func:`shot_cuts`); texts are joined with a space. Cues with a reason stay apart."""
+    good = sorted((r for r in rows if r["reason"] is None), key=lambda r: r["start"])
+    pad = 1.0 / params.face_fps
+    gaps = [
+        (a["end"] - pad, b["start"] + pad)
+        for a, b in zip(good[:-1], good[1:], strict=True)
+        if 0 <= b["start"] - a["end"] <= params.subtitle_merge_max_gap
+    ]
+    cuts = shot_cuts(video_path, gaps, params, face_embed) if gaps else []
+    merged: list[dict] = []
+    for row in good:
+        if merged:
+            last = merged[-1]
+            gap = row["start"] - last["end"]
+            if (
+                0 <= gap <= params.subtitle_merge_max_gap
+                and row["end"] - last["start"] <= params.max_duration
+                and not any(
+                    c.t0 <= row["start"] and c.t1 >= last["end"] and c.other_person() for c in cuts
+                )
+            ):
+                last["end"] = row["end"]
+                last["text"] = " ".join(t for t in (last["text"], row["text"]) if t)
+                continue
+        merged.append(dict(row))
+    bad = [r for r in rows if r["reason"] is not None]
+    return sorted(merged + bad, key=lambda r: (r["start"], r["end"]))
+
+
 def _segment_row(vid, video, source, start, end, text=None, reason=None, name=None) -> dict:
     return {
         "name": name or segment_name(vid, start),
@@ -407,6 +446,8 @@ def cut_segments(
                         f"subtitle cue starts after the end of the video ({probe.duration:.2f} s)"
                     )
                 rows.append(_segment_row(vid, video, source, cue.start, cue.end, cue.text, reason))
+            if params.subtitle_merge_max_gap > 0:
+                rows = merge_cues(video_path, rows, params, face_embed)
             return table_from_rows(_unique_names(rows), COLLECT_SEGMENTS)
         pcm = decode_audio(video_path, params.sample_rate, params.timeout, from_zero=True)
         speech = vad_segments(
