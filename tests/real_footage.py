@@ -156,12 +156,19 @@ def _pingpong(n_frames: int, length: int, offset: int = 0) -> np.ndarray:
 
 
 def build_episode(
-    name: str, out_dir: Path, data: Path = SHARED_DATA, cuts: list | None = None
+    name: str,
+    out_dir: Path,
+    data: Path = SHARED_DATA,
+    cuts: list | None = None,
+    repeat: int = 1,
 ) -> list[dict]:
     """Write ``out_dir/<name>.mp4`` (H.264 360x288 25 fps, AAC 16 kHz) and return its
     truth rows (``video, start, end, speaker``, seconds); the times of its shot cuts are
-    appended to ``cuts`` as (video, seconds, same person on both sides)."""
+    appended to ``cuts`` as (video, seconds, same person on both sides). ``repeat``
+    plays the episode's turns that many times in one video (1 s apart): a long video
+    with one continuous timeline, for throughput."""
     turns, gaps = EPISODES[name]
+    turns, gaps = turns * repeat, (gaps + [1.0]) * repeat
     rng = np.random.default_rng(sum(map(ord, name)))
     clips: dict[str, np.ndarray] = {}
     audio: list[np.ndarray] = []
