@@ -1,18 +1,21 @@
-"""Collection face checks: YuNet backends compared on the same frames, and the face-identity
-distances that set collect.identity_threshold.
+"""Collection face checks on real media only: YuNet backends compared on the same frames,
+and the face-identity distances that set collect.identity_threshold.
 
-    .venv/bin/python bench/collect_faces.py [raw-episodes folder]
+    .venv/bin/python bench/collect_faces.py
 
-Prints: ms per frame of each detector (yuface, opencv with ../shared/models' ONNX) on the
-same frames (every frame sampled at 2 fps from the demo's raw episodes, plus the photos in
-../shared/data/images), how often they agree on the face count, and dlib 128-d identity
-distances for same-person and different-person pairs (the photos, and the demo's faces:
-one face per speaker, sampled across each episode's ground-truth turns).
+Frames: every GRID clip of ../shared/data/video/grid (10 real people; pwij3p and
+id2_vcd_swwp2s are the same man) sampled at 2 fps as the collect stage samples them, and
+the photos of ../shared/data/images. Prints ms per frame of each detector (yuface, and
+opencv with ../shared/models' ONNX) and how often their face counts agree, then the dlib
+128-d identity distances of same-person pairs (frames within one clip; the two clips of
+GRID talker s2; obama/obama2) and different-person pairs (every pair of frames of two
+different GRID people; obama or obama2 against biden), and for each threshold the share of
+same-person pairs it splits (false reject) and of different-person pairs it merges (false
+accept). The demo corpus is not used: its faces are one photo warped, always the same face.
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
 import sys
 import time
@@ -24,32 +27,32 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from merlib.collect import dlib_face_embedder, iter_frames, limit_threads  # noqa: E402
-from merlib.media import make_detector  # noqa: E402
+from merlib.collect import dlib_face_embedder, iter_frames  # noqa: E402
+from merlib.media import limit_threads, make_detector  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ONNX = SHARED / "models" / "face_detection_yunet_2026may.onnx"
+CHOSEN = 0.55  # config.yaml collect.identity_threshold
+SAME_PERSON = {"pwij3p": "s2", "id2_vcd_swwp2s": "s2", "obama": "obama", "obama2": "obama"}
 
 
-def main(episodes: Path) -> None:
-    limit_threads(1)  # both detectors single-threaded: a 2-core job slot
-    frames, owners = [], []
-    truth = list(csv.DictReader((episodes / "boundaries.csv").open(encoding="utf-8")))
-    for video in sorted(episodes.glob("*.mp4")):
-        turns = [r for r in truth if r["video"] == video.stem]
-        for t, frame in iter_frames(video, 0.0, 1e6, 2.0):
-            face = next(
-                (r["face"] for r in turns if float(r["start"]) <= t < float(r["end"])), None
-            )
-            frames.append(frame)
-            owners.append(face)
+def rates(same: list[float], diff: list[float], thr: float) -> tuple[float, float]:
+    """(false reject, false accept) of a distance threshold."""
+    return float(np.mean(np.array(same) > thr)), float(np.mean(np.array(diff) <= thr))
+
+
+def main() -> None:
+    limit_threads(1)  # both detectors single-threaded: a collect job's share
+    clips: dict[str, list[np.ndarray]] = {}
+    for video in sorted((SHARED / "data" / "video" / "grid").glob("*.mpg")):
+        clips[video.stem] = [f for _, f in iter_frames(video, 0.0, 3.0, 2.0)]
     photos = {}
     for p in sorted((SHARED / "data" / "images").glob("*.jpg")):
         img = cv2.imread(str(p))
         s = 640 / max(img.shape[:2])
         photos[p.stem] = cv2.resize(img, None, fx=s, fy=s) if s < 1 else img
-    frames_all = frames + list(photos.values())
-    print(f"{len(frames)} episode frames at 2 fps + {len(photos)} photos (<= 640 px)")
+    frames_all = [f for fs in clips.values() for f in fs] + list(photos.values())
+    print(f"{len(frames_all) - len(photos)} GRID frames at 2 fps + {len(photos)} photos")
     counts = {}
     for kind, model in (("yuface", None), ("opencv", str(ONNX))):
         detect = make_detector(kind, model, 0.6)
@@ -63,43 +66,55 @@ def main(episodes: Path) -> None:
 
     detect = make_detector("yuface")
     embed = dlib_face_embedder()
-
-    def emb(img):
-        faces = detect(img)
-        if len(faces) != 1:
-            return None
-        f = faces[0]
-        return embed(img, (f.x, f.y, f.w, f.h))
-
-    vec = {k: emb(v) for k, v in photos.items()}
-    print("photos:")
-    for a, b in itertools.combinations([k for k, v in vec.items() if v is not None], 2):
-        print(f"  {a} vs {b}: {np.linalg.norm(vec[a] - vec[b]):.3f}")
-    by_face: dict[str, list] = {}
-    rng = np.random.default_rng(0)
-    for i in rng.permutation(len(frames)):
-        if owners[i] and len(by_face.setdefault(owners[i], [])) < 4:
-            v = emb(frames[i])
-            if v is not None:
-                by_face[owners[i]].append(v)
-    same = [
-        np.linalg.norm(a - b) for vs in by_face.values() for a, b in itertools.combinations(vs, 2)
-    ]
-    diff = [
-        np.linalg.norm(a - b)
-        for f, g in itertools.combinations(by_face, 2)
-        for a in by_face[f]
-        for b in by_face[g]
-    ]
-    print(f"demo faces: {len(by_face)} people")
-    print(f"  same person: n={len(same)} max {max(same):.3f} p95 {np.percentile(same, 95):.3f}")
-    print(f"  different:   n={len(diff)} min {min(diff):.3f} p5 {np.percentile(diff, 5):.3f}")
-    for thr in (0.4, 0.45, 0.5, 0.55, 0.6):
+    tick, n = time.perf_counter(), 0
+    vectors: dict[str, list[np.ndarray]] = {}
+    for name, frames in [*clips.items(), *((k, [v]) for k, v in photos.items())]:
+        for frame in frames:
+            faces = detect(frame)
+            if len(faces) == 1:
+                f = faces[0]
+                vectors.setdefault(name, []).append(embed(frame, (f.x, f.y, f.w, f.h)))
+                n += 1
+    print(f"dlib identity: {(time.perf_counter() - tick) * 1000 / max(n, 1):.1f} ms per face")
+    person = {name: SAME_PERSON.get(name, name) for name in vectors}
+    groups: dict[str, list[float]] = {"within a clip": [], "two clips, one person": []}
+    diff = []
+    for vs in vectors.values():
+        pairs = itertools.combinations(vs, 2)
+        groups["within a clip"] += [float(np.linalg.norm(a - b)) for a, b in pairs]
+    for a, b in itertools.combinations(vectors, 2):
+        d = [float(np.linalg.norm(x - y)) for x in vectors[a] for y in vectors[b]]
+        if person[a] == person[b]:
+            groups["two clips, one person"] += d
+            print(f"  same person {a} vs {b}: min {min(d):.3f} max {max(d):.3f}")
+        else:
+            diff += d
+    same = groups["within a clip"] + groups["two clips, one person"]
+    for label, values in [*groups.items(), ("all same-person", same), ("different", diff)]:
+        v = np.array(values)
         print(
-            f"  threshold {thr}: same pairs split {np.mean(np.array(same) > thr):.1%}, "
-            f"different pairs merged {np.mean(np.array(diff) <= thr):.1%}"
+            f"{label:22s} n={len(v):5d} min {v.min():.3f} p5 {np.percentile(v, 5):.3f} "
+            f"median {np.median(v):.3f} p95 {np.percentile(v, 95):.3f} max {v.max():.3f}"
         )
+    closest = sorted(
+        (min(float(np.linalg.norm(x - y)) for x in vectors[a] for y in vectors[b]), a, b)
+        for a, b in itertools.combinations(vectors, 2)
+        if person[a] != person[b]
+    )[:3]
+    print("closest different people:", ", ".join(f"{a}/{b} {d:.3f}" for d, a, b in closest))
+    for thr in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
+        fr, fa = rates(same, diff, thr)
+        print(f"  threshold {thr:.2f}: false reject {fr:.2%}, false accept {fa:.2%}")
+    grid = np.round(np.arange(0.3, 0.8, 0.01), 2)
+    errors = [sum(rates(same, diff, t)) for t in grid]
+    ties = grid[np.isclose(errors, min(errors))]
+    print(
+        f"least total error {min(errors):.2%} for thresholds {ties.min():.2f}-{ties.max():.2f}; "
+        f"chosen collect.identity_threshold {CHOSEN} "
+        f"(false reject {rates(same, diff, CHOSEN)[0]:.2%}, "
+        f"false accept {rates(same, diff, CHOSEN)[1]:.2%})"
+    )
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "resources" / "demo" / "raw-episodes")
+    main()

@@ -80,7 +80,7 @@ rule export_clips:
         "benchmarks/export_clips/{video}.tsv"
     conda:
         "../envs/collect.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=1000,
         runtime=120,

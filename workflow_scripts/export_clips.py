@@ -11,7 +11,7 @@ from merlib.collect import export_clips  # noqa: E402
 from merlib.tables import COLLECT_CLIPS, read_table, write_table  # noqa: E402
 
 
-def main(video, decisions_path, output_root, timeout, asr, out):
+def main(video, decisions_path, output_root, timeout, asr, workers, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     transcribe = None
     if asr["model"]:
@@ -20,7 +20,7 @@ def main(video, decisions_path, output_root, timeout, asr, out):
         transcribe = Transcriber(asr["model"], asr["cache_dir"], asr["language"], asr["threads"])
         logging.info("transcribing clips without subtitles with %s", asr)
     decisions = read_table(decisions_path, COLLECT_CLIPS)
-    clips = export_clips(video, decisions, output_root, timeout, transcribe)
+    clips = export_clips(video, decisions, output_root, timeout, transcribe, workers)
     for row in clips.to_pylist():
         if row["clip"] or row["kept"]:
             logging.info("%s -> %s %s", row["name"], row["clip"], row["text"] or "")
@@ -33,5 +33,6 @@ main(
     snakemake.params.output_root,  # noqa: F821
     snakemake.params.timeout,  # noqa: F821
     {**snakemake.params.asr, "threads": snakemake.threads},  # noqa: F821
+    snakemake.threads,  # noqa: F821
     snakemake.output.clips,  # noqa: F821
 )

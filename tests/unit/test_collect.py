@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def test_bad_video_becomes_one_row_with_its_reason(bad_inputs, name, reason):
     assert decisions.to_pylist()[0]["kept"] is False
 
 
-def test_vad_and_speaker_merge_join_one_voice_and_split_two(shared_data):
+def test_vad_and_turn_assembly_join_one_voice_and_split_two(shared_data):
     libri = shared_data / "audio" / "librispeech"
     parts = ["1688-142285-0000", "1688-142285-0001", "2414-128291-0000"]
     gap = np.zeros(int(0.3 * 16000), np.float32)
@@ -175,29 +176,90 @@ def test_vad_and_speaker_merge_join_one_voice_and_split_two(shared_data):
     pcm = (np.concatenate(pieces) * 32767).astype(np.int16)
     speech = collect.vad_segments(pcm, 16000)
     assert len(speech) >= 3 and speech[0][0] < 1.0
-    merged = collect.merge_turns(speech, pcm, 16000, collect.resemblyzer_embedder(), 0.5, 0.75)
-    assert len(merged) < len(speech)  # pauses within one voice are merged...
+    params = collect.CollectParams()
+    turns = collect.assemble_turns(
+        speech,
+        pcm,
+        16000,
+        collect.resemblyzer_embedder(),
+        params.merge_max_gap,
+        params.merge_min_similarity,
+        params.merge_min_speech,
+    )
+    assert len(turns) < len(speech)  # pauses within one voice are merged...
     change = starts[2]  # ...but never across the change of speaker
-    assert not [m for m in merged if m[0] < change - 0.2 and m[1] > change + 0.2], merged
+    assert not [m for m in turns if m[0] < change - 0.2 and m[1] > change + 0.2], turns
 
 
-def test_merge_needs_a_short_gap_a_similar_voice_and_room_under_max_duration():
-    voices = {0: [1.0, 0.0], 1: [0.96, 0.28], 2: [0.0, 1.0]}  # cos(0, 1) = 0.96
-    speaker = [0, 0, 1, 2, 2, 2]
-    segments = [(0.0, 1.0), (1.2, 2.0), (2.3, 3.0), (3.1, 4.0), (5.0, 6.0), (6.2, 9.0)]
-    pcm = np.zeros(10 * 16000, np.int16)
+def _fake_voices(segments, speaker, voices):
+    """pcm marking each segment's first sample with its index, and an embedder that
+    reads the marks: the voice of a stretch of audio is its speakers' voices weighted by
+    how long each speaks in it."""
+    pcm = np.zeros(int((segments[-1][1] + 1) * 16000), np.int16)
     for i, (s, _) in enumerate(segments):
-        pcm[int(s * 16000)] = i + 1  # mark each segment's first sample
+        pcm[int(s * 16000)] = i + 1
 
     def embed(wav):
-        return np.array(voices[speaker[int(round(wav[0] * 32768)) - 1]])
+        marks = np.flatnonzero(wav)
+        lengths = np.diff(np.append(marks, len(wav)))
+        ids = np.round(wav[marks] * 32768).astype(int) - 1
+        return sum(n * np.array(voices[speaker[i]]) for i, n in zip(ids, lengths, strict=True))
 
-    merged = collect.merge_turns(segments, pcm, 16000, embed, 0.5, 0.9, max_duration=4.0)
-    # 0+1+2 (same voice, similar voice), not 3 (other voice), not 4 (gap 1 s), and
-    # 4+5 would be 4 s: allowed; a max_duration of 3.5 s keeps them apart
-    assert merged == [(0.0, 3.0), (3.1, 4.0), (5.0, 9.0)]
-    merged = collect.merge_turns(segments, pcm, 16000, embed, 0.5, 0.9, max_duration=3.5)
-    assert merged[-2:] == [(5.0, 6.0), (6.2, 9.0)]
+    return pcm, embed
+
+
+def test_turns_need_a_short_gap_a_similar_voice_and_no_cut_to_another_face():
+    voices = {0: [1.0, 0.0], 1: [0.96, 0.28], 2: [0.0, 1.0]}  # cos(0, 1) = 0.96
+    speaker = [0, 0, 1, 2, 2, 2, 2]
+    segments = [(0, 1.5), (1.7, 3), (3.3, 4.5), (4.6, 6), (7.5, 9), (9.2, 10.5), (10.7, 12)]
+    pcm, embed = _fake_voices(segments, speaker, voices)
+    turns = collect.assemble_turns(segments, pcm, 16000, embed, 1.0, 0.9)
+    # 0+1+2 (same voice, then a similar one), not 3 (other voice), not 4 (gap 1.5 s)
+    assert turns == [(0, 4.5), (4.6, 6), (7.5, 12)]
+    turns = collect.assemble_turns(
+        segments, pcm, 16000, embed, 1.0, 0.9, other_face=lambda i: i == 5
+    )
+    assert turns == [(0, 4.5), (4.6, 6), (7.5, 9), (9.2, 12)]  # a cut to another face
+
+
+def test_a_turn_is_judged_on_enough_speech_not_on_a_tiny_piece():
+    # the 0.3 s piece 1 sounds like nobody (a tiny piece's embedding is unreliable):
+    # judged together with the piece after it (min_speech 1 s), the turn goes on
+    voices = {0: [1.0, 0.0], 9: [0.0, 1.0]}
+    segments = [(0, 2), (2.2, 2.5), (2.7, 4)]
+    pcm, embed = _fake_voices(segments, [0, 9, 0], voices)
+    assert collect.assemble_turns(segments, pcm, 16000, embed, 1.0, 0.9, 1.0) == [(0, 4)]
+    # nothing after it: the voice decides, unless the video says there is no other face
+    two = segments[:2]
+    assert collect.assemble_turns(two, pcm, 16000, embed, 1.0, 0.9, 1.0) == two
+    same_face = collect.assemble_turns(
+        two, pcm, 16000, embed, 1.0, 0.9, 1.0, other_face=lambda i: False
+    )
+    assert same_face == [(0, 2.5)]
+
+
+def test_a_turn_longer_than_max_duration_is_split_at_its_longest_pauses():
+    pieces = [(0, 5), (5.2, 9), (10.4, 14), (14.3, 20), (21.0, 22)]
+    parts = collect.split_long_turn(pieces, 10.0)
+    assert [(p[0][0], p[-1][1]) for p in parts] == [(0, 9), (10.4, 20), (21.0, 22)]
+    assert collect.split_long_turn([(0, 30)], 10.0) == [[(0, 30)]]  # no pause: as it is
+    speaker = [0] * 5
+    pcm, embed = _fake_voices(pieces, speaker, {0: [1.0, 0.0]})
+    turns = collect.assemble_turns(pieces, pcm, 16000, embed, 1.5, 0.9, max_duration=10.0)
+    assert turns == [(0, 9), (10.4, 20), (21.0, 22)]
+
+
+def test_sampled_frame_is_the_one_on_screen_at_its_time(tmp_path):
+    # white until 1.08 s, black after (25 fps): the 2 fps frame for 1.0 s is still white
+    video = tmp_path / "flash.mp4"
+    ffmpeg(
+        *("-f", "lavfi", "-i", "color=c=white:s=64x48:r=25:d=1.08", "-f", "lavfi"),
+        *("-i", "color=c=black:s=64x48:r=25:d=1.92", "-filter_complex"),
+        *("[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-c:v", "libx264", "-pix_fmt"),
+        *("yuv420p", str(video)),
+    )
+    means = {t: float(f.mean()) for t, f in collect.iter_frames(video, 0.0, 3.0, 2.0)}
+    assert means[1.0] > 200 and means[1.5] < 50, means
 
 
 def test_two_hour_video_is_sampled_only_inside_its_segments(tmp_path):
@@ -258,3 +320,116 @@ def test_subtitle_cues_become_segments_and_bad_cues_keep_a_reason(tmp_path, clip
     ]
     assert rows[0]["reason"] is None and rows[0]["name"] == "ep_000000500"
     assert "ends" in rows[1]["reason"] and "after the end of the video" in rows[2]["reason"]
+
+
+FLASH = "color=c=black:s=160x120:r=25:d=5,drawbox=c=white:t=fill:enable='between(t,2,2.07)'"
+
+
+def _beep(at: float, seconds: float) -> str:
+    return f"aevalsrc='if(between(t,{at},{at + 0.05}),sin(2*PI*1000*t),0)':s=16000:d={seconds}"
+
+
+@pytest.fixture(scope="module")
+def odd_timing(tmp_path_factory) -> Path:
+    """5 s videos with a white flash and a beep together at 2.0 s of the file's timeline:
+    variable frame rate, rotation metadata, audio 3 s longer, audio starting 0.5 s late
+    and ending 1.5 s early."""
+    d = tmp_path_factory.mktemp("odd_timing")
+    h264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    ffmpeg("-f", "lavfi", "-i", FLASH, "-f", "lavfi", "-i", _beep(2, 5), *h264, str(d / "p.mp4"))
+    vfr = FLASH + r",select='gte(t\,1.5)+not(mod(n\,3))'"
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        vfr,
+        "-f",
+        "lavfi",
+        "-i",
+        _beep(2, 5),
+        "-fps_mode",
+        "vfr",
+        *h264,
+        str(d / "vfr.mp4"),
+    )
+    ffmpeg("-display_rotation", "90", "-i", str(d / "p.mp4"), "-c", "copy", str(d / "rotated.mp4"))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        FLASH,
+        "-f",
+        "lavfi",
+        "-i",
+        _beep(2, 8),
+        *h264,
+        str(d / "longaudio.mp4"),
+    )
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        FLASH,
+        "-itsoffset",
+        "0.5",
+        "-f",
+        "lavfi",
+        "-i",
+        _beep(1.5, 3),
+        *h264,
+        str(d / "lateshortaudio.mp4"),
+    )
+    return d
+
+
+def _flash_and_beep(path: Path) -> tuple[float, float]:
+    """Seconds of the brightest frame (its timestamp) and of the first loud sample."""
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-i", str(path), "-map", "0:v:0", "-vf", "scale=16:12,showinfo"]
+        + ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        capture_output=True,
+        check=True,
+    )
+    times = [float(t) for t in re.findall(r"pts_time:([0-9.]+)", proc.stderr.decode())]
+    brightness = np.frombuffer(proc.stdout, np.uint8).reshape(len(times), -1).mean(axis=1)
+    pcm = collect.decode_audio(path, 16000, from_zero=True).astype(np.float64)
+    return times[int(np.argmax(brightness))], int(np.argmax(np.abs(pcm) > 3000)) / 16000
+
+
+@pytest.mark.parametrize("name", ["vfr.mp4", "rotated.mp4", "longaudio.mp4", "lateshortaudio.mp4"])
+def test_odd_timing_keeps_source_seconds_and_exported_sound_in_sync(odd_timing, name, tmp_path):
+    video = odd_timing / name
+    flash, beep = _flash_and_beep(video)
+    assert abs(flash - 2.0) < 0.04 and abs(beep - 2.0) < 0.02, (flash, beep)  # source seconds
+    frames = dict(collect.iter_frames(video, 1.0, 3.0, 2.0))
+    assert frames[2.0].mean() > 200 and frames[1.5].mean() < 50  # the 2 fps grid agrees
+    kept = {**segments_of(video, [(1.0, 4.0)]).to_pylist()[0], "kept": True}
+    decisions = table_from_rows([kept], COLLECT_CLIPS)
+    row = collect.export_clips(video, decisions, tmp_path).to_pylist()[0]
+    flash, beep = _flash_and_beep(tmp_path / row["clip"])
+    assert abs(flash - 1.0) < 0.04 and abs(beep - flash) < 0.04, (flash, beep)
+
+
+def test_adjacent_cues_of_one_face_merge_and_a_cut_to_another_face_does_not(shared_data, tmp_path):
+    cuts = shared_data / "video" / "grid-cuts"
+    video = tmp_path / "cuts.mp4"
+    video.write_bytes((cuts / "grid_4speakers_cuts.mp4").read_bytes())
+    # speaker A's cue split in two (0.1 s apart), then B, C, D as in the fixture
+    srt = (cuts / "grid_4speakers_cuts.srt").read_text(encoding="utf-8")
+    srt = srt.replace(
+        "00:00:00,950 --> 00:00:02,120\n[A] bin blue at f two now",
+        "00:00:00,950 --> 00:00:01,500\n[A] bin blue at\n\n"
+        "9\n00:00:01,600 --> 00:00:02,120\n[A] f two now",
+    )
+    (tmp_path / "cuts.srt").write_text(srt, encoding="utf-8")
+    off = collect.cut_segments(video, collect.CollectParams(), tmp_path / "cuts.srt")
+    assert off.num_rows == 5  # off by default: every cue a candidate
+    params = collect.CollectParams(subtitle_merge_max_gap=1.0)  # A-B, B-C, C-D within 1 s
+    rows = collect.cut_segments(video, params, tmp_path / "cuts.srt").to_pylist()
+    assert [(r["start"], r["end"]) for r in rows] == [
+        (0.95, 2.12),
+        (3.05, 5.95),
+        (6.49, 8.21),
+        (9.05, 11.95),
+    ]
+    assert rows[0]["text"] == "[A] bin blue at [A] f two now"

@@ -61,8 +61,14 @@ class CollectParams:
 
     sample_rate: int = 16000
     vad_threshold: float = 0.5
-    merge_max_gap: float = 0.5
-    merge_min_similarity: float = 0.75
+    vad_min_silence: float = 0.1
+    vad_speech_pad: float = 0.03
+    merge_max_gap: float = 1.5
+    merge_min_similarity: float = 0.65
+    merge_min_speech: float = 1.0
+    merge_shot_cuts: bool = True
+    shot_cut_threshold: float = 0.15
+    subtitle_merge_max_gap: float = 0.0
     min_duration: float = 2.0
     max_duration: float = 16.0
     face_fps: float = 2.0
@@ -70,7 +76,7 @@ class CollectParams:
     detector: str = "yuface"
     detector_model: str | None = None
     detector_score: float = 0.6
-    identity_threshold: float = 0.5
+    identity_threshold: float = 0.55
     identity_frames: int = 3
     window_gap: float = 10.0
     timeout: float = 3600.0
@@ -172,15 +178,29 @@ def probe_video(path: str | os.PathLike, timeout: float = 60) -> Probe:
     )
 
 
-def vad_segments(pcm: np.ndarray, sample_rate: int, threshold: float = 0.5) -> list[tuple]:
-    """Speech (start, end) in seconds found by Silero VAD (its ONNX model, from the wheel)."""
+def vad_segments(
+    pcm: np.ndarray,
+    sample_rate: int,
+    threshold: float = 0.5,
+    min_silence: float = 0.1,
+    speech_pad: float = 0.03,
+) -> list[tuple]:
+    """Speech (start, end) in seconds found by Silero VAD (its ONNX model, from the wheel):
+    a silence shorter than ``min_silence`` does not end a segment, and each segment is
+    widened by ``speech_pad`` on both sides (Silero's own defaults: 0.1 s and 0.03 s)."""
     import torch
     from silero_vad import get_speech_timestamps, load_silero_vad
 
     model = load_silero_vad(onnx=True)
     audio = torch.from_numpy(pcm.astype(np.float32) / 32768.0)
     stamps = get_speech_timestamps(
-        audio, model, threshold=threshold, sampling_rate=sample_rate, return_seconds=False
+        audio,
+        model,
+        threshold=threshold,
+        sampling_rate=sample_rate,
+        min_silence_duration_ms=int(round(min_silence * 1000)),
+        speech_pad_ms=int(round(speech_pad * 1000)),
+        return_seconds=False,
     )
     return [(s["start"] / sample_rate, s["end"] / sample_rate) for s in stamps]
 
@@ -200,41 +220,177 @@ def resemblyzer_embedder() -> Embedder:
     return embed
 
 
-def merge_turns(
+def _unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    return v / (np.linalg.norm(v) or 1.0)
+
+
+def split_long_turn(pieces: list[tuple], max_duration: float) -> list[list[tuple]]:
+    """A turn (its speech pieces, in order) longer than ``max_duration`` split at its
+    longest pause, again and again, until every part fits (a single piece longer than
+    ``max_duration`` stays as it is: the duration filter gives the reason)."""
+    if len(pieces) < 2 or pieces[-1][1] - pieces[0][0] <= max_duration:
+        return [pieces]
+    gaps = [pieces[i + 1][0] - pieces[i][1] for i in range(len(pieces) - 1)]
+    cut = int(np.argmax(gaps)) + 1
+    return split_long_turn(pieces[:cut], max_duration) + split_long_turn(pieces[cut:], max_duration)
+
+
+def assemble_turns(
     segments: list[tuple],
     pcm: np.ndarray,
     sample_rate: int,
     embed: Embedder,
     max_gap: float,
     min_similarity: float,
+    min_speech: float = 1.0,
     max_duration: float = float("inf"),
+    other_face: Callable[[int], bool] | None = None,
 ) -> list[tuple]:
-    """Merge consecutive speech segments whose gap is at most ``max_gap`` seconds and whose
-    voices (the embeddings of the previous piece and the next one) have cosine similarity
-    at least ``min_similarity``, as long as the result stays within ``max_duration``."""
-    cache: dict[int, np.ndarray] = {}
+    """Speaker turns from consecutive speech segments: the next segment joins the turn
+    being built when the pause before it is at most ``max_gap`` seconds, the video does not
+    show a different face after a shot cut in that pause (``other_face(i)``: the pause
+    before segment ``i``), and the voice of the turn so far (its last 10 s of speech) has
+    cosine similarity at least ``min_similarity`` with the voice of the next segment, which
+    is judged together with the segments right after it (within ``max_gap``) until
+    ``min_speech`` seconds of speech are heard: a Resemblyzer embedding of a fraction of a
+    second is unreliable. Where even that is too little speech, the video decides alone
+    (with ``other_face`` given, no other face: the segment joins). Turns longer than
+    ``max_duration`` are split at their longest pauses (:func:`split_long_turn`)."""
 
-    def emb(i: int) -> np.ndarray:
-        if i not in cache:
-            s, e = segments[i]
-            piece = pcm[int(s * sample_rate) : int(e * sample_rate)]
-            v = embed(piece.astype(np.float32) / 32768.0)  # one segment at a time: low memory
-            cache[i] = v / (np.linalg.norm(v) or 1.0)
-        return cache[i]
+    def audio(pieces: list[tuple], limit: float = 10.0) -> np.ndarray:
+        parts, total = [], 0.0
+        for s, e in reversed(pieces):
+            parts.append(pcm[int(s * sample_rate) : int(e * sample_rate)])
+            total += e - s
+            if total >= limit:
+                break
+        return np.concatenate(parts[::-1]).astype(np.float32) / 32768.0
 
-    merged: list[tuple] = []
-    for i, (start, end) in enumerate(segments):
-        if merged:
-            m_start, m_end = merged[-1]
-            if (
-                start - m_end <= max_gap
-                and end - m_start <= max_duration
-                and float(emb(i - 1) @ emb(i)) >= min_similarity
-            ):
-                merged[-1] = (m_start, end)
+    def lookahead(i: int) -> list[tuple]:
+        pieces = [segments[i]]
+        j = i + 1
+        while (
+            sum(e - s for s, e in pieces) < min_speech
+            and j < len(segments)
+            and segments[j][0] - segments[j - 1][1] <= max_gap
+            and not (other_face and other_face(j))
+        ):
+            pieces.append(segments[j])
+            j += 1
+        return pieces
+
+    turns: list[list[tuple]] = []
+    for i, seg in enumerate(segments):
+        if turns and seg[0] - turns[-1][-1][1] <= max_gap:
+            # the voice first: the faces of a cut (dlib) are embedded only when asked
+            ahead = lookahead(i)
+            if other_face is not None and sum(e - s for s, e in ahead) < min_speech:
+                join = True  # too little speech to judge: the picture decides
+            else:
+                turn_voice = _unit(embed(audio(turns[-1])))
+                next_voice = _unit(embed(audio(ahead, float("inf"))))
+                join = float(turn_voice @ next_voice) >= min_similarity
+            if join and not (other_face and other_face(i)):
+                turns[-1].append(seg)
                 continue
-        merged.append((start, end))
-    return merged
+        turns.append([seg])
+    return [
+        (part[0][0], part[-1][1]) for turn in turns for part in split_long_turn(turn, max_duration)
+    ]
+
+
+def speaker_turns(
+    video_path: str | os.PathLike,
+    speech: list[tuple],
+    pcm: np.ndarray,
+    params: CollectParams,
+    embed: Embedder | None = None,
+    face_embed: FaceEmbedder | None = None,
+) -> list[tuple]:
+    """:func:`assemble_turns` with this video's evidence: the voices and (with
+    ``params.merge_shot_cuts``) the cuts to another person (:func:`shot_cuts`). A cut
+    to another person inside a speech segment splits it at the quietest moment between
+    the two frames (speakers hand over without a pause), unless a pause lies between those
+    frames too; a cut to another person in a pause ends the turn."""
+    other_face = None
+    if params.merge_shot_cuts:
+        pad = 1.0 / params.face_fps
+        cuts = shot_cuts(video_path, [(s - pad, e + pad) for s, e in speech], params, face_embed)
+        pauses = list(zip([e for _, e in speech[:-1]], [s for s, _ in speech[1:]], strict=True))
+        # a cut between two frames that also hold a pause is taken to be in the pause;
+        # one inside speech with another person after it splits that speech
+        inner = [
+            c
+            for c in cuts
+            if not any(a < c.t1 and b > c.t0 for a, b in pauses) and c.other_person()
+        ]
+        pieces = []
+        for s, e in speech:
+            inside = sorted(
+                _quietest(pcm, params.sample_rate, max(c.t0, s), min(c.t1, e))
+                for c in inner
+                if c.t0 < e - 0.2 and c.t1 > s + 0.2
+            )
+            bounds = [s] + [m for m in inside if s + 0.2 < m < e - 0.2] + [e]
+            pieces += list(zip(bounds[:-1], bounds[1:], strict=True))
+        log.info("%d shot cuts, %d inside speech to another person", len(cuts), len(inner))
+        speech = pieces
+
+        def other_face(i: int) -> bool:
+            return any(
+                c.t0 <= speech[i][0] and c.t1 >= speech[i - 1][1] and c.other_person() for c in cuts
+            )
+
+    return assemble_turns(
+        speech,
+        pcm,
+        params.sample_rate,
+        embed or resemblyzer_embedder(),
+        params.merge_max_gap,
+        params.merge_min_similarity,
+        params.merge_min_speech,
+        params.max_duration,
+        other_face,
+    )
+
+
+def merge_cues(
+    video_path: str | os.PathLike,
+    rows: list[dict],
+    params: CollectParams,
+    face_embed: FaceEmbedder | None = None,
+) -> list[dict]:
+    """Adjacent subtitle cues of one speaker joined (``params.subtitle_merge_max_gap`` > 0):
+    a cue joins the one before when the gap is at most that, the joined cue stays within
+    ``max_duration``, and the picture does not cut to another person in the gap
+    (:func:`shot_cuts`); texts are joined with a space. Cues with a reason stay apart."""
+    good = sorted((r for r in rows if r["reason"] is None), key=lambda r: r["start"])
+    pad = 1.0 / params.face_fps
+    gaps = [
+        (a["end"] - pad, b["start"] + pad)
+        for a, b in zip(good[:-1], good[1:], strict=True)
+        if 0 <= b["start"] - a["end"] <= params.subtitle_merge_max_gap
+    ]
+    cuts = shot_cuts(video_path, gaps, params, face_embed) if gaps else []
+    merged: list[dict] = []
+    for row in good:
+        if merged:
+            last = merged[-1]
+            gap = row["start"] - last["end"]
+            if (
+                0 <= gap <= params.subtitle_merge_max_gap
+                and row["end"] - last["start"] <= params.max_duration
+                and not any(
+                    c.t0 <= row["start"] and c.t1 >= last["end"] and c.other_person() for c in cuts
+                )
+            ):
+                last["end"] = row["end"]
+                last["text"] = " ".join(t for t in (last["text"], row["text"]) if t)
+                continue
+        merged.append(dict(row))
+    bad = [r for r in rows if r["reason"] is not None]
+    return sorted(merged + bad, key=lambda r: (r["start"], r["end"]))
 
 
 def _segment_row(vid, video, source, start, end, text=None, reason=None, name=None) -> dict:
@@ -265,6 +421,7 @@ def cut_segments(
     params: CollectParams,
     subtitle_path: str | os.PathLike | None = None,
     embed: Embedder | None = None,
+    face_embed: FaceEmbedder | None = None,
 ) -> pa.Table:
     """Candidate segments of one video (:data:`COLLECT_SEGMENTS`); never raises on bad
     media: a video that cannot be used becomes one row with its reason."""
@@ -289,19 +446,19 @@ def cut_segments(
                         f"subtitle cue starts after the end of the video ({probe.duration:.2f} s)"
                     )
                 rows.append(_segment_row(vid, video, source, cue.start, cue.end, cue.text, reason))
+            if params.subtitle_merge_max_gap > 0:
+                rows = merge_cues(video_path, rows, params, face_embed)
             return table_from_rows(_unique_names(rows), COLLECT_SEGMENTS)
-        pcm = decode_audio(video_path, params.sample_rate, params.timeout)
-        speech = vad_segments(pcm, params.sample_rate, params.vad_threshold)
+        pcm = decode_audio(video_path, params.sample_rate, params.timeout, from_zero=True)
+        speech = vad_segments(
+            pcm,
+            params.sample_rate,
+            params.vad_threshold,
+            params.vad_min_silence,
+            params.vad_speech_pad,
+        )
         if speech:
-            speech = merge_turns(
-                speech,
-                pcm,
-                params.sample_rate,
-                embed or resemblyzer_embedder(),
-                params.merge_max_gap,
-                params.merge_min_similarity,
-                params.max_duration,
-            )
+            speech = speaker_turns(video_path, speech, pcm, params, embed, face_embed)
         if not speech:
             raise AudioLoadingError(f"{video_path}: no speech found by voice activity detection")
         rows = [_segment_row(vid, video, source, s, e) for s, e in speech]
@@ -346,7 +503,10 @@ def iter_frames(
         f"scale=w='if(gte(iw,ih),min({max_side},iw),-2)':h='if(gte(iw,ih),-2,min({max_side},ih))'"
     )
     cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-ss", f"{start:.3f}", "-i", str(path)]
-    cmd += ["-t", f"{max(end - start, 1e-3):.3f}", "-map", "0:v:0", "-vf", f"fps={fps},{scale}"]
+    # round=up: the frame given for time t is the one on screen at t (the default, near,
+    # gives the last frame before t + 0.5 / fps: up to half a sampling step late)
+    cmd += ["-t", f"{max(end - start, 1e-3):.3f}", "-map", "0:v:0"]
+    cmd += ["-vf", f"fps={fps}:round=up,{scale}"]
     cmd += ["-f", "image2pipe", "-c:v", "bmp", "-"]
     deadline = time.monotonic() + timeout
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -399,6 +559,107 @@ def dlib_face_embedder() -> FaceEmbedder:
     return embed
 
 
+def frame_signature(frame: np.ndarray) -> np.ndarray:
+    """A 32x32 grey thumbnail, zero-mean and unit-norm: two frames of one shot correlate
+    highly (a talking head moves little), frames either side of a hard cut do not."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float64)
+    small -= small.mean()
+    return small.ravel() / (np.linalg.norm(small) or 1.0)
+
+
+def cut_score(a: np.ndarray, b: np.ndarray) -> float:
+    """1 - correlation of two :func:`frame_signature` thumbnails (0 same picture, ~1 cut)."""
+    return float(1.0 - a @ b)
+
+
+FACE_CROP_MARGIN = 0.6  # share of the face box kept around it for the identity embedding
+
+
+def face_crop(frame: np.ndarray, face) -> tuple[np.ndarray, tuple]:
+    """The region around a detected face (a copy, so the frame can go) and the face's box
+    in it: what :data:`FaceEmbedder` needs, in a few kilobytes."""
+    m = FACE_CROP_MARGIN
+    h, w = frame.shape[:2]
+    x0, y0 = max(0, int(face.x - m * face.w)), max(0, int(face.y - m * face.h))
+    x1 = min(w, int(face.x + (1 + m) * face.w))
+    y1 = min(h, int(face.y + (1 + m) * face.h))
+    crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
+    return crop, (face.x - x0, face.y - y0, face.w, face.h)
+
+
+@dataclass
+class ShotCut:
+    """A hard cut between the face_fps frames at ``t0`` and ``t1``: the single face of
+    each side (None: not exactly one face), embedded only when :meth:`other_person` is
+    asked."""
+
+    t0: float
+    t1: float
+    before: tuple | None
+    after: tuple | None
+    embed: FaceEmbedder
+    threshold: float
+    _answer: bool | None = None
+
+    def other_person(self) -> bool:
+        if self._answer is None:
+            self._answer = False
+            if self.before is not None and self.after is not None:
+                a, b = self.embed(*self.before), self.embed(*self.after)
+                self._answer = float(np.linalg.norm(a - b)) > self.threshold
+        return self._answer
+
+
+def shot_cuts(
+    video_path: str | os.PathLike,
+    spans: list[tuple],
+    params: CollectParams,
+    face_embed: FaceEmbedder | None = None,
+) -> list[ShotCut]:
+    """The hard cuts of the face_fps grid over ``spans`` (decoded as
+    :func:`filter_segments` does, nothing else): consecutive frames whose
+    :func:`cut_score` is at least ``params.shot_cut_threshold``. Faces are detected only
+    on the two frames of a cut; their identities are compared only when asked."""
+    fps = params.face_fps
+    detect = make_detector(params.detector, params.detector_model, params.detector_score)
+    lazy: dict = {}
+
+    def embed(frame: np.ndarray, box: tuple) -> np.ndarray:
+        if "f" not in lazy:
+            lazy["f"] = face_embed or dlib_face_embedder()
+        return lazy["f"](frame, box)
+
+    def single_face(frame: np.ndarray) -> tuple | None:
+        faces = detect(frame)
+        return face_crop(frame, faces[0]) if len(faces) == 1 else None
+
+    cuts: list[ShotCut] = []
+    for w_start, w_end in decode_windows(spans, params.window_gap):
+        k0 = int(np.ceil(w_start * fps - 1e-6))
+        prev = None  # (t, frame, signature)
+        for t, frame in iter_frames(video_path, k0 / fps, w_end, fps, timeout=params.timeout):
+            sig = frame_signature(frame)
+            if prev is not None and cut_score(prev[2], sig) >= params.shot_cut_threshold:
+                before, after = single_face(prev[1]), single_face(frame)
+                cuts.append(ShotCut(prev[0], t, before, after, embed, params.identity_threshold))
+            prev = (t, frame, sig)
+    return cuts
+
+
+def _quietest(pcm: np.ndarray, sample_rate: int, start: float, end: float) -> float:
+    """The middle of the quietest 50 ms of ``pcm`` in [start, end] (seconds)."""
+    hop = max(1, sample_rate // 100)
+    a, b = int(start * sample_rate), int(end * sample_rate)
+    piece = pcm[a:b].astype(np.float64)
+    n = len(piece) // hop
+    if n < 5:
+        return (start + end) / 2
+    energy = (piece[: n * hop].reshape(n, hop) ** 2).mean(axis=1)
+    energy = np.convolve(energy, np.ones(5), mode="valid")
+    return (a + (int(np.argmin(energy)) + 2.5) * hop) / sample_rate
+
+
 def max_pairwise_distance(vectors: list[np.ndarray]) -> float:
     """Largest Euclidean distance between any two vectors (0 for fewer than two)."""
     if len(vectors) < 2:
@@ -406,6 +667,18 @@ def max_pairwise_distance(vectors: list[np.ndarray]) -> float:
     m = np.stack(vectors)
     d = np.sqrt(((m[:, None, :] - m[None, :, :]) ** 2).sum(-1))
     return float(d.max())
+
+
+class _LazyFace:
+    """A face crop whose identity embedding is computed once, when first asked for."""
+
+    def __init__(self, crop: np.ndarray, box: tuple):
+        self.crop, self.box, self._vector = crop, box, None
+
+    def vector(self, embed: FaceEmbedder) -> np.ndarray:
+        if self._vector is None:
+            self._vector = embed(self.crop, self.box)
+        return self._vector
 
 
 @dataclass
@@ -481,13 +754,10 @@ def filter_segments(
                     if len(faces) == 1:
                         tally.one_face += 1
                 if len(faces) == 1 and any(k in tallies[r["name"]].identity_times for r in inside):
-                    t_id = time.perf_counter()
-                    f = faces[0]
-                    vector = face_embed(frame, (f.x, f.y, f.w, f.h))
-                    timings["identity_s"] += time.perf_counter() - t_id
+                    crop = _LazyFace(*face_crop(frame, faces[0]))  # embedded if a check needs it
                     for r in inside:
                         if k in tallies[r["name"]].identity_times:
-                            tallies[r["name"]].embeddings.append(vector)
+                            tallies[r["name"]].embeddings.append(crop)
             timings["decode_detect_s"] += time.perf_counter() - tick
     except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
         reason = f"{video_path}: video does not decode ({exc})"
@@ -496,7 +766,6 @@ def filter_segments(
         for r in todo:
             r["reason"] = reason
         return table_from_rows(rows, COLLECT_CLIPS), timings
-    timings["decode_detect_s"] -= timings["identity_s"]
     for r in todo:
         tally = tallies[r["name"]]
         r["frames"] = tally.frames
@@ -511,7 +780,9 @@ def filter_segments(
                 f"({fraction:.2f} < collect.face_fraction {params.face_fraction:g})"
             )
             continue
-        distance = max_pairwise_distance(tally.embeddings)
+        t_id = time.perf_counter()
+        distance = max_pairwise_distance([c.vector(face_embed) for c in tally.embeddings])
+        timings["identity_s"] += time.perf_counter() - t_id
         r["face_distance"] = distance
         if distance > params.identity_threshold:
             r["reason"] = (
@@ -553,25 +824,35 @@ def export_clips(
     output_root: str | os.PathLike,
     timeout: float = 3600,
     transcribe: Callable[[np.ndarray], str] | None = None,
+    workers: int = 1,
 ) -> pa.Table:
-    """Cut every kept clip into ``output_root/video-unlabeled-with-test2noise/``; a clip
-    that fails to cut is not kept, with the reason. With ``transcribe`` (16 kHz int16 ->
-    text, e.g. :class:`merlib.whisper.Transcriber`), a kept clip without subtitle text
-    gets the transcription of its audio."""
+    """Cut every kept clip into ``output_root/video-unlabeled-with-test2noise/`` (``workers``
+    single-threaded ffmpeg cuts at a time); a clip that fails to cut is not kept, with the
+    reason. With ``transcribe`` (16 kHz int16 -> text, e.g.
+    :class:`merlib.whisper.Transcriber`), a kept clip without subtitle text gets the
+    transcription of its audio (one clip at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     root = Path(output_root)
     rows = decisions.to_pylist()
-    for row in rows:
-        if not row["kept"]:
-            continue
+
+    def cut(row: dict) -> None:
         rel = f"{CLIPS_DIR}/{row['name']}.mp4"
         try:
             cut_clip(video_path, row["start"], row["end"], root / rel, timeout)
             row["clip"] = rel
-            if transcribe is not None and not row["text"]:
-                row["text"] = transcribe(decode_audio(root / rel, 16000, timeout))
-        except (VideoLoadingError, AudioLoadingError, subprocess.TimeoutExpired) as exc:
+        except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
             row["kept"] = False
             row["reason"] = str(exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(cut, [row for row in rows if row["kept"]]))
+    for row in rows:
+        if row["kept"] and transcribe is not None and not row["text"]:
+            try:
+                row["text"] = transcribe(decode_audio(root / row["clip"], 16000, timeout))
+            except (AudioLoadingError, subprocess.TimeoutExpired) as exc:
+                row["kept"], row["clip"], row["reason"] = False, None, str(exc)
     return table_from_rows(rows, COLLECT_CLIPS)
 
 

@@ -99,13 +99,20 @@ def _check_file(path: Path, error: type[Exception]) -> None:
 
 
 def decode_audio(
-    path: str | os.PathLike, sample_rate: int = 16000, timeout: float = 600
+    path: str | os.PathLike,
+    sample_rate: int = 16000,
+    timeout: float = 600,
+    from_zero: bool = False,
 ) -> np.ndarray:
-    """The first audio stream of ``path`` as mono int16 at ``sample_rate``."""
+    """The first audio stream of ``path`` as mono int16 at ``sample_rate``. With
+    ``from_zero``, sample ``i`` is at ``i / sample_rate`` seconds of the file's timeline:
+    an audio track that starts after 0 is padded with silence in front (and gaps in its
+    timestamps filled), so times found in it are the video's seconds."""
     path = Path(path)
     _check_file(path, AudioLoadingError)
+    align = ["-af", "aresample=async=1:first_pts=0"] if from_zero else []
     proc = run_ffmpeg(
-        ["-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(sample_rate)]
+        ["-i", str(path), "-map", "0:a:0", *align, "-ac", "1", "-ar", str(sample_rate)]
         + ["-f", "s16le", "-acodec", "pcm_s16le", "-"],
         timeout,
     )
