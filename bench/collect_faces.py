@@ -27,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from merlib.collect import dlib_face_embedder, iter_frames  # noqa: E402
+from merlib.collect.frames import dlib_face_embedder, iter_frames  # noqa: E402
 from merlib.media import limit_threads, make_detector  # noqa: E402
 
 SHARED = REPO.parent / "shared"

@@ -12,7 +12,7 @@ and a LibriSpeech sequence (3 speakers x 3 utterances, 0.3 s apart).
    only a shot cut can split it then).
 2. With the default VAD settings, every pause between consecutive VAD segments, labelled
    by the truth (same speaker on both sides or not): its length, and the voice similarity
-   as collect.assemble_turns judges it (the turn so far, up to its last 10 s, against the
+   as assemble_turns judges it (the turn so far, up to its last 10 s, against the
    next segment plus the ones right after it until collect.merge_min_speech seconds) next
    to the old pairwise one (the previous segment against the next), by the next segment's
    length. Then the error rates of thresholds, and the chosen values.
@@ -33,7 +33,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import real_footage  # noqa: E402
 
-from merlib.collect import CollectParams, resemblyzer_embedder, vad_segments  # noqa: E402
+from merlib.collect.params import CollectParams  # noqa: E402
+from merlib.collect.turns import resemblyzer_embedder, vad_segments  # noqa: E402
 from merlib.media import decode_audio, limit_threads  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "audio"

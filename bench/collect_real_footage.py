@@ -8,7 +8,7 @@ filter_segments (the workflow's per-video steps, without the mp4 export) with th
 collect settings, overridden by ``key=value`` arguments (e.g. ``merge_max_gap=0.5``),
 and prints each candidate with its decision and the true turn it overlaps most, then
 precision and recall per episode and overall. First, the shot-cut measurement behind
-collect.shot_cut_threshold: collect.cut_score of every two consecutive frames of the
+collect.shot_cut_threshold: cut_score of every two consecutive frames of the
 face_fps grid, within one shot against across a hard cut (to another person, or to the
 same person in another clip).
 """
@@ -29,17 +29,20 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import real_footage  # noqa: E402
 
-from merlib import collect  # noqa: E402
+from merlib.collect.filtering import filter_segments  # noqa: E402
+from merlib.collect.frames import cut_score, frame_signature, iter_frames  # noqa: E402
+from merlib.collect.params import CollectParams  # noqa: E402
+from merlib.collect.turns import cut_segments  # noqa: E402
 from merlib.media import limit_threads  # noqa: E402
 
 
-def shot_cut_scores(folder: Path, cuts: list, params: collect.CollectParams) -> None:
+def shot_cut_scores(folder: Path, cuts: list, params: CollectParams) -> None:
     scores: dict[str, list[float]] = {"within a shot": [], "cut, same person": []}
     scores["cut, other person"] = []
     for video in sorted(folder.glob("*.mp4")):
         prev = None
-        for t, frame in collect.iter_frames(video, 0.0, 1e6, params.face_fps):
-            sig = collect.frame_signature(frame)
+        for t, frame in iter_frames(video, 0.0, 1e6, params.face_fps):
+            sig = frame_signature(frame)
             if prev is not None:
                 near = [c for v, c, _ in cuts if v == video.name and prev[0] - 0.04 < c < t + 0.04]
                 if any(min(abs(c - prev[0]), abs(c - t)) < 0.04 for c in near):
@@ -49,7 +52,7 @@ def shot_cut_scores(folder: Path, cuts: list, params: collect.CollectParams) -> 
                 key = "within a shot"
                 if across:
                     key = "cut, same person" if all(across) else "cut, other person"
-                scores[key].append(collect.cut_score(prev[1], sig))
+                scores[key].append(cut_score(prev[1], sig))
             prev = (t, sig)
     for key, values in scores.items():
         v = np.array(values)
@@ -68,7 +71,7 @@ def shot_cut_scores(folder: Path, cuts: list, params: collect.CollectParams) -> 
 def main(overrides: list[str]) -> None:
     limit_threads(1)
     cfg = {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in overrides)}
-    params = collect.CollectParams.from_config(cfg)
+    params = CollectParams.from_config(cfg)
     print(params)
     all_kept, all_truth = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,8 +80,8 @@ def main(overrides: list[str]) -> None:
         shot_cut_scores(Path(tmp), cuts, params)
         for video in sorted(Path(tmp).glob("*.mp4")):
             tick = time.perf_counter()
-            segments = collect.cut_segments(video, params)
-            decisions, _ = collect.filter_segments(video, segments, params)
+            segments = cut_segments(video, params)
+            decisions, _ = filter_segments(video, segments, params)
             took = time.perf_counter() - tick
             turns = [(t["video"], t["start"], t["end"]) for t in truth if t["video"] == video.name]
             kept = []

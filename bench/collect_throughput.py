@@ -28,8 +28,14 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import real_footage  # noqa: E402
 
-from merlib import collect  # noqa: E402
+from merlib.collect.export import export_clips  # noqa: E402
+from merlib.collect.filtering import filter_segments  # noqa: E402
+from merlib.collect.frames import dlib_face_embedder  # noqa: E402
+from merlib.collect.params import CollectParams  # noqa: E402
+from merlib.collect.sources import probe_video  # noqa: E402
+from merlib.collect.turns import resemblyzer_embedder, segment_row, speaker_turns, vad_segments  # noqa: E402
 from merlib.media import decode_audio, limit_threads  # noqa: E402
+from merlib.tables import COLLECT_SEGMENTS, table_from_rows  # noqa: E402
 
 
 def cpu() -> float:
@@ -53,7 +59,7 @@ def long_video(folder: Path, minutes: float) -> Path:
 
 def main(minutes: float, threads: int) -> None:
     limit_threads(threads)
-    params = collect.CollectParams()
+    params = CollectParams()
     wall: dict[str, float] = defaultdict(float)
     cpus: dict[str, float] = defaultdict(float)
 
@@ -67,8 +73,8 @@ def main(minutes: float, threads: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         video = long_video(Path(tmp), minutes)
         start = time.perf_counter()
-        speaker = timed("load models", collect.resemblyzer_embedder)
-        face = timed("load models", collect.dlib_face_embedder)
+        speaker = timed("load models", resemblyzer_embedder)
+        face = timed("load models", dlib_face_embedder)
         face_calls = {"n": 0, "s": 0.0}
 
         def counted_face(frame, box):
@@ -78,11 +84,11 @@ def main(minutes: float, threads: int) -> None:
             face_calls["s"] += time.perf_counter() - tick
             return v
 
-        source = timed("probe", collect.probe_video, video).duration
+        source = timed("probe", probe_video, video).duration
         pcm = timed("decode audio", decode_audio, video, params.sample_rate)
         speech = timed(
             "VAD (Silero)",
-            collect.vad_segments,
+            vad_segments,
             pcm,
             params.sample_rate,
             params.vad_threshold,
@@ -92,7 +98,7 @@ def main(minutes: float, threads: int) -> None:
         before = dict(face_calls)
         turns = timed(
             "turns (frames, cuts, voices)",
-            collect.speaker_turns,
+            speaker_turns,
             video,
             speech,
             pcm,
@@ -101,10 +107,10 @@ def main(minutes: float, threads: int) -> None:
             counted_face,
         )
         cut_faces = face_calls["n"] - before["n"], face_calls["s"] - before["s"]
-        rows = [collect._segment_row("hour", video.name, "vad", s, e) for s, e in turns]
-        segments = collect.table_from_rows(rows, collect.COLLECT_SEGMENTS)
+        rows = [segment_row("hour", video.name, "vad", s, e) for s, e in turns]
+        segments = table_from_rows(rows, COLLECT_SEGMENTS)
         w, c = time.perf_counter(), cpu()
-        decisions, t = collect.filter_segments(video, segments, params, counted_face)
+        decisions, t = filter_segments(video, segments, params, counted_face)
         w, c = time.perf_counter() - w, cpu() - c
         share = t["identity_s"] / max(w, 1e-9)
         wall["filter: decode + YuNet"] += w * (1 - share)
@@ -113,7 +119,7 @@ def main(minutes: float, threads: int) -> None:
         cpus["filter: dlib identity"] += c * share
         timed(
             "export (2 cuts at a time)",
-            collect.export_clips,
+            export_clips,
             video,
             decisions,
             Path(tmp) / "out",

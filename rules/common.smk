@@ -410,7 +410,7 @@ DEMO_EPISODES = os.path.join(DEMO_ROOT, "raw-episodes")
 def get_collect_videos():
     """Video id -> file name in collect.videos_dir ({} when collection is off); listed
     once per DAG build."""
-    from merlib.collect import list_videos
+    from merlib.collect.sources import list_videos
 
     folder = COLLECT.get("videos_dir")
     if not folder:
@@ -437,7 +437,7 @@ def get_collect_video(wildcards):
 
 def get_cut_segments_inputs(wildcards):
     """The video, its subtitle file when there is one, and the demo corpus if it is that."""
-    from merlib.collect import find_subtitle
+    from merlib.collect.sources import find_subtitle
 
     video = get_collect_video(wildcards)
     inputs = {"video": video}

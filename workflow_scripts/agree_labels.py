@@ -8,7 +8,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.annotation import agree_labels  # noqa: E402
-from merlib.collect import write_text  # noqa: E402
+from merlib.collect.export import write_text  # noqa: E402
 
 
 def main(annotators, min_agree, out):

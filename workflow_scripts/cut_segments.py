@@ -7,7 +7,8 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.collect import CollectParams, cut_segments  # noqa: E402
+from merlib.collect.params import CollectParams  # noqa: E402
+from merlib.collect.turns import cut_segments  # noqa: E402
 from merlib.media import limit_threads  # noqa: E402
 from merlib.tables import COLLECT_SEGMENTS, write_table  # noqa: E402
 

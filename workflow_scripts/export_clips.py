@@ -7,7 +7,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.collect import export_clips  # noqa: E402
+from merlib.collect.export import export_clips  # noqa: E402
 from merlib.tables import COLLECT_CLIPS, read_table, write_table  # noqa: E402
 
 

@@ -7,7 +7,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.collect import fetch_checked  # noqa: E402
+from merlib.collect.export import fetch_checked  # noqa: E402
 
 
 def main(url, sha256, out):

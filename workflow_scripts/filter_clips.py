@@ -7,7 +7,8 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.collect import CollectParams, filter_segments  # noqa: E402
+from merlib.collect.filtering import filter_segments  # noqa: E402
+from merlib.collect.params import CollectParams  # noqa: E402
 from merlib.media import limit_threads  # noqa: E402
 from merlib.tables import COLLECT_CLIPS, COLLECT_SEGMENTS, read_table, write_table  # noqa: E402
 

@@ -15,9 +15,20 @@ import soundfile as sf
 import torch
 from conftest import YUNET_ONNX
 
-from merlib import collect
+from merlib.collect.export import export_clips, fetch_checked, write_release_csvs
+from merlib.collect.filtering import filter_segments
+from merlib.collect.frames import iter_frames
+from merlib.collect.params import CollectParams
+from merlib.collect.sources import find_subtitle, list_videos, probe_video, segment_name
+from merlib.collect.turns import (
+    assemble_turns,
+    cut_segments,
+    resemblyzer_embedder,
+    split_long_turn,
+    vad_segments,
+)
 from merlib.ingest import ingest_release
-from merlib.media import ffmpeg_exe, limit_threads
+from merlib.media import decode_audio, ffmpeg_exe, limit_threads
 from merlib.tables import COLLECT_CLIPS, COLLECT_SEGMENTS, table_from_rows
 
 
@@ -70,7 +81,7 @@ def scenes(tmp_path_factory, shared_data) -> Path:
 def segments_of(video: Path, spans: list[tuple]) -> object:
     rows = [
         {
-            "name": collect.segment_name(video.stem, s),
+            "name": segment_name(video.stem, s),
             "video": video.name,
             "source": "subtitle",
             "start": s,
@@ -85,9 +96,9 @@ def segments_of(video: Path, spans: list[tuple]) -> object:
 
 @pytest.mark.parametrize("detector", ["yuface", "opencv"])
 def test_filter_keeps_one_person_and_says_why_others_go(scenes, detector):
-    params = collect.CollectParams(detector=detector, detector_model=str(YUNET_ONNX))
+    params = CollectParams(detector=detector, detector_model=str(YUNET_ONNX))
     spans = [(0.0, 4.0), (4.0, 8.0), (8.0, 12.0), (0.5, 1.5)]
-    decisions, timings = collect.filter_segments(scenes, segments_of(scenes, spans), params)
+    decisions, timings = filter_segments(scenes, segments_of(scenes, spans), params)
     rows = {(r["start"], r["end"]): r for r in decisions.to_pylist()}
     assert decisions.schema.equals(COLLECT_CLIPS)
     one = rows[(0.0, 4.0)]
@@ -102,24 +113,22 @@ def test_filter_keeps_one_person_and_says_why_others_go(scenes, detector):
 
 
 def test_export_cuts_the_span_with_video_and_audio(scenes, tmp_path):
-    decisions = collect.filter_segments(
-        scenes, segments_of(scenes, [(1.0, 3.5)]), collect.CollectParams()
-    )[0]
-    clips = collect.export_clips(scenes, decisions, tmp_path)
+    decisions = filter_segments(scenes, segments_of(scenes, [(1.0, 3.5)]), CollectParams())[0]
+    clips = export_clips(scenes, decisions, tmp_path)
     row = clips.to_pylist()[0]
     assert row["kept"] and row["clip"] == f"video-unlabeled-with-test2noise/{row['name']}.mp4"
-    probe = collect.probe_video(tmp_path / row["clip"])
+    probe = probe_video(tmp_path / row["clip"])
     assert probe.has_audio and probe.has_video
     assert abs(probe.duration - 2.5) < 0.1, probe
     assert not list(tmp_path.rglob(".*tmp*"))  # no temporary file left behind
 
 
 def test_output_root_is_a_valid_data_root(scenes, tmp_path):
-    decisions = collect.filter_segments(
-        scenes, segments_of(scenes, [(0.0, 4.0), (4.0, 8.0)]), collect.CollectParams()
+    decisions = filter_segments(
+        scenes, segments_of(scenes, [(0.0, 4.0), (4.0, 8.0)]), CollectParams()
     )[0]
-    clips = collect.export_clips(scenes, decisions, tmp_path)
-    collect.write_release_csvs(clips, tmp_path)
+    clips = export_clips(scenes, decisions, tmp_path)
+    write_release_csvs(clips, tmp_path)
     result = ingest_release(tmp_path, 4)
     manifest = result.manifest.to_pylist()
     assert [r["name"] for r in manifest] == ["scenes_000000000"]
@@ -153,11 +162,11 @@ def bad_inputs(tmp_path_factory, shared_data, clip_dir) -> Path:
 )
 def test_bad_video_becomes_one_row_with_its_reason(bad_inputs, name, reason):
     video = bad_inputs / name
-    segments = collect.cut_segments(video, collect.CollectParams(), collect.find_subtitle(video))
+    segments = cut_segments(video, CollectParams(), find_subtitle(video))
     rows = segments.to_pylist()
     assert len(rows) == 1 and reason in rows[0]["reason"], rows
     assert rows[0]["name"] == video.stem and rows[0]["video"] == name
-    decisions, _ = collect.filter_segments(video, segments, collect.CollectParams())
+    decisions, _ = filter_segments(video, segments, CollectParams())
     assert decisions.to_pylist()[0]["kept"] is False
 
 
@@ -174,14 +183,14 @@ def test_vad_and_turn_assembly_join_one_voice_and_split_two(shared_data):
         starts.append(pos / sr)
         pos += wav.size + gap.size
     pcm = (np.concatenate(pieces) * 32767).astype(np.int16)
-    speech = collect.vad_segments(pcm, 16000)
+    speech = vad_segments(pcm, 16000)
     assert len(speech) >= 3 and speech[0][0] < 1.0
-    params = collect.CollectParams()
-    turns = collect.assemble_turns(
+    params = CollectParams()
+    turns = assemble_turns(
         speech,
         pcm,
         16000,
-        collect.resemblyzer_embedder(),
+        resemblyzer_embedder(),
         params.merge_max_gap,
         params.merge_min_similarity,
         params.merge_min_speech,
@@ -213,12 +222,10 @@ def test_turns_need_a_short_gap_a_similar_voice_and_no_cut_to_another_face():
     speaker = [0, 0, 1, 2, 2, 2, 2]
     segments = [(0, 1.5), (1.7, 3), (3.3, 4.5), (4.6, 6), (7.5, 9), (9.2, 10.5), (10.7, 12)]
     pcm, embed = _fake_voices(segments, speaker, voices)
-    turns = collect.assemble_turns(segments, pcm, 16000, embed, 1.0, 0.9)
+    turns = assemble_turns(segments, pcm, 16000, embed, 1.0, 0.9)
     # 0+1+2 (same voice, then a similar one), not 3 (other voice), not 4 (gap 1.5 s)
     assert turns == [(0, 4.5), (4.6, 6), (7.5, 12)]
-    turns = collect.assemble_turns(
-        segments, pcm, 16000, embed, 1.0, 0.9, other_face=lambda i: i == 5
-    )
+    turns = assemble_turns(segments, pcm, 16000, embed, 1.0, 0.9, other_face=lambda i: i == 5)
     assert turns == [(0, 4.5), (4.6, 6), (7.5, 9), (9.2, 12)]  # a cut to another face
 
 
@@ -228,24 +235,22 @@ def test_a_turn_is_judged_on_enough_speech_not_on_a_tiny_piece():
     voices = {0: [1.0, 0.0], 9: [0.0, 1.0]}
     segments = [(0, 2), (2.2, 2.5), (2.7, 4)]
     pcm, embed = _fake_voices(segments, [0, 9, 0], voices)
-    assert collect.assemble_turns(segments, pcm, 16000, embed, 1.0, 0.9, 1.0) == [(0, 4)]
+    assert assemble_turns(segments, pcm, 16000, embed, 1.0, 0.9, 1.0) == [(0, 4)]
     # nothing after it: the voice decides, unless the video says there is no other face
     two = segments[:2]
-    assert collect.assemble_turns(two, pcm, 16000, embed, 1.0, 0.9, 1.0) == two
-    same_face = collect.assemble_turns(
-        two, pcm, 16000, embed, 1.0, 0.9, 1.0, other_face=lambda i: False
-    )
+    assert assemble_turns(two, pcm, 16000, embed, 1.0, 0.9, 1.0) == two
+    same_face = assemble_turns(two, pcm, 16000, embed, 1.0, 0.9, 1.0, other_face=lambda i: False)
     assert same_face == [(0, 2.5)]
 
 
 def test_a_turn_longer_than_max_duration_is_split_at_its_longest_pauses():
     pieces = [(0, 5), (5.2, 9), (10.4, 14), (14.3, 20), (21.0, 22)]
-    parts = collect.split_long_turn(pieces, 10.0)
+    parts = split_long_turn(pieces, 10.0)
     assert [(p[0][0], p[-1][1]) for p in parts] == [(0, 9), (10.4, 20), (21.0, 22)]
-    assert collect.split_long_turn([(0, 30)], 10.0) == [[(0, 30)]]  # no pause: as it is
+    assert split_long_turn([(0, 30)], 10.0) == [[(0, 30)]]  # no pause: as it is
     speaker = [0] * 5
     pcm, embed = _fake_voices(pieces, speaker, {0: [1.0, 0.0]})
-    turns = collect.assemble_turns(pieces, pcm, 16000, embed, 1.5, 0.9, max_duration=10.0)
+    turns = assemble_turns(pieces, pcm, 16000, embed, 1.5, 0.9, max_duration=10.0)
     assert turns == [(0, 9), (10.4, 20), (21.0, 22)]
 
 
@@ -258,7 +263,7 @@ def test_sampled_frame_is_the_one_on_screen_at_its_time(tmp_path):
         *("[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-c:v", "libx264", "-pix_fmt"),
         *("yuv420p", str(video)),
     )
-    means = {t: float(f.mean()) for t, f in collect.iter_frames(video, 0.0, 3.0, 2.0)}
+    means = {t: float(f.mean()) for t, f in iter_frames(video, 0.0, 3.0, 2.0)}
     assert means[1.0] > 200 and means[1.5] < 50, means
 
 
@@ -275,10 +280,10 @@ def test_two_hour_video_is_sampled_only_inside_its_segments(tmp_path):
         "3\n01:59:50,000 --> 01:59:55,000\n第三句\n",
         encoding="utf-8",
     )
-    params = collect.CollectParams()
-    segments = collect.cut_segments(video, params, collect.find_subtitle(video))
+    params = CollectParams()
+    segments = cut_segments(video, params, find_subtitle(video))
     assert segments.column("text").to_pylist() == ["第一句", "第二句", "第三句"]
-    decisions, timings = collect.filter_segments(video, segments, params)
+    decisions, timings = filter_segments(video, segments, params)
     assert timings["windows"] == 3
     assert timings["frames"] == 8 + 10 + 10  # 2 fps inside the cues, nothing else
     assert all("exactly one face in 0 of" in r for r in decisions.column("reason").to_pylist())
@@ -286,21 +291,21 @@ def test_two_hour_video_is_sampled_only_inside_its_segments(tmp_path):
 
 def test_detector_model_url_is_saved_only_with_the_right_sha256(tmp_path):
     sha = hashlib.sha256(YUNET_ONNX.read_bytes()).hexdigest()
-    out = collect.fetch_checked(YUNET_ONNX.as_uri(), sha, tmp_path / "m" / "yunet.onnx")
+    out = fetch_checked(YUNET_ONNX.as_uri(), sha, tmp_path / "m" / "yunet.onnx")
     assert out.read_bytes() == YUNET_ONNX.read_bytes()
     with pytest.raises(ValueError, match="sha256 is"):
-        collect.fetch_checked(YUNET_ONNX.as_uri(), "0" * 64, tmp_path / "bad.onnx")
+        fetch_checked(YUNET_ONNX.as_uri(), "0" * 64, tmp_path / "bad.onnx")
     assert not (tmp_path / "bad.onnx").exists()
 
 
 def test_video_ids_are_safe_and_unique(tmp_path):
     for name in ("a b.mp4", "a b.srt", "c.mkv", "notes.txt"):
         (tmp_path / name).write_bytes(b"")
-    assert collect.list_videos(tmp_path) == {"a_b": "a b.mp4", "c": "c.mkv"}
-    assert collect.find_subtitle(tmp_path / "a b.mp4") == tmp_path / "a b.srt"
+    assert list_videos(tmp_path) == {"a_b": "a b.mp4", "c": "c.mkv"}
+    assert find_subtitle(tmp_path / "a b.mp4") == tmp_path / "a b.srt"
     (tmp_path / "a_b.mov").write_bytes(b"")
     with pytest.raises(ValueError, match="same video id"):
-        collect.list_videos(tmp_path)
+        list_videos(tmp_path)
 
 
 def test_subtitle_cues_become_segments_and_bad_cues_keep_a_reason(tmp_path, clip_dir):
@@ -312,7 +317,7 @@ def test_subtitle_cues_become_segments_and_bad_cues_keep_a_reason(tmp_path, clip
         "3\n00:00:09,000 --> 00:00:12,000\nafter the end\n",
         encoding="gb18030",
     )
-    rows = collect.cut_segments(video, collect.CollectParams(), tmp_path / "ep.srt").to_pylist()
+    rows = cut_segments(video, CollectParams(), tmp_path / "ep.srt").to_pylist()
     assert [(r["start"], r["end"], r["text"]) for r in rows] == [
         (0.5, 2.9, "你好"),
         (2.0, 1.0, "backwards"),
@@ -392,7 +397,7 @@ def _flash_and_beep(path: Path) -> tuple[float, float]:
     )
     times = [float(t) for t in re.findall(r"pts_time:([0-9.]+)", proc.stderr.decode())]
     brightness = np.frombuffer(proc.stdout, np.uint8).reshape(len(times), -1).mean(axis=1)
-    pcm = collect.decode_audio(path, 16000, from_zero=True).astype(np.float64)
+    pcm = decode_audio(path, 16000, from_zero=True).astype(np.float64)
     return times[int(np.argmax(brightness))], int(np.argmax(np.abs(pcm) > 3000)) / 16000
 
 
@@ -401,11 +406,11 @@ def test_odd_timing_keeps_source_seconds_and_exported_sound_in_sync(odd_timing, 
     video = odd_timing / name
     flash, beep = _flash_and_beep(video)
     assert abs(flash - 2.0) < 0.04 and abs(beep - 2.0) < 0.02, (flash, beep)  # source seconds
-    frames = dict(collect.iter_frames(video, 1.0, 3.0, 2.0))
+    frames = dict(iter_frames(video, 1.0, 3.0, 2.0))
     assert frames[2.0].mean() > 200 and frames[1.5].mean() < 50  # the 2 fps grid agrees
     kept = {**segments_of(video, [(1.0, 4.0)]).to_pylist()[0], "kept": True}
     decisions = table_from_rows([kept], COLLECT_CLIPS)
-    row = collect.export_clips(video, decisions, tmp_path).to_pylist()[0]
+    row = export_clips(video, decisions, tmp_path).to_pylist()[0]
     flash, beep = _flash_and_beep(tmp_path / row["clip"])
     assert abs(flash - 1.0) < 0.04 and abs(beep - flash) < 0.04, (flash, beep)
 
@@ -422,10 +427,10 @@ def test_adjacent_cues_of_one_face_merge_and_a_cut_to_another_face_does_not(shar
         "9\n00:00:01,600 --> 00:00:02,120\n[A] f two now",
     )
     (tmp_path / "cuts.srt").write_text(srt, encoding="utf-8")
-    off = collect.cut_segments(video, collect.CollectParams(), tmp_path / "cuts.srt")
+    off = cut_segments(video, CollectParams(), tmp_path / "cuts.srt")
     assert off.num_rows == 5  # off by default: every cue a candidate
-    params = collect.CollectParams(subtitle_merge_max_gap=1.0)  # A-B, B-C, C-D within 1 s
-    rows = collect.cut_segments(video, params, tmp_path / "cuts.srt").to_pylist()
+    params = CollectParams(subtitle_merge_max_gap=1.0)  # A-B, B-C, C-D within 1 s
+    rows = cut_segments(video, params, tmp_path / "cuts.srt").to_pylist()
     assert [(r["start"], r["end"]) for r in rows] == [
         (0.95, 2.12),
         (3.05, 5.95),

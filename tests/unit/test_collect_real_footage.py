@@ -8,7 +8,10 @@ from __future__ import annotations
 import pytest
 import real_footage
 
-from merlib import collect
+from merlib.collect.filtering import filter_segments
+from merlib.collect.frames import dlib_face_embedder
+from merlib.collect.params import CollectParams
+from merlib.collect.turns import cut_segments, resemblyzer_embedder
 from merlib.media import limit_threads
 
 
@@ -17,13 +20,13 @@ def decisions(tmp_path_factory, shared_data):
     limit_threads(1)
     folder = tmp_path_factory.mktemp("real_footage")
     truth = real_footage.build_set(folder, shared_data)
-    params = collect.CollectParams()
-    embed, face_embed = collect.resemblyzer_embedder(), collect.dlib_face_embedder()
+    params = CollectParams()
+    embed, face_embed = resemblyzer_embedder(), dlib_face_embedder()
     rows = []
     for name in real_footage.EPISODES:
         video = folder / f"{name}.mp4"
-        segments = collect.cut_segments(video, params, None, embed, face_embed)
-        rows += collect.filter_segments(video, segments, params, face_embed)[0].to_pylist()
+        segments = cut_segments(video, params, None, embed, face_embed)
+        rows += filter_segments(video, segments, params, face_embed)[0].to_pylist()
     return rows, [(t["video"], t["start"], t["end"]) for t in truth]
 
 

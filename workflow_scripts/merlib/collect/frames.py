@@ -1,0 +1,206 @@
+"""What the picture says: frames sampled inside candidate segments (one seeking decode
+per window of nearby segments), face crops and dlib face-identity embeddings, and hard
+shot cuts between consecutive sampled frames (a cut to another face ends a turn)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..errors import VideoLoadingError
+from ..media import (
+    DETECT_MAX_SIDE,
+    ffmpeg_error,
+    ffmpeg_exe,
+    make_detector,
+)
+from .params import CollectParams
+
+log = logging.getLogger(__name__)
+
+
+def decode_windows(spans: list[tuple], gap: float) -> list[tuple]:
+    """Spans (start, end) merged into decode windows where they are at most ``gap`` s
+    apart: each window is decoded by one seeking ffmpeg call, the rest never."""
+    windows: list[list[float]] = []
+    for start, end in sorted(spans):
+        if windows and start - windows[-1][1] <= gap:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    return [(s, e) for s, e in windows]
+
+
+def iter_frames(
+    path: str | os.PathLike,
+    start: float,
+    end: float,
+    fps: float,
+    max_side: int = DETECT_MAX_SIDE,
+    timeout: float = 3600,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """(time in the source, BGR frame) sampled at ``fps`` over [start, end), downscaled to
+    ``max_side``, streamed from one ffmpeg process (input seek: decoding starts at the
+    keyframe before ``start``); one frame in memory at a time."""
+    scale = (
+        f"scale=w='if(gte(iw,ih),min({max_side},iw),-2)':h='if(gte(iw,ih),-2,min({max_side},ih))'"
+    )
+    cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-ss", f"{start:.3f}", "-i", str(path)]
+    # round=up: the frame given for time t is the one on screen at t (the default, near,
+    # gives the last frame before t + 0.5 / fps: up to half a sampling step late)
+    cmd += ["-t", f"{max(end - start, 1e-3):.3f}", "-map", "0:v:0"]
+    cmd += ["-vf", f"fps={fps}:round=up,{scale}"]
+    cmd += ["-f", "image2pipe", "-c:v", "bmp", "-"]
+    deadline = time.monotonic() + timeout
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        index = 0
+        while True:
+            head = proc.stdout.read(6)
+            if len(head) < 6:
+                break
+            if head[:2] != b"BM":
+                raise VideoLoadingError(f"{path}: unexpected bytes in ffmpeg's frame stream")
+            size = int.from_bytes(head[2:6], "little")
+            blob = head + proc.stdout.read(size - 6)
+            frame = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR)
+            if frame is None:
+                raise VideoLoadingError(f"{path}: a decoded frame could not be read")
+            yield start + index / fps, frame
+            index += 1
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(cmd, timeout)
+        stderr = proc.stderr.read()
+        if proc.wait() != 0:
+            err = ffmpeg_error(subprocess.CompletedProcess(cmd, proc.returncode, b"", stderr))
+            raise VideoLoadingError(f"{path}: video does not decode ({err})")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+FaceEmbedder = Callable[[np.ndarray, tuple], np.ndarray]
+
+
+def dlib_face_embedder() -> FaceEmbedder:
+    """dlib's 128-d face-identity embedding (the ``face_recognition_models`` ResNet)."""
+    import dlib
+    import face_recognition_models as frm
+
+    shape = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
+    net = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
+
+    def embed(frame: np.ndarray, box: tuple) -> np.ndarray:
+        x, y, w, h = (int(v) for v in box)
+        rgb = np.ascontiguousarray(frame[:, :, ::-1])
+        landmarks = shape(rgb, dlib.rectangle(x, y, x + w, y + h))
+        return np.asarray(net.compute_face_descriptor(rgb, landmarks), dtype=np.float64)
+
+    return embed
+
+
+def frame_signature(frame: np.ndarray) -> np.ndarray:
+    """A 32x32 grey thumbnail, zero-mean and unit-norm: two frames of one shot correlate
+    highly (a talking head moves little), frames either side of a hard cut do not."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float64)
+    small -= small.mean()
+    return small.ravel() / (np.linalg.norm(small) or 1.0)
+
+
+def cut_score(a: np.ndarray, b: np.ndarray) -> float:
+    """1 - correlation of two :func:`frame_signature` thumbnails (0 same picture, ~1 cut)."""
+    return float(1.0 - a @ b)
+
+
+FACE_CROP_MARGIN = 0.6  # share of the face box kept around it for the identity embedding
+
+
+def face_crop(frame: np.ndarray, face) -> tuple[np.ndarray, tuple]:
+    """The region around a detected face (a copy, so the frame can go) and the face's box
+    in it: what :data:`FaceEmbedder` needs, in a few kilobytes."""
+    m = FACE_CROP_MARGIN
+    h, w = frame.shape[:2]
+    x0, y0 = max(0, int(face.x - m * face.w)), max(0, int(face.y - m * face.h))
+    x1 = min(w, int(face.x + (1 + m) * face.w))
+    y1 = min(h, int(face.y + (1 + m) * face.h))
+    crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
+    return crop, (face.x - x0, face.y - y0, face.w, face.h)
+
+
+@dataclass
+class ShotCut:
+    """A hard cut between the face_fps frames at ``t0`` and ``t1``: the single face of
+    each side (None: not exactly one face), embedded only when :meth:`other_person` is
+    asked."""
+
+    t0: float
+    t1: float
+    before: tuple | None
+    after: tuple | None
+    embed: FaceEmbedder
+    threshold: float
+    _answer: bool | None = None
+
+    def other_person(self) -> bool:
+        if self._answer is None:
+            self._answer = False
+            if self.before is not None and self.after is not None:
+                a, b = self.embed(*self.before), self.embed(*self.after)
+                self._answer = float(np.linalg.norm(a - b)) > self.threshold
+        return self._answer
+
+
+def shot_cuts(
+    video_path: str | os.PathLike,
+    spans: list[tuple],
+    params: CollectParams,
+    face_embed: FaceEmbedder | None = None,
+) -> list[ShotCut]:
+    """The hard cuts of the face_fps grid over ``spans`` (decoded as
+    :func:`filter_segments` does, nothing else): consecutive frames whose
+    :func:`cut_score` is at least ``params.shot_cut_threshold``. Faces are detected only
+    on the two frames of a cut; their identities are compared only when asked."""
+    fps = params.face_fps
+    detect = make_detector(params.detector, params.detector_model, params.detector_score)
+    lazy: dict = {}
+
+    def embed(frame: np.ndarray, box: tuple) -> np.ndarray:
+        if "f" not in lazy:
+            lazy["f"] = face_embed or dlib_face_embedder()
+        return lazy["f"](frame, box)
+
+    def single_face(frame: np.ndarray) -> tuple | None:
+        faces = detect(frame)
+        return face_crop(frame, faces[0]) if len(faces) == 1 else None
+
+    cuts: list[ShotCut] = []
+    for w_start, w_end in decode_windows(spans, params.window_gap):
+        k0 = int(np.ceil(w_start * fps - 1e-6))
+        prev = None  # (t, frame, signature)
+        for t, frame in iter_frames(video_path, k0 / fps, w_end, fps, timeout=params.timeout):
+            sig = frame_signature(frame)
+            if prev is not None and cut_score(prev[2], sig) >= params.shot_cut_threshold:
+                before, after = single_face(prev[1]), single_face(frame)
+                cuts.append(ShotCut(prev[0], t, before, after, embed, params.identity_threshold))
+            prev = (t, frame, sig)
+    return cuts
+
+
+def max_pairwise_distance(vectors: list[np.ndarray]) -> float:
+    """Largest Euclidean distance between any two vectors (0 for fewer than two)."""
+    if len(vectors) < 2:
+        return 0.0
+    m = np.stack(vectors)
+    d = np.sqrt(((m[:, None, :] - m[None, :, :]) ** 2).sum(-1))
+    return float(d.max())

@@ -1,0 +1,37 @@
+"""The collection stage's settings (``collect.*`` in the config) as one object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class CollectParams:
+    """The collection settings (config block ``collect``, minus folders)."""
+
+    sample_rate: int = 16000
+    vad_threshold: float = 0.5
+    vad_min_silence: float = 0.1
+    vad_speech_pad: float = 0.03
+    merge_max_gap: float = 1.5
+    merge_min_similarity: float = 0.65
+    merge_min_speech: float = 1.0
+    merge_shot_cuts: bool = True
+    shot_cut_threshold: float = 0.15
+    subtitle_merge_max_gap: float = 0.0
+    min_duration: float = 2.0
+    max_duration: float = 16.0
+    face_fps: float = 2.0
+    face_fraction: float = 0.5
+    detector: str = "yuface"
+    detector_model: str | None = None
+    detector_score: float = 0.6
+    identity_threshold: float = 0.55
+    identity_frames: int = 3
+    window_gap: float = 10.0
+    timeout: float = 3600.0
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> CollectParams:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in cfg.items() if k in known})

@@ -1,0 +1,100 @@
+"""The long videos to collect from: listing them, their subtitle files, clip names, and
+probing a video's duration and streams."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import VideoLoadingError
+from ..media import (
+    ffmpeg_error,
+    ffmpeg_exe,
+)
+from ..subtitles import SUBTITLE_SUFFIXES
+
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".flv", ".webm", ".ts", ".m4v", ".mpg", ".rmvb")
+
+
+def clip_stem(stem: str) -> str:
+    """A source file stem made safe for clip names (letters, digits, ``_``, ``-``)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", stem) or "video"
+
+
+def list_videos(videos_dir: str | os.PathLike) -> dict[str, str]:
+    """Map video id (safe stem) -> file name for each video in ``videos_dir``."""
+    folder = Path(videos_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"collect.videos_dir {str(folder)!r} is not a folder. Please point it at a folder "
+            "of long videos."
+        )
+    videos: dict[str, str] = {}
+    for entry in sorted(folder.iterdir()):
+        if not entry.is_file() or entry.suffix.lower() not in VIDEO_SUFFIXES:
+            continue
+        vid = clip_stem(entry.stem)
+        if vid in videos:
+            raise ValueError(
+                f"collect.videos_dir {str(folder)!r}: {videos[vid]!r} and {entry.name!r} give "
+                f"the same video id {vid!r}. Please rename one of them."
+            )
+        videos[vid] = entry.name
+    return videos
+
+
+def find_subtitle(video: str | os.PathLike) -> Path | None:
+    """The subtitle file of the same stem as ``video``, if any (``.srt`` preferred)."""
+    video = Path(video)
+    for suffix in SUBTITLE_SUFFIXES:
+        for candidate in (video.with_suffix(suffix), video.with_suffix(suffix.upper())):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def segment_name(vid: str, start: float) -> str:
+    return f"{vid}_{int(round(start * 1000)):09d}"
+
+
+@dataclass
+class Probe:
+    duration: float | None
+    has_audio: bool
+    has_video: bool
+
+
+_DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
+
+
+def probe_video(path: str | os.PathLike, timeout: float = 60) -> Probe:
+    """Duration and tracks of a media file, from ffmpeg's header dump; errors name it."""
+    path = Path(path)
+    if not path.is_file():
+        raise VideoLoadingError(f"{path}: file does not exist")
+    if path.stat().st_size == 0:
+        raise VideoLoadingError(f"{path}: file is empty (0 bytes)")
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    text = proc.stderr.decode("utf-8", errors="replace")
+    streams = [line for line in text.splitlines() if line.strip().startswith("Stream #")]
+    if not streams:
+        reason = ffmpeg_error(proc) if "Invalid data" in text else "no audio or video stream"
+        raise VideoLoadingError(f"{path}: not a readable video ({reason})")
+    match = _DURATION.search(text)
+    duration = None
+    if match:
+        h, m, s = match.groups()
+        duration = int(h) * 3600 + int(m) * 60 + float(s)
+    return Probe(
+        duration=duration,
+        has_audio=any(": Audio:" in line for line in streams),
+        has_video=any(": Video:" in line and "attached pic" not in line for line in streams),
+    )
