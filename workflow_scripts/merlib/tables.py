@@ -9,12 +9,12 @@ schema and name the file when it does not match (:func:`read_table`).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .atomic import atomic_path
 from .labels import PROB_COLUMNS
 
 
@@ -208,15 +208,8 @@ def write_table(table: pa.Table, path: str | os.PathLike, schema: pa.Schema) -> 
     """Write ``table`` to ``path`` atomically after checking it has ``schema``."""
     path = Path(path)
     _check(table.schema, schema, f"table for {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_table(path: str | os.PathLike, schema: pa.Schema) -> pa.Table:
