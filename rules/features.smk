@@ -1,8 +1,6 @@
 rule extract_features:
     input:
-        manifest="results/ingest/manifest.parquet",
-        audio="results/media/{shard}/audio.parquet",
-        faces="results/media/{shard}/faces.parquet",
+        unpack(get_feature_inputs),
     output:
         features="results/features/{feature}/{shard}.parquet",
         rejects="results/feature_rejects/{feature}/{shard}.parquet",

@@ -84,7 +84,32 @@ def test_search_keeps_the_best_combination_and_final_training_uses_it(demo_run):
     assert untimed[0] == untimed[1]  # retraining reproduced the search run
 
 
+def test_all_computes_only_the_fused_features_and_no_paper_table(demo_run):
+    results = demo_run / "results"
+    assert sorted(p.name for p in (results / "features").iterdir()) == ["egemaps", "fer", "use_m3"]
+    assert not (results / "tables").exists()
+
+
+def test_every_clip_has_a_transcript_and_accounting_names_its_source(demo_run):
+    import pyarrow as pa
+
+    from merlib.tables import TRANSCRIPTS
+
+    paths = sorted((demo_run / "results" / "transcripts").glob("*.parquet"))
+    transcripts = pa.concat_tables([read_table(p, TRANSCRIPTS) for p in paths])
+    # the demo corpus transcribes every clip, so every text is the release's
+    assert set(transcripts.column("source").to_pylist()) == {"release"}
+    accounting = read_table(demo_run / "results" / "metrics" / "accounting.parquet", ACCOUNTING)
+    used = accounting.filter(pa.compute.field("status") != "excluded")
+    assert set(used.column("text_source").to_pylist()) == {"release"}
+    assert used.num_rows == transcripts.num_rows
+
+
 def test_paper_tables_cover_every_feature_and_modality_combination(demo_run):
+    # opt-in: the named target builds them (and every configured feature) on request
+    proc = snakemake(demo_run, "--profile", str(REPO / "profiles" / "default"), "--cores", "2",
+                     "paper_tables")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
     tables = demo_run / "results" / "tables"
     unimodal = list(csv.DictReader(open(tables / "unimodal.tsv"), delimiter="\t"))
     # every configured feature, whisper_base too (two audio features: Top-1 and Top-2)

@@ -79,6 +79,21 @@ FEATURE_REJECTS = pa.schema(_ids("name", "reason"))
 # ``empty_transcription`` (a zero text vector). Flagged clips are in the feature table.
 FEATURE_FLAGS = pa.schema(_ids("name", "flag"))
 
+# Per shard (rule transcribe_clips, a stable contract: name, text, source, language,
+# avg_logprob, model): the text each clip's text features read. source: release (the
+# release's transcription), asr (recognised by ``model``), none (empty text; ``reason``
+# says why, e.g. silent or undecodable audio). avg_logprob: the ASR's token-weighted mean
+# log-probability (null unless source is asr).
+TRANSCRIPTS = pa.schema(
+    _ids("name", "text", "source")
+    + [
+        pa.field("language", pa.string()),
+        pa.field("avg_logprob", pa.float64()),
+        pa.field("model", pa.string()),
+        pa.field("reason", pa.string()),
+    ]
+)
+
 # Out-of-fold predictions on the labelled clips.
 OOF_PREDICTIONS = pa.schema(
     _ids("name", "discrete", "predicted")
@@ -104,7 +119,12 @@ OV_REJECTS = pa.schema(_ids("name", "reason"))
 # One row per clip found in the release (and per CSV row that names no clip): what became
 # of it. status: trained (labelled, used in CV), predicted (unlabelled, predicted from its
 # features), fallback (unlabelled, predicted from the class prior), excluded (left out).
-ACCOUNTING = pa.schema(_ids("name", "split", "status") + [pa.field("detail", pa.string())])
+# text_source: the TRANSCRIPTS source of the text its text features read (null when no
+# transcript was made, e.g. a clip left out at ingest).
+ACCOUNTING = pa.schema(
+    _ids("name", "split", "status")
+    + [pa.field("detail", pa.string()), pa.field("text_source", pa.string())]
+)
 
 
 # MER-NOISE (rule inject_noise): one row per noisy clip, what was drawn and where it is.
