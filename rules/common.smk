@@ -119,7 +119,7 @@ def get_feature_inputs(wildcards):
     face crops (visual) or transcripts (text), so that a job depends only on its input.
     """
     modality = get_feature_spec(wildcards).get("modality")
-    inputs = {"manifest": "results/ingest/manifest.parquet"}
+    inputs = {"manifest": get_shard_manifest(wildcards)}
     if modality == "text":
         inputs["transcripts"] = f"results/transcripts/{wildcards.shard}.parquet"
     elif modality == "visual":
@@ -129,9 +129,59 @@ def get_feature_inputs(wildcards):
     return inputs
 
 
+# --- one pass over the videos: per-shard jobs rerun only when their shard changes -------
+# ingest_release is a checkpoint: once it has run, the DAG is re-evaluated with the
+# manifest on disk. Per-shard jobs read it as ancient() (its modification time, which
+# changes with every corrected label, triggers nothing) and carry a digest of the rows
+# they read as a param (Snakemake's params rerun trigger): a label change reruns no media,
+# transcription or feature job; a changed or new clip reruns its shard's jobs only.
+from merlib.shards import shard_digests  # noqa: E402
+
+MANIFEST = "results/ingest/manifest.parquet"
+SHARD_COLUMNS = {  # what each per-shard stage reads of the manifest, beside the name
+    "media": ("path",),
+    "transcribe": ("split", "transcription"),
+    "features": (),
+}
+
+
+def get_shard_manifest(wildcards):
+    """The manifest, for a per-shard job: after ingest_release has run, as ancient()."""
+    checkpoints.ingest_release.get()
+    return ancient(MANIFEST)
+
+
+@functools.cache
+def _shard_digests(mtime_ns, stage):
+    return shard_digests(MANIFEST, SHARD_COLUMNS[stage])
+
+
+def _shard_digest(wildcards, stage):
+    checkpoints.ingest_release.get()
+    digests = _shard_digests(os.stat(MANIFEST).st_mtime_ns, stage)
+    return digests.get(wildcards.shard, "empty shard")
+
+
+def get_media_digest(wildcards):
+    return _shard_digest(wildcards, "media")
+
+
+def get_transcribe_digest(wildcards):
+    return _shard_digest(wildcards, "transcribe")
+
+
+def get_features_digest(wildcards):
+    return _shard_digest(wildcards, "features")
+
+
 def get_feature_gpu(wildcards):
     """1 for a feature that runs on a GPU (transformers with device auto/cuda), else 0."""
     return feature_resources(get_feature_spec(wildcards))["gpu"]
+
+
+def get_feature_gpu_mem_mb(wildcards):
+    """GPU memory of one extraction job, from the checkpoint's size (0 without a GPU)."""
+    return feature_resources(get_feature_spec(wildcards))["gpu_mem_mb"]
 
 
 def get_feature_mem_mb(wildcards):
@@ -194,7 +244,7 @@ def get_transcript_files():
 
 def get_transcribe_inputs(wildcards):
     """The manifest, and the shard's audio when ASR is on."""
-    inputs = {"manifest": "results/ingest/manifest.parquet"}
+    inputs = {"manifest": get_shard_manifest(wildcards)}
     if TRANSCRIPTS_CONFIG.get("asr", True):
         inputs["audio"] = f"results/media/{wildcards.shard}/audio.parquet"
     return inputs

@@ -16,10 +16,12 @@ rule extract_features:
         mem_mb=get_feature_mem_mb,
         runtime=120,
         gpu=get_feature_gpu,
+        gpu_mem_mb=get_feature_gpu_mem_mb,
     params:
         feature="{feature}",
         spec=get_feature_spec,
         batch_size=32,
         model_cache="resources/models",
+        shard_digest=get_features_digest,
     script:
         "../workflow_scripts/extract_features.py"

@@ -17,5 +17,6 @@ rule transcribe_clips:
     params:
         transcripts=TRANSCRIPTS_CONFIG,
         model_cache="resources/models",
+        shard_digest=get_transcribe_digest,
     script:
         "../workflow_scripts/transcribe_clips.py"
