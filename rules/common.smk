@@ -145,6 +145,10 @@ SHARD_COLUMNS = {  # what each per-shard stage reads of the manifest, beside the
 }
 
 
+# The noisy copies' per-shard jobs read their own manifest and rerun by its mtime.
+NO_SHARD_DIGEST = "not tracked: a noisy copy"
+
+
 def get_shard_manifest(wildcards):
     """The manifest, for a per-shard job: after ingest_release has run, as ancient()."""
     checkpoints.ingest_release.get()
