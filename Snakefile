@@ -18,6 +18,7 @@ include: "rules/common.smk"
 include: "rules/demo.smk"
 include: "rules/ingest.smk"
 include: "rules/media.smk"
+include: "rules/transcribe.smk"
 include: "rules/features.smk"
 include: "rules/search.smk"
 include: "rules/fusion.smk"
@@ -36,3 +37,9 @@ rule all:
         get_ov_outputs(),
         get_collect_outputs(),
         get_report_outputs(),
+
+
+rule paper_tables:
+    """The Table 3/4-style tables over every configured encoder (opt-in: tables.enabled)."""
+    input:
+        get_paper_tables(),

@@ -6,6 +6,12 @@ workflow on it with 256 shards and prints wall time and the peak memory of the
 snakemake process. Target: under 20 s and under 1 GB on 2 cores.
 
     .venv/bin/python bench/dryrun_scale.py [--labelled 5030] [--unlabelled 115595]
+        [--configfile configs/mer2024-paper.yaml] [--ingested]
+
+ingest_release is a checkpoint: on a fresh folder the dry run plans up to it. With
+``--ingested`` a manifest of every placeholder clip (what ingest would write for real
+videos) is written first, so the dry run plans every per-shard job and computes every
+shard's digest, as a rerun at release scale does.
 """
 
 from __future__ import annotations
@@ -46,11 +52,38 @@ def make_placeholder_release(root: Path, n_labelled: int, n_unlabelled: int) -> 
             txt.writerow([name, "真的吗"])
 
 
+def write_manifest(work: Path, n_labelled: int, n_unlabelled: int, shards: int) -> None:
+    """The manifest and (empty) rejects ingest would write for the placeholder release."""
+    sys.path.insert(0, str(REPO / "workflow_scripts"))
+    from merlib.shards import shard_of
+    from merlib.tables import INGEST_REJECTS, MANIFEST, table_from_rows, write_table
+
+    rows = []
+    for i in range(n_labelled + n_unlabelled):
+        name, labelled = f"sample_{i:08d}", i < n_labelled
+        folder = "video-labeled" if labelled else "video-unlabeled-with-test2noise"
+        rows.append(
+            {
+                "name": name,
+                "split": "labeled" if labelled else "unlabeled",
+                "path": f"{folder}/{name}.mp4",
+                "discrete": LABELS[i % len(LABELS)] if labelled else None,
+                "transcription": "我今天很开心" if labelled else None,
+                "shard": shard_of(name, shards),
+            }
+        )
+    out = work / "results" / "ingest"
+    write_table(table_from_rows(rows, MANIFEST), out / "manifest.parquet", MANIFEST)
+    write_table(INGEST_REJECTS.empty_table(), out / "rejects.parquet", INGEST_REJECTS)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labelled", type=int, default=5030)
     parser.add_argument("--unlabelled", type=int, default=115595)
     parser.add_argument("--shards", type=int, default=256)
+    parser.add_argument("--configfile", action="append", default=[])
+    parser.add_argument("--ingested", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -69,6 +102,7 @@ def main() -> int:
             str(REPO / "Snakefile"),
             "--configfile",
             str(REPO / "config.yaml"),
+            *[str(REPO / c) for c in args.configfile],
             "--directory",
             str(tmp / "work"),
             "--config",
@@ -76,6 +110,8 @@ def main() -> int:
             f"shards={args.shards}",
         ]
         (tmp / "work").mkdir()
+        if args.ingested:
+            write_manifest(tmp / "work", args.labelled, args.unlabelled, args.shards)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
         wall = time.perf_counter() - t0

@@ -118,9 +118,78 @@ def get_feature_spec(wildcards):
     return FEATURES[wildcards.feature]
 
 
+def get_feature_inputs(wildcards):
+    """What one feature job reads: the manifest, plus the shard's audio (audio features),
+    face crops (visual) or transcripts (text), so that a job depends only on its input.
+    """
+    modality = get_feature_spec(wildcards).get("modality")
+    inputs = {"manifest": get_shard_manifest(wildcards)}
+    if modality == "text":
+        inputs["transcripts"] = f"results/transcripts/{wildcards.shard}.parquet"
+    elif modality == "visual":
+        inputs["faces"] = f"results/media/{wildcards.shard}/faces.parquet"
+    else:
+        inputs["audio"] = f"results/media/{wildcards.shard}/audio.parquet"
+    return inputs
+
+
+# --- one pass over the videos: per-shard jobs rerun only when their shard changes -------
+# ingest_release is a checkpoint: once it has run, the DAG is re-evaluated with the
+# manifest on disk. Per-shard jobs read it as ancient() (its modification time, which
+# changes with every corrected label, triggers nothing) and carry a digest of the rows
+# they read as a param (Snakemake's params rerun trigger): a label change reruns no media,
+# transcription or feature job; a changed or new clip reruns its shard's jobs only.
+from merlib.shards import shard_digests  # noqa: E402
+
+MANIFEST = "results/ingest/manifest.parquet"
+SHARD_COLUMNS = {  # what each per-shard stage reads of the manifest, beside the name
+    "media": ("path",),
+    "transcribe": ("split", "transcription"),
+    "features": (),
+}
+
+
+# The noisy copies' per-shard jobs read their own manifest and rerun by its mtime.
+NO_SHARD_DIGEST = "not tracked: a noisy copy"
+
+
+def get_shard_manifest(wildcards):
+    """The manifest, for a per-shard job: after ingest_release has run, as ancient()."""
+    checkpoints.ingest_release.get()
+    return ancient(MANIFEST)
+
+
+@functools.cache
+def _shard_digests(mtime_ns, stage):
+    return shard_digests(MANIFEST, SHARD_COLUMNS[stage])
+
+
+def _shard_digest(wildcards, stage):
+    checkpoints.ingest_release.get()
+    digests = _shard_digests(os.stat(MANIFEST).st_mtime_ns, stage)
+    return digests.get(wildcards.shard, "empty shard")
+
+
+def get_media_digest(wildcards):
+    return _shard_digest(wildcards, "media")
+
+
+def get_transcribe_digest(wildcards):
+    return _shard_digest(wildcards, "transcribe")
+
+
+def get_features_digest(wildcards):
+    return _shard_digest(wildcards, "features")
+
+
 def get_feature_gpu(wildcards):
     """1 for a feature that runs on a GPU (transformers with device auto/cuda), else 0."""
     return feature_resources(get_feature_spec(wildcards))["gpu"]
+
+
+def get_feature_gpu_mem_mb(wildcards):
+    """GPU memory of one extraction job, from the checkpoint's size (0 without a GPU)."""
+    return feature_resources(get_feature_spec(wildcards))["gpu_mem_mb"]
 
 
 def get_feature_mem_mb(wildcards):
@@ -145,17 +214,54 @@ def get_final_outputs():
 def get_documented_shard_outputs():
     """Per-shard tables the README documents, as targets of `all`: Snakemake does not
     remake a missing intermediate file whose dependents are up to date, so a feature file
-    lost when a rerun was killed (SIGKILL mid-job) would otherwise stay missing. Every
-    configured feature is computed (the paper tables use them all)."""
+    lost when a rerun was killed (SIGKILL mid-job) would otherwise stay missing. Only the
+    features asked for are computed: the fused ones, and every configured one when the
+    paper tables are on (tables.enabled)."""
     return [
         *expand("results/media/{shard}/rejects.parquet", shard=SHARDS),
+        *get_transcript_files(),
         *[
             f
             for table in ("features", "feature_rejects", "feature_flags")
-            for name in FEATURES
+            for name in get_wanted_features()
             for f in get_shard_tables(table, name)
         ],
     ]
+
+
+TABLES_ENABLED = config.get("tables", {}).get("enabled", False)
+
+
+def get_wanted_features():
+    """Features `all` computes: fusion.features, or every configured one with tables on."""
+    return list(FEATURES) if TABLES_ENABLED else list(FUSION_FEATURES)
+
+
+# --- transcripts (rules/transcribe.smk) --------------------------------------------------
+from merlib.transcripts import TranscriptParams, check_model  # noqa: E402
+
+TRANSCRIPTS_CONFIG = dict(config.get("transcripts", {}))
+TranscriptParams(**TRANSCRIPTS_CONFIG)  # bad values: a clear error before any job runs
+if TRANSCRIPTS_CONFIG.get("asr", True):
+    check_model(TRANSCRIPTS_CONFIG.get("model", "base"))
+
+
+def get_transcript_files():
+    return expand("results/transcripts/{shard}.parquet", shard=SHARDS)
+
+
+def get_transcribe_inputs(wildcards):
+    """The manifest, and the shard's audio when ASR is on."""
+    inputs = {"manifest": get_shard_manifest(wildcards)}
+    if TRANSCRIPTS_CONFIG.get("asr", True):
+        inputs["audio"] = f"results/media/{wildcards.shard}/audio.parquet"
+    return inputs
+
+
+def get_transcribe_gpu():
+    """1 when the ASR runs on a GPU (transcripts.device cuda or auto), else 0."""
+    on = TRANSCRIPTS_CONFIG.get("asr", True)
+    return int(on and TRANSCRIPTS_CONFIG.get("device", "cpu") != "cpu")
 
 
 # --- MER-OV (rules/ov.smk) ---------------------------------------------------------------
@@ -394,8 +500,12 @@ def get_feature_modalities():
     return {name: spec["modality"] for name, spec in FEATURES.items()}
 
 
+def get_paper_tables():
+    return ["results/tables/unimodal.tsv", "results/tables/multimodal.tsv"]
+
+
 def get_training_outputs():
-    outputs = ["results/tables/unimodal.tsv", "results/tables/multimodal.tsv"]
+    outputs = get_paper_tables() if TABLES_ENABLED else []
     return outputs + (["results/search/search.tsv"] if SEARCH_COMBINATIONS else [])
 
 
@@ -520,11 +630,9 @@ REPORT_TABLES = {
 
 def get_report_tables():
     """Table name -> the TSV it renders, for the tables this config makes."""
-    tables = {
-        "per_class": "results/metrics/per_class.tsv",
-        "unimodal": "results/tables/unimodal.tsv",
-        "multimodal": "results/tables/multimodal.tsv",
-    }
+    tables = {"per_class": "results/metrics/per_class.tsv"}
+    if TABLES_ENABLED:  # the paper tables are opt-in (tables.enabled)
+        tables["unimodal"], tables["multimodal"] = get_paper_tables()
     if SEARCH_COMBINATIONS:
         tables["search"] = "results/search/search.tsv"
     if get_ov_gt_csv():

@@ -41,6 +41,7 @@ rule account_clips:
         feature_flags=list(get_fusion_flag_files().values()),
         folds="results/fusion/folds.json",
         fallbacks="results/predictions/fallbacks.parquet",
+        transcripts=get_transcript_files(),
     output:
         accounting="results/metrics/accounting.parquet",
     log:

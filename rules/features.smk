@@ -1,8 +1,6 @@
 rule extract_features:
     input:
-        manifest="results/ingest/manifest.parquet",
-        audio="results/media/{shard}/audio.parquet",
-        faces="results/media/{shard}/faces.parquet",
+        unpack(get_feature_inputs),
     output:
         features="results/features/{feature}/{shard}.parquet",
         rejects="results/feature_rejects/{feature}/{shard}.parquet",
@@ -18,10 +16,12 @@ rule extract_features:
         mem_mb=get_feature_mem_mb,
         runtime=120,
         gpu=get_feature_gpu,
+        gpu_mem_mb=get_feature_gpu_mem_mb,
     params:
         feature="{feature}",
         spec=get_feature_spec,
         batch_size=32,
         model_cache="resources/models",
+        shard_digest=get_features_digest,
     script:
         "../workflow_scripts/extract_features.py"

@@ -1,4 +1,4 @@
-rule ingest_release:
+checkpoint ingest_release:
     input:
         unpack(get_release_inputs),
     output:

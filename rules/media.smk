@@ -1,6 +1,6 @@
 rule extract_media:
     input:
-        manifest="results/ingest/manifest.parquet",
+        manifest=get_shard_manifest,
     output:
         audio="results/media/{shard}/audio.parquet",
         faces="results/media/{shard}/faces.parquet",
@@ -18,5 +18,6 @@ rule extract_media:
     params:
         data_root=DATA_ROOT,
         media=config["media"],
+        shard_digest=get_media_digest,
     script:
         "../workflow_scripts/extract_media.py"

@@ -71,6 +71,7 @@ use rule extract_media as extract_noisy_media with:
     params:
         data_root=get_noisy_data_root,
         media=config["media"],
+        shard_digest=NO_SHARD_DIGEST,
 
 
 use rule extract_features as extract_noisy_features with:
@@ -86,6 +87,8 @@ use rule extract_features as extract_noisy_features with:
         "logs/extract_noisy_features/{feature}/{shard}.log",
     benchmark:
         "benchmarks/extract_noisy_features/{feature}/{shard}.tsv"
+    params:
+        shard_digest=NO_SHARD_DIGEST,
 
 
 use rule predict_unlabelled as predict_noisy_clips with:
@@ -182,6 +185,7 @@ use rule extract_media as extract_training_noisy_media with:
     params:
         data_root=get_noisy_data_root,
         media=config["media"],
+        shard_digest=NO_SHARD_DIGEST,
 
 
 use rule extract_features as extract_training_noisy_features with:
@@ -197,3 +201,5 @@ use rule extract_features as extract_training_noisy_features with:
         "logs/extract_training_noisy_features/{feature}/{shard}.log",
     benchmark:
         "benchmarks/extract_training_noisy_features/{feature}/{shard}.tsv"
+    params:
+        shard_digest=NO_SHARD_DIGEST,

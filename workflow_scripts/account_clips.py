@@ -17,9 +17,11 @@ from merlib.tables import (  # noqa: E402
     INGEST_REJECTS,
     MANIFEST,
     MEDIA_REJECTS,
+    TRANSCRIPTS,
     read_table,
     write_table,
 )
+from merlib.transcripts import text_sources  # noqa: E402
 
 
 def main(inputs, feature_reject_files, feature_flag_files, output):
@@ -34,6 +36,7 @@ def main(inputs, feature_reject_files, feature_flag_files, output):
         excluded,
         read_table(inputs.fallbacks, FALLBACKS),
         {f: [read_table(p, FEATURE_FLAGS) for p in ps] for f, ps in feature_flag_files.items()},
+        text_sources(read_table(p, TRANSCRIPTS) for p in inputs.transcripts),
     )
     logging.info("clips by split and status: %s", json.dumps(status_counts(table)))
     write_table(table, output.accounting, ACCOUNTING)

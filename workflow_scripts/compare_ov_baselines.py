@@ -7,7 +7,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.metrics import write_text_atomic  # noqa: E402
+from merlib.atomic import write_text_atomic  # noqa: E402
 from merlib.ov import compare_predictions, load_groupings, read_openset_csv  # noqa: E402
 
 

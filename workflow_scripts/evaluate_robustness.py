@@ -9,7 +9,8 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.metrics import read_test_labels, write_json, write_text_atomic  # noqa: E402
+from merlib.atomic import write_text_atomic  # noqa: E402
+from merlib.metrics import read_test_labels, write_json  # noqa: E402
 from merlib.noise import robustness  # noqa: E402
 from merlib.tables import NOISE, PREDICTIONS, read_table  # noqa: E402
 

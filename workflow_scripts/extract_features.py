@@ -16,10 +16,12 @@ from merlib.tables import (  # noqa: E402
     FEATURE_FLAGS,
     FEATURE_REJECTS,
     MANIFEST,
+    TRANSCRIPTS,
     features_schema,
     read_table,
     write_table,
 )
+from merlib.transcripts import with_transcripts  # noqa: E402
 
 
 def main(
@@ -35,12 +37,16 @@ def main(
     rejects,
     flags,
     model_cache,
+    transcripts_path=None,
 ):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     if model_cache:  # where wheel-shipped models (Whisper-base) are assembled, once
         os.environ.setdefault("MERFLOW_MODEL_CACHE", os.path.abspath(model_cache))
     manifest = read_table(manifest_path, MANIFEST)
     manifest = manifest.filter(pc.equal(manifest.column("shard"), shard))
+    if transcripts_path:  # text features read the transcripts (release text or ASR)
+        transcripts = read_table(transcripts_path, TRANSCRIPTS)
+        manifest = with_transcripts(manifest, transcripts, where=str(transcripts_path))
     modality = spec.get("modality")
     audio = read_table(audio_path, AUDIO) if modality == "audio" and audio_path else None
     faces = read_table(faces_path, FACES) if modality == "visual" and faces_path else None
@@ -72,4 +78,5 @@ main(
     snakemake.output.rejects,  # noqa: F821
     snakemake.output.flags,  # noqa: F821
     snakemake.params.get("model_cache"),  # noqa: F821
+    snakemake.input.get("transcripts"),  # noqa: F821
 )

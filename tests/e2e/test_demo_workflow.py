@@ -86,7 +86,32 @@ def test_search_keeps_the_best_combination_and_final_training_uses_it(demo_run):
     assert untimed[0] == untimed[1]  # retraining reproduced the search run
 
 
+def test_all_computes_only_the_fused_features_and_no_paper_table(demo_run):
+    results = demo_run / "results"
+    assert sorted(p.name for p in (results / "features").iterdir()) == ["egemaps", "fer", "use_m3"]
+    assert not (results / "tables").exists()
+
+
+def test_every_clip_has_a_transcript_and_accounting_names_its_source(demo_run):
+    import pyarrow as pa
+
+    from merlib.tables import TRANSCRIPTS
+
+    paths = sorted((demo_run / "results" / "transcripts").glob("*.parquet"))
+    transcripts = pa.concat_tables([read_table(p, TRANSCRIPTS) for p in paths])
+    # the demo corpus transcribes every clip, so every text is the release's
+    assert set(transcripts.column("source").to_pylist()) == {"release"}
+    accounting = read_table(demo_run / "results" / "metrics" / "accounting.parquet", ACCOUNTING)
+    used = [r for r in accounting.to_pylist() if r["status"] != "excluded"]
+    assert {r["text_source"] for r in used} == {"release"}
+    assert len(used) == transcripts.num_rows
+
+
 def test_paper_tables_cover_every_feature_and_modality_combination(demo_run):
+    # opt-in: the named target builds them (and every configured feature) on request
+    proc = snakemake(demo_run, "--profile", str(REPO / "profiles" / "default"), "--cores", "2",
+                     "paper_tables")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
     tables = demo_run / "results" / "tables"
     unimodal = list(csv.DictReader(open(tables / "unimodal.tsv"), delimiter="\t"))
     # every configured feature, whisper_base too (two audio features: Top-1 and Top-2)
@@ -225,12 +250,13 @@ def test_report_landing_page_shows_the_headline_numbers_of_summary_json(demo_run
 
 def test_report_shows_every_table_as_html_not_as_a_download(demo_run, report_dom):
     page = (demo_run / "results" / "report.html").read_text()
-    for name in ("per_class", "unimodal", "multimodal", "search", "ov_baselines"):
+    # the paper tables are opt-in (tables.enabled), so the default report has none
+    for name in ("per_class", "search", "ov_baselines"):
         key = f'"results/report/tables/{name}.html": {{'
         assert key in page, f"{name}.html is not in the report"
         mime = re.search(r'"mime_type": "([^"]+)"', page[page.index(key) :])
         assert mime.group(1) == "text/html", (name, mime.group(1))
-    for tsv in ("per_class.tsv", "unimodal.tsv", "search.tsv", "baselines.tsv"):
+    for tsv in ("per_class.tsv", "search.tsv", "baselines.tsv"):
         assert f'"{tsv}"' not in page, f"{tsv} is still a download-only report item"
 
 

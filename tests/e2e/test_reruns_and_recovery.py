@@ -35,7 +35,7 @@ DOWNSTREAM_OF_FUSION = {
     "render_report_summary",
     "render_report_tables",
 }
-# the paper tables train on every configured feature with fusion.*, beside the model
+# the paper tables are opt-in (tables.enabled: false): `all` never plans them
 TABLES = {"tabulate_unimodal", "tabulate_multimodal"}
 FEATURE_DONE = re.compile(r"Finished jobid: \d+ \(Rule: extract_features\)")
 JOB = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n)*)", re.M)
@@ -80,16 +80,20 @@ def test_forcerun_one_shard_file_reruns_that_shards_branch_only(reference_run, r
     assert ("extract_media", "shard=001") in per_shard
     assert {wc.split("shard=")[1] for _, wc in per_shard} == {"001"}
     assert sorted(wc for rule, wc in per_shard if rule == "extract_features") == [
-        f"feature={f}, shard=001" for f in ("egemaps", "fer", "use_m3", "whisper_base")
+        f"feature={f}, shard=001"
+        for f in ("egemaps", "fer", "use_m3")  # only fused ones
     ]
-    assert rules_of(jobs) - {"extract_media", "extract_features"} == DOWNSTREAM_OF_FUSION | TABLES
+    assert ("transcribe_clips", "shard=001") in per_shard  # ASR reads the shard's audio
+    per_shard_rules = {"extract_media", "extract_features", "transcribe_clips"}
+    assert rules_of(jobs) - per_shard_rules == DOWNSTREAM_OF_FUSION
+    assert not rules_of(jobs) & TABLES
 
 
 @pytest.mark.parametrize(
     ("change", "first_stage"),
     [
         ({"fusion": {"epochs": 7}}, {"train_fusion"}),
-        ({"media": {"face_fps": 2}}, {"extract_media", "extract_features"}),
+        ({"media": {"face_fps": 2}}, {"extract_media", "extract_features", "transcribe_clips"}),
     ],
     ids=["fusion.epochs", "media.face_fps"],
 )
@@ -99,7 +103,7 @@ def test_changed_parameter_reruns_its_stage_and_downstream_only(
     overlay = tmp_path / "change.yaml"
     overlay.write_text(yaml.safe_dump(change))
     jobs = planned_jobs(reference_run, *config_args(release_config), str(overlay))
-    assert rules_of(jobs) == first_stage | DOWNSTREAM_OF_FUSION | TABLES
+    assert rules_of(jobs) == first_stage | DOWNSTREAM_OF_FUSION
     assert "ingest_release" not in rules_of(jobs)
 
 

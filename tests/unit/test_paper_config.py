@@ -43,3 +43,23 @@ def test_paper_config_transformers_jobs_ask_for_a_gpu_and_remote_code_is_explici
             assert options.get("trust_remote_code") is True, name
         else:
             assert not options.get("trust_remote_code"), name
+
+
+def test_encoder_jobs_are_sized_from_the_checkpoint_not_a_flat_16_gb():
+    features = yaml.safe_load((REPO / "configs" / "mer2024-paper.yaml").read_text())["features"]
+    res = {name: feature_resources(spec) for name, spec in features.items()}
+    # Baichuan-13B in fp16 is 26 GB of weights: the job gets more than that
+    assert res["baichuan_13b"]["mem_mb"] > 26_000 and res["baichuan_13b"]["gpu_mem_mb"] > 26_000
+    assert 12_000 < res["chatglm2_6b"]["gpu_mem_mb"] < res["baichuan_13b"]["gpu_mem_mb"]
+    assert res["whisper_large"]["gpu_mem_mb"] > res["wavlm_large"]["gpu_mem_mb"]
+    assert res["egemaps"] == {"gpu": 0, "mem_mb": 4000, "gpu_mem_mb": 0}
+    assert res["chinese_hubert_base"]["mem_mb"] < 4000
+
+
+def test_local_checkpoint_is_sized_by_its_weight_files(tmp_path):
+    from merlib.features.base import checkpoint_mb
+
+    (tmp_path / "model.safetensors").write_bytes(b"\0" * 3_000_000)
+    (tmp_path / "config.json").write_text("{}")
+    spec = {"modality": "audio", "backend": "transformers", "model": str(tmp_path)}
+    assert checkpoint_mb(spec) == 3.0

@@ -14,13 +14,14 @@ DIRECTIVES = ("output", "log", "benchmark", "conda", "threads", "resources", "sc
 
 
 def parse_rules() -> dict[str, dict[str, str]]:
-    """rule name -> {directive: first line of its value}, from the snakefmt-formatted files."""
+    """rule (or checkpoint) name -> {directive: first line of its value}, from the
+    snakefmt-formatted files."""
     rules: dict[str, dict[str, str]] = {}
     for path in RULE_FILES:
         current = None
         lines = path.read_text().splitlines()
         for i, line in enumerate(lines):
-            if m := re.match(r"^rule (\w+):", line):
+            if m := re.match(r"^(?:rule|checkpoint) (\w+):", line):
                 current = rules.setdefault(m.group(1), {"__file__": path.name})
             elif current is not None and (m := re.match(r"^    (\w+):\s*(.*)$", line)):
                 value = m.group(2) or (lines[i + 1].strip() if i + 1 < len(lines) else "")

@@ -19,12 +19,15 @@ def account_clips(
     excluded_from_training: list[dict],
     fallbacks: pa.Table,
     feature_flags: dict[str, list[pa.Table]] | None = None,
+    text_sources: dict[str, str] | None = None,
 ) -> pa.Table:
     """Join what every stage recorded into one status and one detail per clip.
 
     ``detail`` lists, in pipeline order, every problem recorded for the clip (ingest,
     media per modality, features: rejects, then flags such as an empty transcription's
-    zero vector), also for clips that were still used.
+    zero vector), also for clips that were still used. ``text_sources`` (clip name ->
+    TRANSCRIPTS source: release, asr or none) fills ``text_source``: which text the
+    clip's text features read.
     """
     notes: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in ingest_findings.to_pylist():
@@ -61,7 +64,15 @@ def account_clips(
             details.append(f"prediction: {fell_back[name]}")
         else:
             status = PREDICTED
-        rows.append({"name": name, "split": split, "status": status, "detail": _join(details)})
+        rows.append(
+            {
+                "name": name,
+                "split": split,
+                "status": status,
+                "detail": _join(details),
+                "text_source": (text_sources or {}).get(name),
+            }
+        )
     for (split, name), details in notes.items():
         if (split, name) not in in_manifest:
             rows.append(

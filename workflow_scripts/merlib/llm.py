@@ -32,8 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_text_atomic
 from .errors import MediaError
-from .metrics import write_text_atomic
 from .ov import Grouping, parse_grouping, parse_openset
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from .errors import AudioLoadingError, NoFaceError, VideoLoadingError
+from .progress import Progress
 from .tables import AUDIO, FACES, MEDIA_REJECTS, table_from_rows
 
 DETECT_MAX_SIDE = 640  # frames are downscaled to this before face detection
@@ -374,6 +375,8 @@ def extract_shard(
     detect = make_detector(params.detector, params.detector_model, params.detector_score)
     audio_rows, face_rows, reject_rows = [], [], []
     window = max(1, workers) * 2
+    clips = list(clips)
+    progress = Progress("media", len(clips))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         pending: deque = deque()
         todo = iter(clips)
@@ -391,6 +394,7 @@ def extract_shard(
                 audio_rows.append(audio_row)
             face_rows.extend(faces)
             reject_rows.extend(rejects)
+            progress.update()
     return (
         table_from_rows(audio_rows, AUDIO),
         table_from_rows(face_rows, FACES),

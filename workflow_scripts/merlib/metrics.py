@@ -16,9 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,6 +30,7 @@ from sklearn.metrics import (
     confusion_matrix as _sk_confusion_matrix,
 )
 
+from .atomic import write_text_atomic
 from .labels import LABELS, UnknownLabelError, label_index
 
 
@@ -319,20 +318,6 @@ def plot_per_class_f1(per_class: pd.DataFrame, path: str | os.PathLike) -> None:
     save_figure(fig, path)
 
 
-def write_text_atomic(text: str, path: str | os.PathLike) -> None:
-    """Write a text file atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_tsv(table: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a data frame as a tab-separated table with a header, atomically."""
     write_text_atomic(table.to_csv(sep="\t", index=False, float_format="%.6g"), path)
@@ -360,5 +345,4 @@ __all__ = [
     "waf_indices",
     "write_json",
     "write_tsv",
-    "write_text_atomic",
 ]

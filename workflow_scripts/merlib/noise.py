@@ -33,7 +33,6 @@ import hashlib
 import math
 import os
 import subprocess
-import tempfile
 import time
 import wave
 from collections.abc import Callable, Sequence
@@ -46,6 +45,7 @@ import cv2
 import numpy as np
 import pyarrow as pa
 
+from .atomic import atomic_path
 from .errors import AudioLoadingError, MediaError, VideoLoadingError
 from .media import decode_audio, ffmpeg_exe, safe_clip_path
 from .metrics import EvaluationError, accuracy, waf
@@ -253,20 +253,11 @@ def blur_frame(frame: np.ndarray, factor: int) -> np.ndarray:
 
 def write_wav(path: str | os.PathLike, pcm: np.ndarray, sample_rate: int) -> None:
     """Write mono int16 PCM as a wav file, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with wave.open(tmp, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(sample_rate)
-            w.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, wave.open(str(tmp), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
 
 
 def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
@@ -313,26 +304,20 @@ def encode_clip(
     bit-exactly (one thread, no metadata), written under a temporary name then renamed."""
     h, w = frames[0].shape[:2]
     pix_fmt = "yuv420p" if h % 2 == 0 and w % 2 == 0 else "yuv444p"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp.mp4", dir=out.parent)
-    os.close(fd)
     cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-y"]
     cmd += ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-r", str(fps)]
     cmd += ["-i", "pipe:0", "-i", str(wav), "-map", "0:v:0", "-map", "1:a:0"]
     cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", pix_fmt]
     cmd += ["-threads", "1", "-c:a", "aac", "-b:a", "96k"]
     cmd += ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
-    cmd += ["-flags:a", "+bitexact", "-f", "mp4", tmp]
+    cmd += ["-flags:a", "+bitexact", "-f", "mp4", ""]  # the temporary file
     data = b"".join(np.ascontiguousarray(f).tobytes() for f in frames)
-    try:
+    with atomic_path(out, suffix=".tmp.mp4") as tmp:
+        cmd[-1] = str(tmp)
         proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout, check=False)
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip()[-500:]
             raise MediaError(f"{out}: ffmpeg could not encode the noisy clip: {err}")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- one clip, one shard ------------------------------------------------------------------

@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .atomic import write_text_atomic
 from .labels import LABELS, PROB_COLUMNS
-from .metrics import write_text_atomic
 
 LEXICON_PATH = Path(__file__).with_name("data") / "emotion_lexicon.json"
 GROUPINGS = ("lexicon", "encoder", "llm")

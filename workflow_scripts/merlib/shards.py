@@ -23,3 +23,19 @@ def shard_of(name: str, n_shards: int) -> str:
     digest = hashlib.sha1(name.encode("utf-8")).digest()
     index = int.from_bytes(digest[:8], "big") % n_shards
     return f"{index:0{shard_width(n_shards)}d}"
+
+
+def shard_digests(manifest_path: str, columns: tuple[str, ...]) -> dict[str, str]:
+    """Shard id -> a SHA-1 of the ``columns`` of its clips in the manifest (rows sorted by
+    name): what a per-shard job reads of the manifest. A job whose digest did not change
+    need not rerun when the manifest is rewritten (e.g. for a corrected label)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(manifest_path, columns=["shard", "name", *columns])
+    rows: dict[str, list[tuple]] = {}
+    for row in zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True):
+        rows.setdefault(row[0], []).append(row[1:])
+    return {
+        shard: hashlib.sha1(repr(sorted(clips)).encode("utf-8")).hexdigest()
+        for shard, clips in rows.items()
+    }

@@ -9,12 +9,12 @@ schema and name the file when it does not match (:func:`read_table`).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .atomic import atomic_path
 from .labels import PROB_COLUMNS
 
 
@@ -79,6 +79,21 @@ FEATURE_REJECTS = pa.schema(_ids("name", "reason"))
 # ``empty_transcription`` (a zero text vector). Flagged clips are in the feature table.
 FEATURE_FLAGS = pa.schema(_ids("name", "flag"))
 
+# Per shard (rule transcribe_clips, a stable contract: name, text, source, language,
+# avg_logprob, model): the text each clip's text features read. source: release (the
+# release's transcription), asr (recognised by ``model``), none (empty text; ``reason``
+# says why, e.g. silent or undecodable audio). avg_logprob: the ASR's token-weighted mean
+# log-probability (null unless source is asr).
+TRANSCRIPTS = pa.schema(
+    _ids("name", "text", "source")
+    + [
+        pa.field("language", pa.string()),
+        pa.field("avg_logprob", pa.float64()),
+        pa.field("model", pa.string()),
+        pa.field("reason", pa.string()),
+    ]
+)
+
 # Out-of-fold predictions on the labelled clips.
 OOF_PREDICTIONS = pa.schema(
     _ids("name", "discrete", "predicted")
@@ -104,7 +119,12 @@ OV_REJECTS = pa.schema(_ids("name", "reason"))
 # One row per clip found in the release (and per CSV row that names no clip): what became
 # of it. status: trained (labelled, used in CV), predicted (unlabelled, predicted from its
 # features), fallback (unlabelled, predicted from the class prior), excluded (left out).
-ACCOUNTING = pa.schema(_ids("name", "split", "status") + [pa.field("detail", pa.string())])
+# text_source: the TRANSCRIPTS source of the text its text features read (null when no
+# transcript was made, e.g. a clip left out at ingest).
+ACCOUNTING = pa.schema(
+    _ids("name", "split", "status")
+    + [pa.field("detail", pa.string()), pa.field("text_source", pa.string())]
+)
 
 
 # MER-NOISE (rule inject_noise): one row per noisy clip, what was drawn and where it is.
@@ -208,15 +228,8 @@ def write_table(table: pa.Table, path: str | os.PathLike, schema: pa.Schema) -> 
     """Write ``table`` to ``path`` atomically after checking it has ``schema``."""
     path = Path(path)
     _check(table.schema, schema, f"table for {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_table(path: str | os.PathLike, schema: pa.Schema) -> pa.Table:

@@ -18,6 +18,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -86,25 +87,70 @@ def default_cache_dir() -> Path:
     return Path(root)
 
 
-class Transcriber:
-    """Speech to text with faster-whisper on the CPU (int8)."""
+@dataclass(frozen=True)
+class Transcript:
+    """What ASR made of one clip: text, token-weighted mean log-probability of the decoded
+    tokens (None when nothing was decoded) and the language decoded in."""
 
-    def __init__(self, model: str, cache_dir: str | os.PathLike, language: str | None, threads=1):
+    text: str
+    avg_logprob: float | None
+    language: str | None
+
+
+class Transcriber:
+    """Speech to text with faster-whisper (CPU int8 by default).
+
+    Calling it with 16 kHz mono int16 PCM gives the text (collection's use);
+    :meth:`transcribe` takes a float waveform and gives a :class:`Transcript`.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        cache_dir: str | os.PathLike,
+        language: str | None,
+        threads=1,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        beam_size: int = 1,
+    ):
         from faster_whisper import WhisperModel
 
         self.language = language
+        self.beam_size = beam_size
         self.model = WhisperModel(
             resolve_whisper_model(model, cache_dir),
-            device="cpu",
-            compute_type="int8",
+            device=device,
+            compute_type=compute_type,
             cpu_threads=max(1, threads),
+        )
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        """Transcript of a 16 kHz mono float32 waveform in [-1, 1]."""
+        segments, info = self.model.transcribe(
+            np.asarray(audio, dtype=np.float32), language=self.language, beam_size=self.beam_size
+        )
+        texts, logprob, n_tokens = [], 0.0, 0
+        for segment in segments:
+            texts.append(segment.text)
+            n = max(1, len(segment.tokens))
+            logprob += segment.avg_logprob * n
+            n_tokens += n
+        return Transcript(
+            "".join(texts).strip(),
+            logprob / n_tokens if n_tokens else None,
+            getattr(info, "language", None) or self.language,
         )
 
     def __call__(self, pcm: np.ndarray) -> str:
         """Text of 16 kHz mono int16 speech."""
-        audio = pcm.astype(np.float32) / 32768.0
-        segments, _ = self.model.transcribe(audio, language=self.language, beam_size=1)
-        return "".join(s.text for s in segments).strip()
+        return self.transcribe(pcm.astype(np.float32) / 32768.0).text
 
 
-__all__ = ["OFFLINE_NAMES", "Transcriber", "default_cache_dir", "resolve_whisper_model"]
+__all__ = [
+    "OFFLINE_NAMES",
+    "Transcript",
+    "Transcriber",
+    "default_cache_dir",
+    "resolve_whisper_model",
+]

@@ -21,9 +21,11 @@ module of the package is imported.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -176,19 +178,70 @@ GPU_BACKENDS = frozenset({"transformers", "faster-whisper"})
 GPU_DEFAULT_DEVICE = {"transformers": "auto", "faster-whisper": "cpu"}
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5")
+# Parameters of a checkpoint whose name gives no size: by the size word in its name.
+PARAMS_BY_SIZE_WORD = {"tiny": 40e6, "small": 120e6, "base": 120e6, "large": 650e6}
+DEFAULT_PARAMS = 650e6
+# Families whose size word undersells them (Whisper large is 1.55B parameters).
+PARAMS_BY_FAMILY = {"whisper-large": 1.55e9, "whisper-medium": 769e6}
+JOB_OVERHEAD_MB = 2000  # interpreter, libraries, one batch
+
+
+def checkpoint_params(model: str) -> float:
+    """Parameter count of a hub checkpoint, from its name: ``13B``/``6b``/``1.5B`` as
+    billions, else its size word (tiny, small, base, large), else :data:`DEFAULT_PARAMS`."""
+    name = model.rsplit("/", 1)[-1].lower()
+    match = re.search(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b(?![a-z])", name)
+    if match:
+        return float(match[1]) * 1e9
+    for family, params in PARAMS_BY_FAMILY.items():
+        if family in name:
+            return params
+    for word, params in PARAMS_BY_SIZE_WORD.items():
+        if re.search(rf"(?<![a-z]){word}(?![a-z])", name):
+            return params
+    return DEFAULT_PARAMS
+
+
+def checkpoint_mb(spec: Mapping[str, Any]) -> float:
+    """Megabytes of the feature's weights in the dtype it runs in: a local folder's weight
+    files as stored; a hub id's parameter count (:func:`checkpoint_params`) at 2 bytes
+    (float16/bfloat16, and ``auto`` on a GPU) or 4 (float32, and ``auto`` on the CPU)."""
+    model = str(spec.get("model", ""))
+    path = Path(model).expanduser()
+    if path.is_dir():
+        files = [p for p in path.rglob("*") if p.suffix in WEIGHT_SUFFIXES and p.is_file()]
+        return sum(p.stat().st_size for p in files) / 1e6
+    options = spec.get("options") or {}
+    dtype = options.get("dtype", "auto")
+    on_gpu = options.get("device", GPU_DEFAULT_DEVICE.get(spec.get("backend"), "cpu")) != "cpu"
+    wide = dtype == "float32" or (dtype == "auto" and not on_gpu)
+    return checkpoint_params(model) * (4 if wide else 2) / 1e6
+
+
 def feature_resources(spec: Mapping[str, Any]) -> dict[str, int]:
-    """Scheduler resources of one extraction job: ``gpu`` (0 or 1) and ``mem_mb``.
+    """Scheduler resources of one extraction job: ``gpu`` (0 or 1), ``mem_mb`` and
+    ``gpu_mem_mb``.
 
     A ``transformers`` / ``faster-whisper`` feature whose ``device`` is ``auto`` or
-    ``cuda`` asks for one GPU so that SLURM places it on a GPU node; host memory is sized
-    for loading a large checkpoint (override with ``--set-resources``).
+    ``cuda`` asks for one GPU so that SLURM places it on a GPU node. Memory is sized from
+    the checkpoint (:func:`checkpoint_mb`): host memory 1.3 x the weights plus
+    :data:`JOB_OVERHEAD_MB` (weights are loaded in their target dtype, not as a full fp32
+    copy first), GPU memory 1.2 x the weights plus the overhead; a 13B fp16 model gets
+    about 36 GB of host memory, an eGeMAPS job 4 GB (override with ``--set-resources``).
     """
     backend = spec.get("backend")
     if backend not in GPU_BACKENDS:
-        return {"gpu": 0, "mem_mb": 4000}
+        return {"gpu": 0, "mem_mb": 4000, "gpu_mem_mb": 0}
     options = spec.get("options") or {}
     device = options.get("device", GPU_DEFAULT_DEVICE[backend])
-    return {"gpu": int(device in ("auto", "cuda")), "mem_mb": 16000}
+    gpu = int(device in ("auto", "cuda"))
+    weights = checkpoint_mb(spec)
+    return {
+        "gpu": gpu,
+        "mem_mb": int(JOB_OVERHEAD_MB + 1.3 * weights),
+        "gpu_mem_mb": int(JOB_OVERHEAD_MB + 1.2 * weights) if gpu else 0,
+    }
 
 
 __all__ = [
@@ -202,6 +255,8 @@ __all__ = [
     "EncoderFactory",
     "EncoderOutputError",
     "build_encoder",
+    "checkpoint_mb",
+    "checkpoint_params",
     "feature_resources",
     "is_empty_text",
     "register_backend",

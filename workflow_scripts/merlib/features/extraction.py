@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import AudioLoadingError, MediaError, NoFaceError, VideoLoadingError
+from ..progress import Progress
 from ..tables import FEATURE_FLAGS, FEATURE_REJECTS, features_schema, table_from_rows
 from .base import SAMPLE_RATE, build_encoder, is_empty_text
 
@@ -164,6 +165,7 @@ def extract_shard(
     kept_rows: list[np.ndarray] = []
     rejects: list[dict[str, str]] = []
     n_empty_text = 0
+    progress = Progress(f"feature {feature}", len(names))
     for batch in _batches(len(names), batch_size):
         batch_names: list[str] = []
         batch_items: list[Any] = []
@@ -187,6 +189,7 @@ def extract_shard(
             else:
                 reason = _non_finite_reason(name, feature, encoder.modality, item)
                 rejects.append({"name": name, "reason": reason})
+        progress.update(len(batch))
 
     embeddings = np.stack(kept_rows) if kept_rows else np.zeros((0, encoder.dim), np.float32)
     table = features_table(kept_names, embeddings, encoder.dim)

@@ -19,15 +19,14 @@ with ``torch.load(path, weights_only=True)``)::
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import torch
 
+from ..atomic import atomic_path
 from ..labels import LABELS, PROB_COLUMNS
 from ..tables import FALLBACKS, PREDICTIONS, table_from_rows
 from .dataset import (
@@ -53,16 +52,8 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> None:
     """``torch.save`` the checkpoint atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:

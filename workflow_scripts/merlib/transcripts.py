@@ -1,0 +1,234 @@
+"""A transcript for every clip: the release's transcription where one exists, ASR else.
+
+The MER2024 release transcribes only its labelled clips; the pool to predict comes with no
+text. :func:`transcribe_shard` makes the TRANSCRIPTS table of one shard: a clip keeps its
+release transcription (``source`` ``release``) when its split is in
+``TranscriptParams.release_splits`` and the text is not blank; otherwise, with ASR on, its
+audio is recognised (``asr``, with the mean log-probability and the model); a clip whose
+audio is missing, undecodable or silent, or in which ASR finds no speech, gets an empty
+text and ``source`` ``none`` with the reason (never a crash of the shard; its text vector
+is then the zero vector, flagged ``empty_transcription`` by the features stage).
+
+:func:`with_transcripts` gives a manifest whose ``transcription`` column is the
+transcripts' text: what text features read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .errors import MediaError
+from .features.base import is_empty_text
+from .features.extraction import decode_pcm
+from .progress import Progress
+from .tables import TRANSCRIPTS, table_from_rows
+from .whisper import OFFLINE_NAMES, Transcript
+
+log = logging.getLogger(__name__)
+
+RELEASE, ASR, NONE = "release", "asr", "none"
+SPLITS = ("labeled", "unlabeled")
+
+
+@dataclass(frozen=True)
+class TranscriptParams:
+    """The ``transcripts`` config section (see schemas/config.schema.yaml)."""
+
+    asr: bool = True
+    model: str = "base"
+    language: str | None = "zh"
+    release_splits: Sequence[str] = field(default_factory=lambda: list(SPLITS))
+    device: str = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = 1
+    silence_dbfs: float = -60.0
+
+    def __post_init__(self):
+        bad = [s for s in self.release_splits if s not in SPLITS]
+        if bad:
+            raise ValueError(
+                f"transcripts.release_splits names {bad}: the splits are {list(SPLITS)}"
+            )
+        if self.beam_size < 1:
+            raise ValueError(f"transcripts.beam_size must be >= 1, got {self.beam_size}")
+
+
+def looks_like_path(model: str) -> bool:
+    """True for a model given as a file system path (absolute, ./, ../ or ~), which must
+    then exist; hub ids (``large-v3``, ``Systran/faster-whisper-large-v3``) are not."""
+    return model.startswith(("/", "./", "../", "~")) or model in (".", "..")
+
+
+def check_model(model: str) -> None:
+    """Raise ValueError with a sentence a user understands when ``model`` is a path to
+    nothing or to a folder that is not a CTranslate2 model."""
+    if model in OFFLINE_NAMES or not looks_like_path(model):
+        return
+    path = Path(model).expanduser()
+    if not path.exists():
+        raise ValueError(
+            f"transcripts.model {model!r} does not exist. Please point it at a "
+            "faster-whisper (CTranslate2) model folder, or use 'base' (the offline "
+            "Whisper-base) or a Whisper id such as 'large-v3' when online."
+        )
+    if not (path / "model.bin").is_file():
+        raise ValueError(
+            f"transcripts.model {model!r} holds no model.bin: it is not a faster-whisper "
+            "(CTranslate2) model folder (convert one with ct2-transformers-converter)."
+        )
+
+
+def _dbfs(audio: np.ndarray) -> float:
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
+    return 20.0 * np.log10(rms) if rms > 0 else -np.inf
+
+
+def _row(name: str, text: str, source: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "text": text, "source": source, **extra}
+
+
+def transcribe_shard(
+    clips: Iterable[Mapping[str, Any]],
+    audio: pa.Table | None,
+    params: TranscriptParams,
+    recognise: Callable[[np.ndarray], Transcript] | None,
+    progress_every: float = 30.0,
+) -> pa.Table:
+    """TRANSCRIPTS of a shard's ``clips`` (dicts with ``name``, ``split`` and the release
+    ``transcription``, possibly null), in their order.
+
+    ``audio`` is the shard's AUDIO table and ``recognise`` the ASR (e.g.
+    :meth:`merlib.whisper.Transcriber.transcribe`); both may be None when ASR is off. An
+    exception raised by ``recognise`` on one clip is recorded as that clip's reason.
+    """
+    clips = list(clips)
+    if params.asr and (audio is None or recognise is None):
+        raise ValueError("transcripts: ASR is on, so the shard's audio and an ASR are needed")
+    index = {}
+    if audio is not None:
+        index = {n: i for i, n in enumerate(audio.column("name").to_pylist())}
+    rows = []
+    progress = Progress("transcription", len(clips), every=progress_every)
+    for clip in clips:
+        name, release = clip["name"], clip.get("transcription")
+        if clip["split"] in params.release_splits and not is_empty_text(release):
+            rows.append(_row(name, release.strip(), RELEASE, language=params.language))
+        elif not params.asr:
+            rows.append(_row(name, "", NONE, reason="no release transcription, ASR off"))
+        else:
+            rows.append(_recognise(name, audio, index.get(name), params, recognise))
+        progress.update()
+    return table_from_rows(rows, TRANSCRIPTS)
+
+
+def _recognise(name, audio, row, params, recognise) -> dict[str, Any]:
+    if row is None:
+        return _row(name, "", NONE, reason="no audio track (no row in the shard's audio table)")
+    try:
+        wave = decode_pcm(
+            name, audio.column("pcm")[row].as_py(), audio.column("sample_rate")[row].as_py()
+        )
+    except MediaError as exc:
+        return _row(name, "", NONE, reason=f"undecodable audio: {exc}")
+    level = _dbfs(wave)
+    if level < params.silence_dbfs:
+        return _row(
+            name, "", NONE, reason=f"silent audio ({level:.1f} dBFS < {params.silence_dbfs})"
+        )
+    try:
+        result = recognise(wave)
+    except Exception as exc:  # one clip's failure is its row's reason, not the shard's crash
+        log.warning("clip %s: ASR failed: %s", name, exc)
+        return _row(name, "", NONE, model=params.model, reason=f"ASR failed: {exc}")
+    if is_empty_text(result.text):
+        return _row(
+            name,
+            "",
+            NONE,
+            language=result.language,
+            model=params.model,
+            reason="no speech recognised",
+        )
+    return _row(
+        name,
+        result.text,
+        ASR,
+        language=result.language,
+        avg_logprob=result.avg_logprob,
+        model=params.model,
+    )
+
+
+def built_on_first_use(factory: Callable[[], Callable[[np.ndarray], Transcript]]):
+    """An ASR callable that builds the real one (``factory()``, a model load) only when a
+    clip first needs it: a shard whose clips all have release text loads no model."""
+    built: list[Callable[[np.ndarray], Transcript]] = []
+
+    def recognise(audio: np.ndarray) -> Transcript:
+        if not built:
+            built.append(factory())
+        return built[0](audio)
+
+    return recognise
+
+
+def with_transcripts(manifest: pa.Table, transcripts: pa.Table, where: str = "") -> pa.Table:
+    """``manifest`` with its ``transcription`` column replaced by the transcripts' text.
+
+    Raises ValueError naming ``where`` when a manifest clip has no transcript."""
+    texts = dict(
+        zip(
+            transcripts.column("name").to_pylist(),
+            transcripts.column("text").to_pylist(),
+            strict=True,
+        )
+    )
+    names = manifest.column("name").to_pylist()
+    missing = [n for n in names if n not in texts]
+    if missing:
+        raise ValueError(
+            f"{where or 'transcripts'}: no transcript for {len(missing)} clip(s) of the "
+            f"manifest, e.g. {missing[:3]}; rerun rule transcribe_clips"
+        )
+    column = pa.array([texts[n] for n in names], type=pa.string())
+    i = manifest.schema.get_field_index("transcription")
+    return manifest.set_column(i, manifest.schema.field(i), column)
+
+
+def text_sources(tables: Iterable[pa.Table]) -> dict[str, str]:
+    """Clip name -> source, over the TRANSCRIPTS tables of all shards."""
+    sources: dict[str, str] = {}
+    for table in tables:
+        sources.update(
+            zip(table.column("name").to_pylist(), table.column("source").to_pylist(), strict=True)
+        )
+    return sources
+
+
+def source_counts(table: pa.Table) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for source in table.column("source").to_pylist():
+        counts[source] = counts.get(source, 0) + 1
+    return counts
+
+
+__all__ = [
+    "ASR",
+    "NONE",
+    "RELEASE",
+    "TranscriptParams",
+    "built_on_first_use",
+    "check_model",
+    "looks_like_path",
+    "source_counts",
+    "text_sources",
+    "transcribe_shard",
+    "with_transcripts",
+]
