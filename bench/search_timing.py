@@ -20,9 +20,19 @@ machine the wall time measures the other users; the CPU time of a 1-thread run d
 (with 2 threads, OpenMP's spinning inflates it under contention). ``search_fusion`` jobs
 have ``threads: 1``, so on 2 cores Snakemake runs two at once: the full search's wall
 time on an idle 2-core machine is about the 1-thread CPU total / 2, which is printed too.
+
+For the stacked ways each width also prints the training loop's achieved GFLOP/s (the
+FLOPs of the stacked model's Linears counted analytically: 2*M*B*in*out per forward,
+twice that for the backward, plus the validation forwards) beside the measured peak of
+the same matmuls (``torch.baddbmm`` of the same (M, 32, in) x (M, in, out) shapes timed
+alone, in the same run), and ``--profile`` adds where one epoch's time goes
+(``torch.profiler``: matmuls, indexing/data movement, random draws, other element-wise
+ops incl. Adam, and the rest: Python and dispatch overhead outside any op).
 Usage::
 
     nice .venv/bin/python bench/search_timing.py --threads 1 --measure-clips 503
+    nice .venv/bin/python bench/search_timing.py --threads 1 --measure-clips 503 \
+        --ways stacked,stacked-by-width --epochs 1 --profile
 """
 
 from __future__ import annotations
@@ -42,6 +52,71 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow_scripts")
 from merlib import search  # noqa: E402
 from merlib.fusion import stacked, training  # noqa: E402
 from merlib.fusion.params import FusionParams  # noqa: E402
+
+BUCKETS = {
+    "matmul": {"aten::baddbmm", "aten::bmm", "aten::mm", "aten::addmm", "aten::matmul"},
+    "indexing / data movement": {
+        "aten::index", "aten::index_select", "aten::gather", "aten::copy_", "aten::cat",
+        "aten::stack", "aten::where", "aten::masked_fill", "aten::index_put_", "aten::to",
+        "aten::_to_copy", "aten::clone", "aten::zeros", "aten::zero_", "aten::fill_",
+    },
+    "random draws": {"aten::rand", "aten::randperm", "aten::uniform_"},
+}  # fmt: skip
+
+
+def linear_shapes(dims, hidden, n_classes=6):
+    """(in, out) of every Linear of the attention fusion (merlib.fusion.model's layout)."""
+    shapes = []
+    for d in dims:
+        shapes += [(d, hidden), (hidden, hidden), (hidden, hidden)]
+    shapes += [(hidden * len(dims), hidden), (hidden, hidden), (hidden, hidden)]
+    return shapes + [(hidden, len(dims)), (hidden, n_classes)]
+
+
+def epoch_flops(shapes, train_rows, val_rows):
+    """Analytic FLOPs of one epoch: forward 2*rows*in*out per Linear (rows summed over the
+    stacked models), backward twice that, plus one validation forward."""
+    per_row = sum(2 * i * o for i, o in shapes)
+    return 3 * per_row * train_rows + per_row * val_rows
+
+
+def matmul_peak(shapes, models, batch=32, repeats=20):
+    """GFLOP/s of torch.baddbmm on exactly the training step's forward shapes, alone."""
+    g = torch.Generator().manual_seed(0)
+    ops = [
+        (torch.randn(models, 1, o, generator=g), torch.randn(models, batch, i, generator=g),
+         torch.randn(models, i, o, generator=g))
+        for i, o in shapes
+    ]  # fmt: skip
+    for bias, x, w in ops:
+        torch.baddbmm(bias, x, w)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for bias, x, w in ops:
+            torch.baddbmm(bias, x, w)
+    seconds = time.perf_counter() - start
+    return repeats * sum(2 * models * batch * i * o for i, o in shapes) / seconds / 1e9
+
+
+def profile_epoch(run) -> None:
+    from torch.profiler import ProfilerActivity, profile
+
+    start = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        run()
+    wall = time.perf_counter() - start
+    spent = collections.Counter()
+    for event in prof.key_averages():
+        bucket = next((b for b, names in BUCKETS.items() if event.key in names), "other ops")
+        if event.key.startswith("aten::") or event.key.startswith("autograd"):
+            spent[bucket] += event.self_cpu_time_total / 1e6
+    in_ops = sum(spent.values())
+    print(f"  profile of one stacked epoch ({wall:.2f} s wall under the profiler):")
+    for bucket, seconds in spent.most_common():
+        print(f"    {bucket:>26}: {seconds:7.2f} s ({100 * seconds / wall:5.1f} %)")
+    rest = max(0.0, wall - in_ops)
+    print(f"    {'Python/dispatch (no op)':>26}: {rest:7.2f} s ({100 * rest / wall:5.1f} %)")
+
 
 SPACE = {"hidden_dim": [64, 128, 256], "dropout": [0.2, 0.3, 0.4, 0.5], "lr": [1e-3, 1e-4]}
 
@@ -64,6 +139,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2, help="epochs actually timed per run")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ways", default="loop,stacked,stacked-by-width")
+    ap.add_argument("--profile", action="store_true", help="profile one stacked epoch")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -127,6 +203,18 @@ def main() -> None:
             per_epoch = (time.perf_counter() - start) / args.epochs * scale
             cpu_per_epoch = (time.process_time() - cpu) / args.epochs * scale
             seconds = per_epoch * args.full_epochs * runs
+            if way != "loop":
+                models = args.folds * (1 if way == "stacked" else n)
+                shapes = linear_shapes([args.dim] * args.features, width)
+                rows = sum(len(tr) for tr, _ in splits) * models // args.folds
+                flops = epoch_flops(shapes, rows, measured * models // args.folds)
+                achieved = flops * scale / per_epoch / 1e9
+                peak = matmul_peak(shapes, models)
+                print(
+                    f"{way:>17}  hidden {width:>3}: {achieved:6.1f} GFLOP/s achieved vs "
+                    f"{peak:6.1f} GFLOP/s baddbmm peak of the same shapes "
+                    f"({100 * achieved / peak:4.1f} %), M={models}"
+                )
             total += seconds
             cpu_total[way] = cpu_total.get(way, 0.0) + cpu_per_epoch * args.full_epochs * runs
             print(
@@ -136,6 +224,12 @@ def main() -> None:
                 f"{args.folds} folds) -> {seconds / 3600:6.2f} h for its {n} combinations"
             )
         totals[way] = total
+        if args.profile and way != "loop":
+            n_combos = 1 if way == "stacked" else per_width[128]
+            profile_epoch(lambda n_combos=n_combos: stacked.train_stacked(
+                arrays, mask, y, specs(n_combos), hidden_dim=128, attention="raw",
+                epochs=1, batch_size=32, weight_decay=1e-5,
+            ))  # fmt: skip
         print(
             f"{way:>17}  full search: {total / 3600:.2f} h wall, "
             f"{cpu_total[way] / 3600:.2f} h CPU (extrapolated); as {args.threads}-thread "

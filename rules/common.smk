@@ -192,6 +192,13 @@ def get_feature_gpu_mem_mb(wildcards):
     return feature_resources(get_feature_spec(wildcards))["gpu_mem_mb"]
 
 
+def get_fusion_gpu(wildcards):
+    """1 when fusion.device is cuda (the job then asks the scheduler for a GPU), else 0.
+    auto asks for none, so a CPU cluster never waits for a GPU; auto still uses a GPU that
+    the job finds (set RULE:gpu=1 with --set-resources to ask for one)."""
+    return int(config["fusion"].get("device", "auto") == "cuda")
+
+
 def get_feature_mem_mb(wildcards):
     """Host memory of one extraction job of the feature (larger for transformers)."""
     return feature_resources(get_feature_spec(wildcards))["mem_mb"]

@@ -20,6 +20,7 @@ rule train_fusion:
     resources:
         mem_mb=4000,
         runtime=120,
+        gpu=get_fusion_gpu,
     params:
         features=FUSION_FEATURES,
         feature_files=get_fusion_feature_files(),

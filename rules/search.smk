@@ -21,7 +21,7 @@ rule search_fusion:
     resources:
         mem_mb=4000,
         runtime=240,
-        gpu=0,
+        gpu=get_fusion_gpu,
     params:
         features=FUSION_FEATURES,
         feature_files=get_fusion_feature_files(),

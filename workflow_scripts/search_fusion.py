@@ -20,7 +20,8 @@ def main(manifest, features, sources, fusion, seed, combination, threads, output
     torch.set_num_threads(max(1, int(threads)))
     base = FusionParams.from_config(fusion, seed=seed)
     logging.info("combination %s on features %s", combination, ", ".join(features))
-    record = run_combination(manifest, sources, features, base, combination)
+    device = fusion.get("device", "auto")
+    record = run_combination(manifest, sources, features, base, combination, device)
     logging.info("WAF %.4f +- %.4f", record["waf"], record["std"]["waf"])
     write_json(record, output.record)
 

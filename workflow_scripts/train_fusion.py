@@ -50,7 +50,8 @@ def main(
     logging.info("features %s, %s, seed offset %d", ", ".join(features), params, seed_offset)
     if sources.noisy is not None:
         logging.info("noise augmentation: the noisy copies of the training clips join each fold")
-    run = train_on_manifest(manifest, sources, features, params, seed_offset)
+    device = fusion.get("device", "auto")
+    run = train_on_manifest(manifest, sources, features, params, seed_offset, device)
     for row in run.excluded:
         logging.info("excluded %s: %s", row["name"], row["reason"])
     cv = summarise(run.cv.folds)

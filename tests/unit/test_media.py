@@ -126,3 +126,29 @@ def test_truncated_faststart_mp4_is_rejected_though_its_start_decodes(clip_dir, 
         media.decode_audio(cut)
     with pytest.raises(VideoLoadingError, match="cut.mp4: file is truncated"):
         media.decode_frames(cut, fps=4)
+
+
+def test_shipped_yunet_onnx_is_the_opencv_default_and_intact():
+    import hashlib
+
+    assert media.MediaParams().detector == "opencv"
+    digest = hashlib.sha256(media.YUNET_ONNX.read_bytes()).hexdigest()
+    assert digest == "ebafce4e3c118d6554634be5c27ab333b4c047a9a8c3faf1d7cf93101c22f0f0"
+    assert (media.YUNET_ONNX.parent / "LICENSE").read_text().startswith("MIT License")
+    frame = cv2.imread(str(YUNET_ONNX.parents[1] / "data" / "images" / "obama.jpg"))
+    frame = cv2.resize(frame, None, fx=0.5, fy=0.5)
+    assert len(media.make_detector("opencv", None, 0.6)(frame)) == 1
+
+
+def test_one_ffmpeg_decode_equals_the_separate_decodes(clip_dir):
+    pcm, frames, scale = media.decode_together(clip_dir / "face.mp4", 16000, 4.0)
+    alone, alone_scale = media.decode_frames(clip_dir / "face.mp4", 4.0)
+    assert np.array_equal(pcm, media.decode_audio(clip_dir / "face.mp4", 16000))
+    assert len(frames) == len(alone) == 12 and scale == alone_scale
+    assert all(np.array_equal(a, b) for a, b in zip(frames, alone, strict=True))
+
+
+@pytest.mark.parametrize("name", ["noaudio.mp4", "truncated.mp4", "empty.mp4", "missing.mp4"])
+def test_one_ffmpeg_decode_gives_way_on_any_problem(clip_dir, name):
+    # The per-modality decodes then name each cause (test above on extract_shard).
+    assert media.decode_together(clip_dir / name, 16000, 4.0) is None

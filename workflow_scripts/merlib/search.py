@@ -73,6 +73,7 @@ def run_combination(
     features: Sequence[str],
     base: FusionParams,
     combo: Mapping,
+    device: str = "cpu",
 ) -> dict:
     """Cross-validate one combination on ``sources`` (:class:`merlib.fusion.dataset.FeatureSources`:
     flags and noise augmentation included); the record :func:`select_best` reads."""
@@ -89,6 +90,7 @@ def run_combination(
         params,
         extra=data.noisy,
         seed_offset=fold_seed_offset(combo),
+        device=device,
     )
     summary = summarise(cv.folds)
     return {

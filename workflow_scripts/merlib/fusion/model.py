@@ -189,9 +189,19 @@ class StackedFusion:
         # The layers' parameters are leaf tensors sharing flat's storage: autograd gives
         # one gradient per layer (a gradient taken through views of flat would build a
         # full-size zero tensor per layer and step), and updating flat updates them.
+        self._bind_leaves()
+
+    def _bind_leaves(self) -> None:
         self.leaves = []
         for i in range(len(self.layout)):
             self.leaves += [t.requires_grad_(True) for t in self.views(self.flat, i)]
+
+    def to(self, device: torch.device) -> StackedFusion:
+        """The parameter buffer (and its layer leaves) on ``device``; a no-op on its own."""
+        if self.flat.device != torch.device(device):
+            self.flat = self.flat.detach().to(device)
+            self._bind_leaves()
+        return self
 
     def views(self, flat: torch.Tensor, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         _, start, in_dim, out_dim = self.layout[i]
@@ -265,4 +275,6 @@ def _dropout(
     for m, (g, n) in enumerate(zip(generators, rows, strict=True)):
         if n:
             draw[m, :n] = torch.rand((n, *x.shape[2:]), generator=g, dtype=x.dtype)
+    # Drawn on the CPU from CPU generators (same draws on every device), then moved.
+    draw = draw.to(x.device)
     return torch.where(draw < keep.view(-1, 1, 1), x * scale, torch.zeros((), dtype=x.dtype))

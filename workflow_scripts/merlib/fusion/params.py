@@ -46,11 +46,12 @@ class FusionParams:
     def from_config(cls, config: Mapping, seed: int | None = None) -> FusionParams:
         """Build from a config mapping (e.g. ``config["fusion"]``); ``seed`` overrides.
 
-        The key ``features`` (the feature list, which lives in the same config section)
-        is ignored; any other unknown key raises, naming it.
+        The keys ``features`` (the feature list) and ``device`` (where training runs: not
+        a hyperparameter, so not stored with the models), which live in the same config
+        section, are ignored; any other unknown key raises, naming it.
         """
         known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in dict(config).items() if k != "features"}
+        values = {k: v for k, v in dict(config).items() if k not in ("features", "device")}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(

@@ -83,11 +83,25 @@ def _fit_standardisers(
     return [m for m, _ in stats], [s for _, s in stats]
 
 
+def fusion_device(setting: str | torch.device = "auto") -> torch.device:
+    """The device to train on: ``auto`` = CUDA when ``torch.cuda.is_available()``, else
+    the CPU; ``cpu``; ``cuda`` (an error naming the cause when no GPU is visible)."""
+    if isinstance(setting, torch.device):
+        return setting
+    if setting == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if setting == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("fusion.device is cuda but torch sees no CUDA GPU")
+    if setting not in ("cpu", "cuda"):
+        raise ValueError(f"fusion device must be auto, cpu or cuda, got {setting!r}")
+    return torch.device(setting)
+
+
 def waf_per_model(y: torch.Tensor, pred: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     """(M,) float64 WAF of each model's valid rows (sklearn's arithmetic, as waf_indices)."""
     M = y.shape[0]
     k = N_CLASSES
-    model = torch.arange(M).view(-1, 1).expand_as(y)
+    model = torch.arange(M, device=y.device).view(-1, 1).expand_as(y)
     flat = (model * k * k + y * k + pred)[valid]
     counts = torch.bincount(flat, minlength=M * k * k).view(M, k, k).double()
     tp = torch.diagonal(counts, dim1=1, dim2=2)
@@ -118,8 +132,15 @@ def train_stacked(
     epochs: int,
     batch_size: int,
     weight_decay: float,
+    device: str | torch.device = "cpu",
 ) -> list[StackedResult]:
     """Train ``len(specs)`` fusion models together; see the module docstring.
+
+    ``device`` (see :func:`fusion_device`): the data, index tensors, parameter buffer and
+    Adam state live there. The random streams (batch orders, dropout masks) are drawn on
+    the CPU from the per-model generators whatever the device, so a GPU run sees the same
+    draws as a CPU run and differs only by float rounding; on the CPU every ``.to`` is a
+    no-op and results stay bit-identical. Results come back as CPU arrays.
 
     ``arrays[f]`` is (n, dim_f) float32 (zeros where missing), ``mask`` (n, F) bool,
     ``y`` (n,) label indices (only rows in a model's train/val sets are read).
@@ -130,20 +151,26 @@ def train_stacked(
         if len(s.train_idx) == 0 or len(s.val_idx) == 0:
             raise ValueError(f"model {m}: empty training or validation rows")
     start = time.perf_counter()
+    dev = fusion_device(device)
     M = len(specs)
-    arrays = [torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for a in arrays]
+    arrays_np = [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
+    arrays = [torch.from_numpy(a).to(dev) for a in arrays_np]
     mask_np = np.ascontiguousarray(mask, dtype=bool)
-    mask_t = torch.from_numpy(mask_np)
-    y_t = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    mask_t = torch.from_numpy(mask_np).to(dev)
+    y_t = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(dev)
     means, stds = [], []
     for s in specs:
-        m_, s_ = _fit_standardisers([a.numpy() for a in arrays], mask_np, s.train_idx)
+        m_, s_ = _fit_standardisers(arrays_np, mask_np, s.train_idx)
         means.append(m_)
         stds.append(s_)
     mean_t = [
-        torch.from_numpy(np.stack([m[f] for m in means]))[:, None] for f in range(len(arrays))
+        torch.from_numpy(np.stack([m[f] for m in means]))[:, None].to(dev)
+        for f in range(len(arrays))
     ]
-    std_t = [torch.from_numpy(np.stack([s[f] for s in stds]))[:, None] for f in range(len(arrays))]
+    std_t = [
+        torch.from_numpy(np.stack([s[f] for s in stds]))[:, None].to(dev)
+        for f in range(len(arrays))
+    ]
 
     def inputs(idx: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
         present = mask_t[idx]  # (M, B, F)
@@ -153,42 +180,44 @@ def train_stacked(
             xs.append(torch.where(present[:, :, f : f + 1], z, torch.zeros((), dtype=z.dtype)))
         return xs, present
 
-    keep = torch.tensor([1.0 - s.dropout for s in specs], dtype=torch.float32)
-    lr = torch.tensor([s.lr for s in specs], dtype=torch.float32)
-    val_idx, val_valid = _pad_rows([s.val_idx for s in specs])
+    keep = torch.tensor([1.0 - s.dropout for s in specs], dtype=torch.float32, device=dev)
+    lr = torch.tensor([s.lr for s in specs], dtype=torch.float32, device=dev)
+    val_idx, val_valid = (t.to(dev) for t in _pad_rows([s.val_idx for s in specs]))
     val_y = y_t[val_idx]
     val_x, val_m = inputs(val_idx)
     train_sets = [torch.as_tensor(np.asarray(s.train_idx, dtype=np.int64)) for s in specs]
-    n_train = torch.tensor([len(t) for t in train_sets])
+    n_train = torch.tensor([len(t) for t in train_sets], device=dev)
     width = int(n_train.max())
 
     enabled = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.use_deterministic_algorithms(True)
+    # CUDA's bincount and index_add have no deterministic kernels: warn there, not fail.
+    torch.use_deterministic_algorithms(True, warn_only=dev.type != "cpu")
     try:
         model = StackedFusion(
             [a.shape[1] for a in arrays], hidden_dim, attention, [s.seed for s in specs]
-        )
+        ).to(dev)
         flat = model.flat
         grad = torch.zeros_like(flat)
         grad_views = [v for i in range(len(model.layout)) for v in model.views(grad, i)]
         exp_avg = torch.zeros_like(flat)
         exp_sq = torch.zeros_like(flat)
-        steps = torch.zeros(M, dtype=torch.float64)
+        steps = torch.zeros(M, dtype=torch.float64, device=dev)
         generators = [torch.Generator().manual_seed(int(s.seed)) for s in specs]
-        best_waf = torch.full((M,), -1.0, dtype=torch.float64)
-        best_epoch = torch.zeros(M, dtype=torch.int64)
+        best_waf = torch.full((M,), -1.0, dtype=torch.float64, device=dev)
+        best_epoch = torch.zeros(M, dtype=torch.int64, device=dev)
         best_flat = flat.detach().clone()
-        best_logits = torch.zeros((M, val_idx.shape[1], N_CLASSES))
+        best_logits = torch.zeros((M, val_idx.shape[1], N_CLASSES), device=dev)
         b1, b2 = ADAM_BETAS
         for epoch in range(1, epochs + 1):
             order = torch.zeros((M, width), dtype=torch.int64)
             for m, rows in enumerate(train_sets):
                 perm = torch.randperm(len(rows), generator=generators[m])
                 order[m, : len(rows)] = rows[perm]
+            order = order.to(dev)
             for lo in range(0, width, batch_size):
                 hi = min(lo + batch_size, width)
-                valid = torch.arange(lo, hi)[None, :] < n_train[:, None]  # (M, B)
+                valid = torch.arange(lo, hi, device=dev)[None, :] < n_train[:, None]  # (M, B)
                 count = valid.sum(dim=1)
                 active = count > 0
                 idx = order[:, lo:hi]
@@ -231,7 +260,8 @@ def train_stacked(
     finally:
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
 
-    states = model.state_dicts(best_flat)
+    states = model.state_dicts(best_flat.cpu())
+    best_logits, best_waf, best_epoch = best_logits.cpu(), best_waf.cpu(), best_epoch.cpu()
     results = []
     for m, s in enumerate(specs):
         logits = best_logits[m, : len(s.val_idx)].double().numpy()

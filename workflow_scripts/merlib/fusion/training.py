@@ -231,8 +231,10 @@ def cross_validate(
     params: FusionParams,
     extra: ExtraRows | None = None,
     seed_offset: int = 0,
+    device: str = "cpu",
 ) -> CVResult:
-    """Stratified K-fold training of the attention fusion on labelled clips.
+    """Stratified K-fold training of the attention fusion on labelled clips, on ``device``
+    (``auto``, ``cpu`` or ``cuda``: :func:`merlib.fusion.stacked.fusion_device`).
 
     ``X`` maps feature name -> (n, dim) array (its key order is the model's feature
     order), ``mask`` feature name -> (n,) bool presence, ``y`` the n label strings.
@@ -281,6 +283,7 @@ def cross_validate(
         epochs=params.epochs,
         batch_size=params.batch_size,
         weight_decay=params.weight_decay,
+        device=device,
     )
     seconds = time.perf_counter() - start
     logits = np.zeros((n, len(LABELS)), dtype=np.float64)
@@ -354,6 +357,7 @@ def train_on_manifest(
     features: Sequence[str],
     params: FusionParams,
     seed_offset: int = 0,
+    device: str = "cpu",
 ) -> TrainingRun:
     """Cross-validate the fusion on the manifest's labelled clips (split ``labeled``).
 
@@ -364,7 +368,13 @@ def train_on_manifest(
     """
     data = load_labelled(manifest_path, sources, features)
     cv = cross_validate(
-        data.X, data.mask, data.labels, params, extra=data.noisy, seed_offset=seed_offset
+        data.X,
+        data.mask,
+        data.labels,
+        params,
+        extra=data.noisy,
+        seed_offset=seed_offset,
+        device=device,
     )
     return TrainingRun(
         cv, oof_table(data, cv), data.excluded, run_record(data, features, params, cv)
