@@ -15,6 +15,10 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 from merlib.shards import shard_ids  # noqa: E402
 from merlib.features.base import feature_resources  # noqa: E402
+from merlib.protocol import resolve as resolve_protocol  # noqa: E402
+
+# protocol (merflow or reference) sets every per-row option left null: docs/reference.md
+config.update(resolve_protocol(config))
 
 SHARDS = shard_ids(config["shards"])
 FEATURES = config["features"]
@@ -374,6 +378,7 @@ def get_noise_params():
         "seed": NOISE["seed"],
         "sample_rate": config["media"]["sample_rate"],
         "timeout": config["media"]["timeout"],
+        "replacement": bool(NOISE["replacement"]),
     }
 
 
@@ -491,6 +496,12 @@ def get_self_training_results(wildcards=None):
         "self_training_record": "results/self_training/record.json",
         "self_training_predictions": "results/self_training/unlabelled.parquet",
     }
+
+
+def get_row_search_space():
+    """The search space the paper tables draw from, only when they search per row
+    (tables.row_search > 0): editing search.* does not redo fixed-parameter tables."""
+    return config["search"] if config["tables"]["row_search"] else {}
 
 
 def get_all_feature_files():

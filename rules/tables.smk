@@ -22,6 +22,8 @@ rule tabulate_unimodal:
         modalities=get_feature_modalities(),
         fusion=config["fusion"],
         seed=config["seed"],
+        tables=config["tables"],
+        search=get_row_search_space(),
     script:
         "../workflow_scripts/tabulate_unimodal.py"
 
@@ -55,5 +57,7 @@ rule tabulate_multimodal:
         flag_files=get_all_flag_files(),
         fusion=config["fusion"],
         seed=config["seed"],
+        tables=config["tables"],
+        search=get_row_search_space(),
     script:
         "../workflow_scripts/tabulate_multimodal.py"

@@ -25,6 +25,7 @@ def main(manifest_path, shard, split, data_root, musan_dir, noise, threads, out)
         seed=int(noise["seed"]),
         sample_rate=int(noise["sample_rate"]),
         timeout=float(noise["timeout"]),
+        replacement=bool(noise.get("replacement", False)),
     )
     corpus = NoiseCorpus.open(musan_dir, sample_rate=params.sample_rate, timeout=params.timeout)
     logging.info(

@@ -13,15 +13,16 @@ import torch  # noqa: E402
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.params import FusionParams  # noqa: E402
 from merlib.metrics import write_tsv  # noqa: E402
-from merlib.paper_tables import multimodal_table, plot_tables  # noqa: E402
+from merlib.paper_tables import TableOptions, multimodal_table, plot_tables  # noqa: E402
 
 
-def main(manifest, unimodal, sources, fusion, seed, threads, output):
+def main(manifest, unimodal, sources, fusion, seed, tables, search, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     params = FusionParams.from_config(fusion, seed=seed)
+    options = TableOptions.from_config(tables, search)
     ranked = pd.read_csv(unimodal, sep="\t")
-    table = multimodal_table(manifest, sources, ranked, params)
+    table = multimodal_table(manifest, sources, ranked, params, options)
     write_tsv(table, output.table)
     plot_tables(ranked, table, output.plot)
 
@@ -32,6 +33,8 @@ main(
     FeatureSources.from_params(snakemake.params),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
+    dict(snakemake.params.tables),  # noqa: F821
+    dict(snakemake.params.search),  # noqa: F821
     snakemake.threads,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

@@ -12,14 +12,15 @@ import torch  # noqa: E402
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.params import FusionParams  # noqa: E402
 from merlib.metrics import write_tsv  # noqa: E402
-from merlib.paper_tables import unimodal_table  # noqa: E402
+from merlib.paper_tables import TableOptions, unimodal_table  # noqa: E402
 
 
-def main(manifest, sources, modalities, fusion, seed, threads, output):
+def main(manifest, sources, modalities, fusion, seed, tables, search, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     params = FusionParams.from_config(fusion, seed=seed)
-    write_tsv(unimodal_table(manifest, sources, modalities, params), output.table)
+    options = TableOptions.from_config(tables, search)
+    write_tsv(unimodal_table(manifest, sources, modalities, params, options), output.table)
 
 
 main(
@@ -28,6 +29,8 @@ main(
     dict(snakemake.params.modalities),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
+    dict(snakemake.params.tables),  # noqa: F821
+    dict(snakemake.params.search),  # noqa: F821
     snakemake.threads,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

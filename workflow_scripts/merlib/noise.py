@@ -86,6 +86,7 @@ class NoiseParams:
     seed: int = 2024
     sample_rate: int = 16000
     timeout: float = 600.0
+    replacement: bool = False  # True: noise files drawn with replacement (the reference)
 
     def __post_init__(self):
         lo, hi = self.snr_db
@@ -157,20 +158,31 @@ def draw_clip(name: str, params: NoiseParams) -> tuple[Draw, np.random.Generator
     return Draw(seed, snr, blur), rng
 
 
+def _file_order(rng: np.random.Generator, n_files: int, replacement: bool) -> np.ndarray:
+    """One pass of file indices: a permutation, or (``replacement``, MERTools' independent
+    ``random.choice`` per file) ``n_files`` independent uniform draws."""
+    if replacement:
+        return rng.integers(0, n_files, size=n_files)
+    return rng.permutation(n_files)
+
+
 def noise_segment(
     rng: np.random.Generator,
     n_files: int,
     n_samples: int,
     load: Callable[[int], np.ndarray],
+    replacement: bool = False,
 ) -> tuple[np.ndarray, list[int], int]:
     """Noise of ``n_samples`` samples: files (by index) concatenated in random order until
     longer than ``n_samples``, then a random crop. Returns (noise, file indices, offset).
-    When one pass over all files is not enough, another random order follows."""
+    When one pass over all files is not enough, another random order follows. With
+    ``replacement`` (the reference's draw) each file is drawn independently, so a file may
+    come twice in a row and another not at all."""
     parts: list[np.ndarray] = []
     used: list[int] = []
     total = 0
     while total <= n_samples:
-        for index in rng.permutation(n_files):
+        for index in _file_order(rng, n_files, replacement):
             audio = load(int(index))
             parts.append(audio)
             used.append(int(index))
@@ -396,7 +408,9 @@ def noisy_clip(
 
     start = time.perf_counter()
     cached = corpus._load.cache_info().currsize
-    noise, used, offset = noise_segment(rng, len(corpus.files), clean.size, corpus.load)
+    noise, used, offset = noise_segment(
+        rng, len(corpus.files), clean.size, corpus.load, params.replacement
+    )
     noise_load = time.perf_counter() - start
     # decoding new noise files is decode time; slicing cached arrays is not worth splitting
     if corpus._load.cache_info().currsize != cached:

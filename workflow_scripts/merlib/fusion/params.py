@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 ATTENTION_MODES = ("raw", "softmax")
 
+SCALINGS = ("zscore", "none")  # merflow's per-feature z-score; the reference's raw features
+
+SPLITS = ("stratified", "blocks")  # merflow's stratified folds; the reference's blocks
+
 
 @dataclass(frozen=True)
 class FusionParams:
@@ -28,8 +32,15 @@ class FusionParams:
     folds: int = 5
     attention: str = "raw"  # "raw" (reference: no softmax) or "softmax"
     seed: int = 2024
+    scaling: str = "zscore"  # "zscore" (merflow) or "none" (reference: raw features)
+    split: str = "stratified"  # "stratified" (merflow) or "blocks" (reference)
 
     def __post_init__(self) -> None:
+        for name, allowed in (("scaling", SCALINGS), ("split", SPLITS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                )
         if self.attention not in ATTENTION_MODES:
             raise ValueError(
                 f"attention must be one of {', '.join(ATTENTION_MODES)}, got {self.attention!r}"
@@ -48,10 +59,12 @@ class FusionParams:
 
         The keys ``features`` (the feature list) and ``device`` (where training runs: not
         a hyperparameter, so not stored with the models), which live in the same config
-        section, are ignored; any other unknown key raises, naming it.
+        section, and ``None`` values (an option left to the protocol, ``merlib.protocol``:
+        here its default) are ignored; any other unknown key raises, naming it.
         """
         known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in dict(config).items() if k not in ("features", "device")}
+        skip = ("features", "device")
+        values = {k: v for k, v in dict(config).items() if k not in skip and v is not None}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(
@@ -62,6 +75,7 @@ class FusionParams:
             values["seed"] = seed
         types = {"hidden_dim": int, "epochs": int, "batch_size": int, "folds": int, "seed": int}
         types |= {"dropout": float, "lr": float, "weight_decay": float, "attention": str}
+        types |= {"scaling": str, "split": str}
         return cls(**{k: types[k](v) for k, v in values.items()})
 
     def as_dict(self) -> dict:

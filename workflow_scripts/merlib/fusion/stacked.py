@@ -77,9 +77,9 @@ class StackedResult:
 
 
 def _fit_standardisers(
-    arrays: Sequence[np.ndarray], mask: np.ndarray, rows: np.ndarray
+    arrays: Sequence[np.ndarray], mask: np.ndarray, rows: np.ndarray, scaling: str = "zscore"
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    stats = [fit_standardiser(a[rows], mask[rows, i]) for i, a in enumerate(arrays)]
+    stats = [fit_standardiser(a[rows], mask[rows, i], scaling) for i, a in enumerate(arrays)]
     return [m for m, _ in stats], [s for _, s in stats]
 
 
@@ -133,6 +133,7 @@ def train_stacked(
     batch_size: int,
     weight_decay: float,
     device: str | torch.device = "cpu",
+    scaling: str = "zscore",
 ) -> list[StackedResult]:
     """Train ``len(specs)`` fusion models together; see the module docstring.
 
@@ -144,6 +145,7 @@ def train_stacked(
 
     ``arrays[f]`` is (n, dim_f) float32 (zeros where missing), ``mask`` (n, F) bool,
     ``y`` (n,) label indices (only rows in a model's train/val sets are read).
+    ``scaling`` is :func:`merlib.fusion.standardise.fit_standardiser`'s (``"none"``: raw).
     """
     if not specs:
         raise ValueError("train_stacked needs at least one model")
@@ -160,7 +162,7 @@ def train_stacked(
     y_t = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(dev)
     means, stds = [], []
     for s in specs:
-        m_, s_ = _fit_standardisers(arrays_np, mask_np, s.train_idx)
+        m_, s_ = _fit_standardisers(arrays_np, mask_np, s.train_idx, scaling)
         means.append(m_)
         stds.append(s_)
     mean_t = [

@@ -2,7 +2,9 @@
 
 Each feature is standardised with the mean and std of the training clips that have it;
 a missing feature's input is set to zero after scaling. The statistics are stored with
-each fold's model in the checkpoint and applied again at prediction.
+each fold's model in the checkpoint and applied again at prediction. With
+``fusion.scaling: none`` (the reference) the statistics are the identity (mean 0, std 1),
+so checkpoints and prediction are unchanged.
 """
 
 from __future__ import annotations
@@ -11,7 +13,16 @@ import numpy as np
 import torch
 
 
-def fit_standardiser(x: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fit_standardiser(
+    x: np.ndarray, present: np.ndarray, scaling: str = "zscore"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of the rows that have the feature (``scaling="zscore"``), or the
+    identity, mean 0 and std 1 (``"none"``: the reference's raw features, whose
+    BatchNorm line in MERTools' encoder is commented out)."""
+    if scaling == "none":
+        return np.zeros(x.shape[1], np.float32), np.ones(x.shape[1], np.float32)
+    if scaling != "zscore":
+        raise ValueError(f"scaling must be zscore or none, got {scaling!r}")
     rows = x[present].astype(np.float64)
     if len(rows) == 0:
         return np.zeros(x.shape[1], np.float32), np.ones(x.shape[1], np.float32)

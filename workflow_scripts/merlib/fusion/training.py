@@ -110,7 +110,10 @@ def train_fold(
     start = time.perf_counter()
     features = list(X)
     arrays = [X[f] for f in features]
-    stats = [fit_standardiser(a[train_idx], mask[train_idx, i]) for i, a in enumerate(arrays)]
+    stats = [
+        fit_standardiser(a[train_idx], mask[train_idx, i], params.scaling)
+        for i, a in enumerate(arrays)
+    ]
     Z = [standardise(a, mask[:, i], *stats[i]) for i, a in enumerate(arrays)]
     M = torch.from_numpy(np.ascontiguousarray(mask))
     Y = torch.from_numpy(np.asarray(y, dtype=np.int64))
@@ -180,9 +183,33 @@ class CVResult:
         return [LABELS[i] for i in self.oof_probs.argmax(axis=1)]
 
 
-def cv_splits(y_idx: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The stratified, seeded K-fold splits ``(train_idx, val_idx)`` every run uses."""
+def block_splits(n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The reference's folds (``fusion.split: blocks``, MERTools' ``random_split_indexes``):
+    the clip indices shuffled, cut into ``folds`` contiguous blocks of ``n // folds``, the
+    remainder going to the last block; not stratified. MERTools shuffles with Python's
+    unseeded ``random``; here the shuffle is ``numpy``'s, seeded with ``seed``, so a run
+    is reproducible (the folds differ from any one MERTools run, as its runs differ from
+    each other)."""
+    if n < folds:
+        raise ValueError(f"{folds}-fold cross validation needs at least {folds} clips, got {n}")
+    order = np.random.default_rng(seed).permutation(n)
+    size = n // folds
+    blocks = [order[size * k : size * (k + 1)] for k in range(folds - 1)]
+    blocks.append(order[size * (folds - 1) :])
+    return [
+        (np.sort(np.concatenate([b for j, b in enumerate(blocks) if j != k])), np.sort(blocks[k]))
+        for k in range(folds)
+    ]
+
+
+def cv_splits(
+    y_idx: np.ndarray, folds: int, seed: int, split: str = "stratified"
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The seeded K-fold splits ``(train_idx, val_idx)`` every run uses: stratified
+    (merflow's default) or the reference's contiguous blocks (:func:`block_splits`)."""
     n = len(y_idx)
+    if split == "blocks":
+        return block_splits(n, folds, seed)
     counts = np.bincount(y_idx, minlength=len(LABELS))
     present = {LABELS[i]: int(c) for i, c in enumerate(counts) if c}
     if min(present.values(), default=0) < folds:
@@ -250,7 +277,7 @@ def cross_validate(
     y_idx = np.array([label_index(v) for v in y], dtype=np.int64)
     n = len(y_idx)
     features, arrays, M = _check_inputs(X, mask, n)
-    splits = cv_splits(y_idx, params.folds, params.seed)
+    splits = cv_splits(y_idx, params.folds, params.seed, params.split)
     all_arrays, all_mask, all_y = list(arrays.values()), M, y_idx
     sources = np.zeros(0, dtype=np.int64)
     if extra is not None and len(extra.y):
@@ -284,6 +311,7 @@ def cross_validate(
         batch_size=params.batch_size,
         weight_decay=params.weight_decay,
         device=device,
+        scaling=params.scaling,
     )
     seconds = time.perf_counter() - start
     logits = np.zeros((n, len(LABELS)), dtype=np.float64)

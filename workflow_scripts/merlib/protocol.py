@@ -1,0 +1,67 @@
+"""``protocol``: merflow's defaults or MERTools' (the reference), one switch over per-row options.
+
+Every place where merflow departs from MERTools' MER2024 code and the reference can be
+reproduced is a named config option (:data:`OPTIONS`: section, key, merflow's value, the
+reference's value). The top-level ``protocol`` key (``merflow`` or ``reference``) sets the
+default of each of them; a value given explicitly in the config wins, so a user can mix
+(``protocol: reference`` with ``fusion: {scaling: zscore}``). The schema gives each such
+option the default ``null`` ("follow protocol"); :func:`resolve` fills the nulls, once,
+in ``rules/common.smk`` right after validation, so every rule reads resolved values.
+
+``docs/reference.md`` lists each row with the reason for merflow's default.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+PROTOCOLS = ("merflow", "reference")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One divergence from the reference: where it is set and the two values."""
+
+    section: str
+    key: str
+    merflow: object
+    reference: object
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+
+OPTIONS = (
+    Option("fusion", "scaling", "zscore", "none"),
+    Option("fusion", "split", "stratified", "blocks"),
+    Option("tables", "unimodal_branches", 1, 3),
+    Option("tables", "bimodal_repeat", False, True),
+    # the reference's per-row search draws as many combinations as the main search
+    Option("tables", "row_search", 0, "search.n_combinations"),
+    Option("noise", "replacement", False, True),
+)
+
+
+def _value(option: Option, protocol: str, config: Mapping):
+    value = option.reference if protocol == "reference" else option.merflow
+    if isinstance(value, str) and value == "search.n_combinations":
+        return int(config.get("search", {}).get("n_combinations", 0))
+    return value
+
+
+def resolve(config: Mapping) -> dict:
+    """A copy of ``config`` with every :data:`OPTIONS` entry that is missing or ``None``
+    set from ``config["protocol"]`` (default ``merflow``); explicit values are kept."""
+    protocol = config.get("protocol") or "merflow"
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    resolved = copy.deepcopy(dict(config))
+    resolved["protocol"] = protocol
+    for option in OPTIONS:
+        section = resolved.setdefault(option.section, {})
+        if section.get(option.key) is None:
+            section[option.key] = _value(option, protocol, resolved)
+    return resolved
