@@ -77,28 +77,21 @@ def run_combination(
 ) -> dict:
     """Cross-validate one combination on ``sources`` (:class:`merlib.fusion.dataset.FeatureSources`:
     flags and noise augmentation included); the record :func:`select_best` reads."""
-    from .fusion.dataset import load_labelled
-    from .fusion.training import cross_validate
+    from .fusion.training import train_on_manifest
     from .metrics import summarise
 
     params = combination_params(base, combo)
-    data = load_labelled(manifest_path, sources, features)
-    cv = cross_validate(
-        data.X,
-        data.mask,
-        data.labels,
-        params,
-        extra=data.noisy,
-        seed_offset=fold_seed_offset(combo),
-        device=device,
+    run = train_on_manifest(
+        manifest_path, sources, features, params, fold_seed_offset(combo), device=device
     )
+    cv = run.cv
     summary = summarise(cv.folds)
     return {
         "combination": int(combo["combination"]),
         "params": params.as_dict(),
         "seed_offset": fold_seed_offset(combo),
         "features": list(features),
-        "noisy_copies": data.n_noisy,
+        "noisy_copies": run.record["noisy_copies"],
         "waf": summary["waf"],
         "acc": summary["acc"],
         "std": summary["std"],
