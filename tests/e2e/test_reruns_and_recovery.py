@@ -159,7 +159,17 @@ def test_killed_run_outputs_are_marked_incomplete_and_planned_again(killed_run, 
         m.startswith(("results/features/", "results/feature_rejects/", "results/feature_flags/"))
         for m in marked
     )
-    # no --rerun-incomplete: Snakemake itself will not take these outputs as done
+    # no --rerun-incomplete: Snakemake itself will not take these outputs as done. Either
+    # it plans their jobs again (the kill removed or left them missing), or, when the
+    # killed job had already written them (its script ended in the second before the
+    # kill), it refuses to run at all and names exactly those files.
+    proc = snakemake(killed_run, "-n", *LOCAL, *config_args(release_config))
+    if proc.returncode != 0:
+        out = proc.stdout + proc.stderr
+        assert "IncompleteFilesException" in out, failed(proc)
+        listed = [w for w in out.split("Incomplete files:")[1].split() if w.startswith("results/")]
+        assert sorted(listed) == marked, (listed, marked)
+        return
     jobs = planned_jobs(killed_run, *config_args(release_config))
     for path in marked:
         feature, shard = re.fullmatch(r"results/\w+/(\w+)/(\d+)\.parquet", path).groups()
