@@ -143,14 +143,9 @@ def get_feature_inputs(wildcards):
 # changes with every corrected label, triggers nothing) and carry a digest of the rows
 # they read as a param (Snakemake's params rerun trigger): a label change reruns no media,
 # transcription or feature job; a changed or new clip reruns its shard's jobs only.
-from merlib.shards import shard_digests  # noqa: E402
+from merlib.shards import SHARD_COLUMNS, shard_digests  # noqa: E402
 
 MANIFEST = "results/ingest/manifest.parquet"
-SHARD_COLUMNS = {  # what each per-shard stage reads of the manifest, beside the name
-    "media": ("path",),
-    "transcribe": ("split", "transcription"),
-    "features": (),
-}
 
 
 # The noisy copies' per-shard jobs read their own manifest and rerun by its mtime.

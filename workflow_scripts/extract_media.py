@@ -7,16 +7,16 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pyarrow.compute as pc  # noqa: E402
 
 from merlib.media import MediaParams, extract_shard, limit_threads  # noqa: E402
+from merlib.shards import shard_clips  # noqa: E402
 from merlib.tables import AUDIO, FACES, MANIFEST, MEDIA_REJECTS, read_table, write_table  # noqa: E402
 
 
 def main(manifest_path, shard, data_root, media, threads, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     manifest = read_table(manifest_path, MANIFEST)
-    clips = manifest.filter(pc.equal(manifest["shard"], shard)).select(["name", "path"])
+    clips = shard_clips(manifest, shard, "media")
     params = MediaParams(**media)
     # Clips run on `threads` worker threads; each detection is then single-threaded: yuface's
     # OpenMP, one thread per core otherwise, slows down many times when cores are shared.

@@ -7,8 +7,8 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pyarrow.compute as pc  # noqa: E402
 
+from merlib.shards import shard_clips  # noqa: E402
 from merlib.tables import AUDIO, MANIFEST, TRANSCRIPTS, read_table, write_table  # noqa: E402
 from merlib.transcripts import (  # noqa: E402
     TranscriptParams,
@@ -22,8 +22,7 @@ def main(manifest_path, audio_path, shard, settings, model_cache, threads, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     params = TranscriptParams(**settings)
     manifest = read_table(manifest_path, MANIFEST)
-    clips = manifest.filter(pc.equal(manifest["shard"], shard))
-    clips = clips.select(["name", "split", "transcription"]).to_pylist()
+    clips = shard_clips(manifest, shard, "transcribe").to_pylist()
     audio = recognise = None
     if params.asr:
         from merlib.whisper import Transcriber

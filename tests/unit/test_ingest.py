@@ -178,3 +178,27 @@ def test_data_root_that_is_not_a_release_is_an_error(tmp_path):
         ingest_release(tmp_path / "missing", 2)
     with pytest.raises(IngestError, match="is data_root a MER2024-layout folder"):
         ingest_release(tmp_path, 2)
+
+
+def test_shard_clips_reads_exactly_the_columns_its_stage_digests():
+    import pyarrow as pa
+
+    from merlib.shards import SHARD_COLUMNS, shard_clips
+
+    manifest = pa.table(
+        {
+            "name": ["a", "b", "c"],
+            "shard": ["000", "001", "000"],
+            "split": ["labeled", "unlabeled", "unlabeled"],
+            "path": ["video-labeled/a.mp4", "x/b.mp4", "x/c.mp4"],
+            "transcription": ["你好", "", "好"],
+            "discrete": ["happy", None, None],
+        }
+    )
+    media = shard_clips(manifest, "000", "media")
+    assert media.column_names == ["name", "path"]
+    assert media.column("name").to_pylist() == ["a", "c"]
+    transcribe = shard_clips(manifest, "001", "transcribe")
+    assert transcribe.to_pylist() == [{"name": "b", "split": "unlabeled", "transcription": ""}]
+    # a label is never part of what a per-shard stage reads (so a correction reruns none)
+    assert all("discrete" not in columns for columns in SHARD_COLUMNS.values())

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pyarrow is imported where it is used: the Snakefile imports this module
+    import pyarrow as pa
+
+# What each per-shard stage reads of the manifest beside the name: its jobs carry a digest
+# of exactly these columns (shard_digests), and read exactly these (shard_clips), so a
+# column a stage starts to read is part of what reruns it. Feature jobs read their text
+# from the transcripts (clean clips), so the manifest gives them the names only.
+SHARD_COLUMNS = {
+    "media": ("path",),
+    "transcribe": ("split", "transcription"),
+    "features": (),
+}
 
 
 def shard_width(n_shards: int) -> int:
@@ -39,3 +53,12 @@ def shard_digests(manifest_path: str, columns: tuple[str, ...]) -> dict[str, str
         shard: hashlib.sha1(repr(sorted(clips)).encode("utf-8")).hexdigest()
         for shard, clips in rows.items()
     }
+
+
+def shard_clips(manifest: pa.Table, shard: str, stage: str) -> pa.Table:
+    """The manifest's clips of ``shard``: ``name`` and the columns ``stage`` reads
+    (:data:`SHARD_COLUMNS`), the columns its jobs' digests cover."""
+    import pyarrow.compute as pc
+
+    clips = manifest.filter(pc.equal(manifest["shard"], shard))
+    return clips.select(["name", *SHARD_COLUMNS[stage]])
