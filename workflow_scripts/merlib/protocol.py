@@ -42,6 +42,9 @@ OPTIONS = (
     # the reference's per-row search draws as many combinations as the main search
     Option("tables", "row_search", 0, "search.n_combinations"),
     Option("noise", "replacement", False, True),
+    # transformers audio features (merlib.features.hf_audio.with_audio_defaults)
+    Option("audio_encoders", "speech_chunking", "masked", "padded"),
+    Option("audio_encoders", "whisper_states", "encoder", "decoder"),
 )
 
 

@@ -2,21 +2,72 @@
 
 Speech models run on ``chunk_seconds`` chunks, Whisper's encoder on 30 s windows; both sum
 the last ``layers`` hidden layers and average them over the frames that hold audio.
+
+Two options (their values: merflow's default first, then MERTools'; ``protocol`` sets
+them through :func:`with_audio_defaults`, ``docs/reference.md``):
+
+- ``speech_chunking``: ``masked``, each chunk normalised by the model's feature extractor
+  on its own, the last chunk shorter and its padding frames left out of the mean;
+  ``padded``, MERTools' ``extract_audio_huggingface.py``: the whole clip normalised once,
+  a clip over ``chunk_seconds`` zero-padded to a whole number of chunks, every frame of
+  every chunk (those of the padding too) in the mean, no attention mask.
+- ``whisper_states``: ``encoder``, as above; ``decoder``, MERTools': the clip's first
+  30 s window (the feature extractor truncates) through the whole model with the
+  decoder-start token fed twice, the decoder's last hidden state averaged over those two
+  positions (``layers`` does not apply).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from .audio_chunks import WHISPER_WINDOW_SECONDS, ChunkPool, whisper_audio_frames
+from .audio_chunks import WHISPER_WINDOW_SECONDS, ChunkPool, padded_chunks, whisper_audio_frames
 from .base import SAMPLE_RATE
-from .hf_common import TransformersEncoder, TransformersOptions, length_mask, sum_last_layers
+from .hf_common import (
+    SPEECH_CHUNKING,
+    WHISPER_STATES,
+    TransformersEncoder,
+    TransformersOptions,
+    length_mask,
+    sum_last_layers,
+)
+
+# The audio options and their built-in (merflow) values.
+AUDIO_OPTIONS = {"speech_chunking": SPEECH_CHUNKING[0], "whisper_states": WHISPER_STATES[0]}
+# MERTools feeds Whisper's decoder this many copies of the decoder-start token.
+DECODER_START_TOKENS = 2
+
+
+def with_audio_defaults(
+    features: Mapping[str, Mapping[str, Any]], defaults: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """``features`` with ``defaults`` (the resolved ``audio_encoders`` section) written
+    into the ``options`` of every ``transformers`` audio feature that does not set them.
+
+    Only a value other than the built-in one is written, so a feature's spec (and the
+    jobs that depend on it) changes only when its behaviour does.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in features.items():
+        spec = dict(spec)
+        if spec.get("backend") == "transformers" and spec.get("modality") == "audio":
+            options = dict(spec.get("options") or {})
+            for key, builtin in AUDIO_OPTIONS.items():
+                value = defaults.get(key)
+                if key not in options and value is not None and value != builtin:
+                    options[key] = value
+            if options != (spec.get("options") or {}):
+                spec["options"] = options
+        out[name] = spec
+    return out
 
 
 class SpeechEncoder(TransformersEncoder):
-    """HuBERT / wav2vec 2.0 / WavLM / data2vec: chunked, last layers summed, time-averaged."""
+    """HuBERT / wav2vec 2.0 / WavLM / data2vec: chunked, last layers summed, time-averaged
+    (``speech_chunking`` says how chunks are normalised and padded)."""
 
     modality = "audio"
 
@@ -57,11 +108,11 @@ class SpeechEncoder(TransformersEncoder):
         lengths = self.model._get_feat_extract_output_lengths(sample_mask.sum(-1))
         return states, length_mask(lengths, states.shape[1])
 
-    def _encode(self, items: Sequence[np.ndarray]) -> np.ndarray:
+    def _groups(self, chunks: list[np.ndarray], mixed: bool) -> list[list[int]]:
+        """Batches of chunk indices, longest first so padding stays small; ``mixed``
+        false: only chunks of equal length share a batch (no padding at all)."""
         import torch
 
-        pool = ChunkPool(items, self.chunk_samples, self.dim)
-        chunks = pool.chunks
         # A chunk shorter than one frame's receptive field (the tail of a clip just over
         # 10 s, a clip of a few ms) has no frame: it is left out (the convolutions would
         # fail on it), and a clip made only of such chunks gets NaN, hence a reject.
@@ -69,27 +120,58 @@ class SpeechEncoder(TransformersEncoder):
             torch.tensor([len(c) for c in chunks])
         ).tolist()
         usable = [j for j in range(len(chunks)) if frames[j] > 0]
-        # Longest first so padding stays small; without masking only equal lengths batch.
         order = sorted(usable, key=lambda j: -len(chunks[j]))
         groups: list[list[int]] = []
         for j in order:
             last = groups[-1] if groups else None
             fits = last is not None and len(last) < self.opts.batch_size
-            if fits and (self.can_mask or len(chunks[last[0]]) == len(chunks[j])):
+            if fits and (mixed or len(chunks[last[0]]) == len(chunks[j])):
                 last.append(j)
             else:
                 groups.append([j])
-        for group in groups:
-            states, frames = self._forward([chunks[j] for j in group])
+        return groups
+
+    def _encode(self, items: Sequence[np.ndarray]) -> np.ndarray:
+        if self.opts.speech_chunking == "padded":
+            return self._encode_padded(items)
+        pool = ChunkPool(items, self.chunk_samples, self.dim)
+        # Without masking only equal lengths batch.
+        for group in self._groups(pool.chunks, mixed=self.can_mask):
+            states, frames = self._forward([pool.chunks[j] for j in group])
             summed = (states * frames.unsqueeze(-1)).sum(1).double().cpu().numpy()
             n = frames.sum(1).double().cpu().numpy()
             for row, j in enumerate(group):
                 pool.add(j, summed[row], n[row])
         return pool.means()
 
+    def normalised(self, signal: np.ndarray) -> np.ndarray:
+        """The whole clip through the model's feature extractor once (``padded``)."""
+        values = self.extractor(signal, sampling_rate=SAMPLE_RATE, return_tensors="np")
+        return np.asarray(values["input_values"][0], np.float32)
+
+    def _encode_padded(self, items: Sequence[np.ndarray]) -> np.ndarray:
+        import torch
+
+        signals = [self.normalised(np.asarray(s, np.float32)) for s in items]
+        pool = ChunkPool(signals, self.chunk_samples, self.dim, cut=padded_chunks)
+        # Every chunk of a long clip has chunk_samples samples: batches of equal lengths
+        # need no padding and no mask, as in the reference's one batch per clip.
+        for group in self._groups(pool.chunks, mixed=False):
+            values = torch.from_numpy(np.stack([pool.chunks[j] for j in group]))
+            with torch.inference_mode():
+                out = self.model(
+                    values.to(self.device, self.torch_dtype), output_hidden_states=True
+                )
+            states = sum_last_layers(out.hidden_states, self.opts.layers)
+            summed = states.sum(1).double().cpu().numpy()
+            for row, j in enumerate(group):
+                pool.add(j, summed[row], states.shape[1])
+        return pool.means()
+
 
 class WhisperEncoder(TransformersEncoder):
-    """Whisper's encoder: 30 s windows, last layers summed, averaged over frames of audio."""
+    """Whisper's encoder: 30 s windows, last layers summed, averaged over frames of audio;
+    with ``whisper_states: decoder``, MERTools' decoder states (module docstring)."""
 
     modality = "audio"
 
@@ -101,13 +183,18 @@ class WhisperEncoder(TransformersEncoder):
             self.extractor = WhisperFeatureExtractor.from_pretrained(model)
         except OSError:
             self.extractor = WhisperFeatureExtractor(feature_size=self.config.num_mel_bins)
-        self.encoder = self._load(AutoModel).get_encoder()
+        model = self._load(AutoModel)
+        self.encoder = model.get_encoder()
+        # The decoder is kept only when its states are asked for.
+        self.model = model if opts.whisper_states == "decoder" else None
         self.dim = int(self.config.d_model)
         self.window = WHISPER_WINDOW_SECONDS * SAMPLE_RATE
 
     def _encode(self, items: Sequence[np.ndarray]) -> np.ndarray:
         import torch
 
+        if self.model is not None:
+            return self._encode_decoder(items)
         pool = ChunkPool(items, self.window, self.dim)
         for batch in self._batches(len(pool.chunks)):
             part = [pool.chunks[j] for j in batch]
@@ -124,5 +211,37 @@ class WhisperEncoder(TransformersEncoder):
                 pool.add(j, summed[row], n_frames[row])
         return pool.means()
 
+    def decoder_input_ids(self, n: int):
+        """``(n, 2)``: the decoder-start token, twice per clip, as MERTools feeds it."""
+        import torch
 
-__all__ = ["SpeechEncoder", "WhisperEncoder"]
+        start = self.config.decoder_start_token_id
+        if start is None:
+            raise ValueError(f"{self.model_id}: the config has no decoder_start_token_id")
+        return torch.full((n, DECODER_START_TOKENS), int(start), device=self.device)
+
+    def _encode_decoder(self, items: Sequence[np.ndarray]) -> np.ndarray:
+        import torch
+
+        out = np.full((len(items), self.dim), np.nan, np.float32)
+        # A clip without a sample holds no audio: NaN, hence a reject (not a vector of
+        # padding). Longer than 30 s: its first window only, as the reference's extractor.
+        kept = [i for i, s in enumerate(items) if len(s)]
+        for batch in self._batches(len(kept)):
+            rows = [kept[j] for j in batch]
+            part = [np.asarray(items[i], np.float32)[: self.window] for i in rows]
+            feats = self.extractor(part, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+            x = feats["input_features"].to(self.device, self.torch_dtype)
+            with torch.inference_mode():
+                states = self.model(x, decoder_input_ids=self.decoder_input_ids(len(rows)))
+            out[rows] = states.last_hidden_state.float().mean(1).cpu().numpy()
+        return out
+
+
+__all__ = [
+    "AUDIO_OPTIONS",
+    "DECODER_START_TOKENS",
+    "SpeechEncoder",
+    "WhisperEncoder",
+    "with_audio_defaults",
+]

@@ -23,9 +23,14 @@ OPTIONS = (
     "max_tokens",
     "frames",
     "trust_remote_code",
+    "speech_chunking",
+    "whisper_states",
 )
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
+# Audio pooling (merlib.features.hf_audio): merflow's value first, MERTools' second.
+SPEECH_CHUNKING = ("masked", "padded")
+WHISPER_STATES = ("encoder", "decoder")
 
 
 class TransformersOptions:
@@ -52,12 +57,22 @@ class TransformersOptions:
         if not isinstance(trust, bool):
             raise ValueError("transformers: trust_remote_code must be true or false")
         self.trust_remote_code = trust
+        self.speech_chunking = _choice(options, "speech_chunking", SPEECH_CHUNKING)
+        self.whisper_states = _choice(options, "whisper_states", WHISPER_STATES)
 
 
 def _positive_int(options: Mapping[str, Any], key: str, default: int) -> int:
     value = options.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"transformers: {key} must be an integer >= 1, got {value!r}")
+    return value
+
+
+def _choice(options: Mapping[str, Any], key: str, choices: Sequence[str]) -> str:
+    """``options[key]``, one of ``choices`` (the first when absent)."""
+    value = options.get(key, choices[0])
+    if value not in choices:
+        raise ValueError(f"transformers: {key} must be one of {tuple(choices)}, got {value!r}")
     return value
 
 
@@ -149,6 +164,8 @@ __all__ = [
     "DEVICES",
     "DTYPES",
     "OPTIONS",
+    "SPEECH_CHUNKING",
+    "WHISPER_STATES",
     "TransformersEncoder",
     "TransformersOptions",
     "length_mask",
