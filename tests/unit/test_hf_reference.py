@@ -13,7 +13,7 @@ from llm_tokenizers import TEXTS, BaichuanLikeTokenizer, ChatGLM2LikeTokenizer
 from test_hf_encoders import _save
 
 from merlib import protocol
-from merlib.features.base import build_encoder
+from merlib.features.base import build_encoder, checkpoint_mb
 from merlib.features.hf_reference import dtype_name, is_causal_lm
 from merlib.features.hf_text import added_tokens, content_mask, positions_from_mask
 from merlib.features.hf_visual import crop_weights, token_sum
@@ -207,6 +207,14 @@ def test_reference_precision_is_fp32_for_encoders_and_fp16_for_llms(options, con
 def test_a_reference_encoder_on_the_cpu_runs_in_fp32(folders):
     encoder = _encoder(folders["dinov2"], "visual", protocol="reference", dtype="auto")
     assert encoder.torch_dtype == torch.float32  # an explicit auto: merflow's rule, the CPU's fp32
+
+
+def test_a_reference_encoder_without_a_dtype_is_sized_as_fp32_on_the_gpu():
+    spec = {"modality": "visual", "backend": "transformers", "model": "facebook/dinov2-large"}
+    merflow = checkpoint_mb(spec)
+    assert checkpoint_mb({**spec, "options": {"protocol": "reference"}}) == 2 * merflow
+    given = {"protocol": "reference", "dtype": "float16"}  # the paper config's LLMs
+    assert checkpoint_mb({**spec, "options": given}) == merflow
 
 
 # --- ChatGLM2 / Baichuan-style tokenizers: left padding, prefix tokens masked ---------------
