@@ -9,6 +9,11 @@ option the default ``null`` ("follow protocol"); :func:`resolve` fills the nulls
 in ``rules/common.smk`` right after validation, so every rule reads resolved values.
 
 ``docs/reference.md`` lists each row with the reason for merflow's default.
+
+The encoder-side rows (DINOv2 pooling and frames, precision) depend on the model's type,
+known only once its config is read: :func:`resolve` passes ``protocol: reference`` into the
+options of each feature of :data:`ENCODER_BACKENDS` (unless the feature names its own
+``protocol``), and :mod:`merlib.features.hf_reference` resolves them there.
 """
 
 from __future__ import annotations
@@ -48,6 +53,19 @@ OPTIONS = (
 )
 
 
+# Backends whose features take ``protocol`` as an option (merlib.features.hf_reference).
+ENCODER_BACKENDS = ("transformers",)
+
+
+def _pass_to_encoders(config: dict) -> None:
+    """Set ``options.protocol: reference`` on each feature of :data:`ENCODER_BACKENDS` that
+    has none. Only in reference mode: a merflow run's feature specs stay exactly as given,
+    so the extraction jobs keyed on them do not rerun."""
+    for spec in (config.get("features") or {}).values():
+        if isinstance(spec, dict) and spec.get("backend") in ENCODER_BACKENDS:
+            spec["options"] = {"protocol": "reference", **(spec.get("options") or {})}
+
+
 def _value(option: Option, protocol: str, config: Mapping):
     value = option.reference if protocol == "reference" else option.merflow
     if isinstance(value, str) and value == "search.n_combinations":
@@ -67,4 +85,6 @@ def resolve(config: Mapping) -> dict:
         section = resolved.setdefault(option.section, {})
         if section.get(option.key) is None:
             section[option.key] = _value(option, protocol, resolved)
+    if protocol == "reference":
+        _pass_to_encoders(resolved)
     return resolved

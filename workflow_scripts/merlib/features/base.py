@@ -206,7 +206,8 @@ def checkpoint_params(model: str) -> float:
 def checkpoint_mb(spec: Mapping[str, Any]) -> float:
     """Megabytes of the feature's weights in the dtype it runs in: a local folder's weight
     files as stored; a hub id's parameter count (:func:`checkpoint_params`) at 2 bytes
-    (float16/bfloat16, and ``auto`` on a GPU) or 4 (float32, and ``auto`` on the CPU)."""
+    (float16/bfloat16, and ``auto`` on a GPU) or 4 (float32, ``auto`` on the CPU, and no
+    dtype under ``protocol: reference``)."""
     model = str(spec.get("model", ""))
     path = Path(model).expanduser()
     if path.is_dir():
@@ -216,6 +217,9 @@ def checkpoint_mb(spec: Mapping[str, Any]) -> float:
     dtype = options.get("dtype", "auto")
     on_gpu = options.get("device", GPU_DEFAULT_DEVICE.get(spec.get("backend"), "cpu")) != "cpu"
     wide = dtype == "float32" or (dtype == "auto" and not on_gpu)
+    # protocol: reference runs encoders in fp32 on a GPU too (causal LMs in fp16: sized
+    # as fp32 here, on the safe side, unless their dtype is given)
+    wide = wide or ("dtype" not in options and options.get("protocol") == "reference")
     return checkpoint_params(model) * (4 if wide else 2) / 1e6
 
 

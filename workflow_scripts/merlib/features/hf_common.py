@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..protocol import PROTOCOLS
 from .base import Encoder
+from .hf_reference import POOLINGS, dtype_name
 
 OPTIONS = (
     "layers",
@@ -25,6 +27,9 @@ OPTIONS = (
     "trust_remote_code",
     "speech_chunking",
     "whisper_states",
+    "pooling",
+    "image_frames",
+    "protocol",
 )
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
@@ -59,6 +64,15 @@ class TransformersOptions:
         self.trust_remote_code = trust
         self.speech_chunking = _choice(options, "speech_chunking", SPEECH_CHUNKING)
         self.whisper_states = _choice(options, "whisper_states", WHISPER_STATES)
+        # Options left out follow ``protocol`` (set by merlib.protocol.resolve), see
+        # merlib.features.hf_reference: which were given explicitly matters.
+        self.given = frozenset(options)
+        self.protocol = _choice(options, "protocol", PROTOCOLS)
+        self.pooling = _choice(options, "pooling", POOLINGS)
+        self.image_frames = options.get("image_frames", 0)
+        frames = self.image_frames
+        if isinstance(frames, bool) or not isinstance(frames, int) or frames < 0:
+            raise ValueError(f"transformers: image_frames must be an integer >= 0, got {frames!r}")
 
 
 def _positive_int(options: Mapping[str, Any], key: str, default: int) -> int:
@@ -135,8 +149,9 @@ class TransformersEncoder(Encoder):
         self.model_id = model
         self.opts = opts
         self.device = resolve_device(opts.device)
-        self.torch_dtype = resolve_dtype(opts.dtype, self.device)
         self.config = AutoConfig.from_pretrained(model, trust_remote_code=opts.trust_remote_code)
+        # protocol: reference runs encoders in fp32 and causal LMs in fp16 (hf_reference)
+        self.torch_dtype = resolve_dtype(dtype_name(opts, self.config, self.device), self.device)
 
     def _image_processor(self):
         from transformers import AutoImageProcessor

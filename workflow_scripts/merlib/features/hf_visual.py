@@ -1,17 +1,22 @@
 """``transformers`` visual encoders on face crops: image models per crop, VideoMAE per clip.
 
 :class:`ImageEncoder` (CLIP, DINOv2, ViT) averages its per-crop embeddings over the
-clip; :class:`VideoEncoder` (VideoMAE) takes ``frames`` crops sampled uniformly
-(:func:`uniform_indices`).
+clip (every crop, or ``image_frames`` crops resampled uniformly); each crop's embedding is
+``pooler_output`` / CLIP's projection, or with ``pooling: token_sum`` the last layer's
+states before the final layernorm summed over all tokens (MERTools' DINOv2; see
+:mod:`merlib.features.hf_reference`). :class:`VideoEncoder` (VideoMAE) takes ``frames``
+crops sampled uniformly (:func:`uniform_indices`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .hf_common import TransformersEncoder, TransformersOptions
+from .hf_reference import image_frames, image_pooling
 
 
 class ImageEncoder(TransformersEncoder):
@@ -26,6 +31,14 @@ class ImageEncoder(TransformersEncoder):
         self.processor = self._image_processor()
         self.model = self._load(AutoModel)
         self.is_clip = hasattr(self.model, "get_image_features")
+        model_type = str(getattr(self.config, "model_type", ""))
+        self.pooling = image_pooling(opts, model_type)
+        self.image_frames = image_frames(opts, model_type)
+        if self.is_clip and self.pooling == "token_sum":
+            raise ValueError(
+                f"transformers: pooling token_sum is for single-tower image models (DINOv2, "
+                f"ViT); {model!r} is CLIP, pooled by its projection (pooling: pooler)"
+            )
         if self.is_clip:
             self.dim = int(self.config.projection_dim)
         else:
@@ -41,6 +54,9 @@ class ImageEncoder(TransformersEncoder):
             with torch.inference_mode():
                 if self.is_clip:
                     emb = self.model.get_image_features(pixel_values=x).pooler_output
+                elif self.pooling == "token_sum":
+                    states = self.model(pixel_values=x, output_hidden_states=True).hidden_states
+                    emb = token_sum(states)
                 else:
                     out = self.model(pixel_values=x)
                     pooled = getattr(out, "pooler_output", None)
@@ -49,15 +65,35 @@ class ImageEncoder(TransformersEncoder):
         return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
 
     def _encode(self, items: Sequence[Sequence[np.ndarray]]) -> np.ndarray:
-        crops = [c for clip in items for c in clip]
-        emb = self.frame_embeddings(crops)
+        # each clip's weights over its crops; a crop of weight 0 (not drawn) is not encoded
+        weights = [crop_weights(len(clip), self.image_frames) for clip in items]
+        picked = [np.flatnonzero(w) for w in weights]
+        emb = self.frame_embeddings([items[i][j] for i, js in enumerate(picked) for j in js])
         out = np.full((len(items), self.dim), np.nan, np.float32)
         start = 0
-        for i, clip in enumerate(items):
-            if len(clip):
-                out[i] = emb[start : start + len(clip)].mean(0)
-            start += len(clip)
+        for i, js in enumerate(picked):
+            if len(js):
+                out[i] = weights[i][js] @ emb[start : start + len(js)]
+            start += len(js)
         return out
+
+
+def token_sum(hidden_states: Sequence[Any]):
+    """``(B, D)``: the last entry of ``output_hidden_states`` (the last layer's output, before
+    the model's final layernorm) summed over all its tokens."""
+    return hidden_states[-1].float().sum(1)
+
+
+def crop_weights(n: int, frames: int) -> np.ndarray:
+    """Weights of a clip's ``n`` crop embeddings in its average: ``1/n`` each for
+    ``frames == 0``; else the share of the ``frames`` uniformly resampled indices
+    (:func:`uniform_indices`) that fall on each crop, so a crop drawn twice counts twice
+    while each distinct crop is encoded once."""
+    if not n:
+        return np.zeros(0, np.float32)
+    if not frames:
+        return np.full(n, 1.0 / n, np.float32)
+    return (np.bincount(uniform_indices(n, frames), minlength=n) / frames).astype(np.float32)
 
 
 def uniform_indices(n: int, k: int) -> np.ndarray:
@@ -96,4 +132,4 @@ class VideoEncoder(TransformersEncoder):
         return out
 
 
-__all__ = ["ImageEncoder", "VideoEncoder", "uniform_indices"]
+__all__ = ["ImageEncoder", "VideoEncoder", "crop_weights", "token_sum", "uniform_indices"]
