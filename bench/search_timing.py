@@ -7,8 +7,9 @@ the cost does not depend on them). Three ways to train, timed on the same data:
   an ``nn.Module`` per fold, torch's Adam), folds one after another;
 * ``stacked``: what ``search_fusion`` does, one job per combination with its 5 folds
   trained together as one stacked model (``merlib.fusion.stacked.train_stacked``);
-* ``stacked-by-width``: every combination sharing a ``hidden_dim`` trained together
-  (``M = 5 x combinations`` models in one stack), a possible grouping for one machine.
+* ``stacked-by-width``: the combinations sharing a ``hidden_dim`` trained together
+  (``M = 5 x combinations`` models in one stack), all of them or ``--per-job`` at a time
+  (``search.combinations_per_job``).
 
 A run's cost depends on ``hidden_dim`` only (dropout and lr change no arithmetic), and
 each epoch costs the same, so each way is timed for ``--epochs`` epochs per width and
@@ -25,14 +26,16 @@ For the stacked ways each width also prints the training loop's achieved GFLOP/s
 FLOPs of the stacked model's Linears counted analytically: 2*M*B*in*out per forward,
 twice that for the backward, plus the validation forwards) beside the measured peak of
 the same matmuls (``torch.baddbmm`` of the same (M, 32, in) x (M, in, out) shapes timed
-alone, in the same run), and ``--profile`` adds where one epoch's time goes
+alone, in the same run), each per second of wall time and per second of this process's
+CPU time (on a loaded machine read the CPU line: both sides are then measured on the CPU
+time this process got), and ``--profile`` adds where one epoch's time goes
 (``torch.profiler``: matmuls, indexing/data movement, random draws, other element-wise
 ops incl. Adam, and the rest: Python and dispatch overhead outside any op).
 Usage::
 
     nice .venv/bin/python bench/search_timing.py --threads 1 --measure-clips 503
     nice .venv/bin/python bench/search_timing.py --threads 1 --measure-clips 503 \
-        --ways stacked,stacked-by-width --epochs 1 --profile
+        --ways stacked,stacked-by-width --per-job 4 --profile
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ def epoch_flops(shapes, train_rows, val_rows):
 
 
 def matmul_peak(shapes, models, batch=32, repeats=20):
-    """GFLOP/s of torch.baddbmm on exactly the training step's forward shapes, alone."""
+    """GFLOP/s of torch.baddbmm on exactly the training step's forward shapes, alone:
+    (wall, CPU) -- per second of wall time and per second of this process's CPU time."""
     g = torch.Generator().manual_seed(0)
     ops = [
         (torch.randn(models, 1, o, generator=g), torch.randn(models, batch, i, generator=g),
@@ -90,32 +94,66 @@ def matmul_peak(shapes, models, batch=32, repeats=20):
     ]  # fmt: skip
     for bias, x, w in ops:
         torch.baddbmm(bias, x, w)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         for bias, x, w in ops:
             torch.baddbmm(bias, x, w)
-    seconds = time.perf_counter() - start
-    return repeats * sum(2 * models * batch * i * o for i, o in shapes) / seconds / 1e9
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    flops = repeats * sum(2 * models * batch * i * o for i, o in shapes)
+    return flops / seconds / 1e9, flops / cpu_seconds / 1e9
 
 
 def profile_epoch(run) -> None:
+    """Profile the second epoch of ``run(progress)`` (a 2-epoch train_stacked call): the
+    profiler starts at the first epoch's end and stops at the second's, so set-up
+    (standardisation, initialisation) and unstacking are left out."""
     from torch.profiler import ProfilerActivity, profile
 
-    start = time.perf_counter()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        run()
-    wall = time.perf_counter() - start
+    class Window:
+        def __init__(self):
+            self.prof, self.epochs, self.wall = profile(activities=[ProfilerActivity.CPU]), 0, 0.0
+
+        def update(self, n):
+            self.epochs += 1
+            if self.epochs == 1:
+                self.prof.start()
+                self.wall = time.perf_counter()
+            elif self.epochs == 2:
+                self.wall = time.perf_counter() - self.wall
+                self.prof.stop()
+
+    window = Window()
+    run(window)
+    prof, wall = window.prof, window.wall
     spent = collections.Counter()
     for event in prof.key_averages():
         bucket = next((b for b, names in BUCKETS.items() if event.key in names), "other ops")
         if event.key.startswith("aten::") or event.key.startswith("autograd"):
             spent[bucket] += event.self_cpu_time_total / 1e6
     in_ops = sum(spent.values())
-    print(f"  profile of one stacked epoch ({wall:.2f} s wall under the profiler):")
+    print(f"  profile of one stacked epoch, hidden 128 ({wall:.2f} s wall under the profiler):")
     for bucket, seconds in spent.most_common():
         print(f"    {bucket:>26}: {seconds:7.2f} s ({100 * seconds / wall:5.1f} %)")
     rest = max(0.0, wall - in_ops)
     print(f"    {'Python/dispatch (no op)':>26}: {rest:7.2f} s ({100 * rest / wall:5.1f} %)")
+
+
+class EpochClock:
+    """train_stacked's progress hook: wall and CPU time at the end of every epoch, so an
+    epoch is timed without the set-up (standardisation, initialisation, unstacking)."""
+
+    def __init__(self):
+        self.marks = [(time.perf_counter(), time.process_time())]
+
+    def update(self, n):
+        self.marks.append((time.perf_counter(), time.process_time()))
+
+    def per_epoch(self):
+        """(wall, CPU) seconds of one epoch: between the first and last epoch's ends when
+        two or more ran (set-up excluded), else of the whole call."""
+        first = self.marks[1] if len(self.marks) > 2 else self.marks[0]
+        last, epochs = self.marks[-1], max(1, len(self.marks) - 2)
+        return (last[0] - first[0]) / epochs, (last[1] - first[1]) / epochs
 
 
 SPACE = {"hidden_dim": [64, 128, 256], "dropout": [0.2, 0.3, 0.4, 0.5], "lr": [1e-3, 1e-4]}
@@ -136,8 +174,20 @@ def main() -> None:
     ap.add_argument("--combinations", type=int, default=50)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--full-epochs", type=int, default=100)
-    ap.add_argument("--epochs", type=int, default=2, help="epochs actually timed per run")
+    ap.add_argument(
+        "--epochs",
+        type=int,
+        default=3,
+        help="epochs actually run per run; the stacked ways time those after the first",
+    )
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--per-job",
+        type=int,
+        default=0,
+        help="stacked-by-width: combinations per stack (search.combinations_per_job); "
+        "default: all of a width",
+    )
     ap.add_argument("--ways", default="loop,stacked,stacked-by-width")
     ap.add_argument("--profile", action="store_true", help="profile one stacked epoch")
     args = ap.parse_args()
@@ -169,10 +219,12 @@ def main() -> None:
         ]
 
     def run_stacked(width, n_combos):
+        clock = EpochClock()
         stacked.train_stacked(
             arrays, mask, y, specs(n_combos), hidden_dim=width, attention="raw",
-            epochs=args.epochs, batch_size=32, weight_decay=1e-5,
+            epochs=args.epochs, batch_size=32, weight_decay=1e-5, progress=clock,
         )  # fmt: skip
+        return clock.per_epoch()
 
     def run_loop(width):
         X = {f"f{i}": a for i, a in enumerate(arrays)}
@@ -189,46 +241,52 @@ def main() -> None:
         total = 0.0
         for width, n in sorted(per_width.items()):
             start, cpu = time.perf_counter(), time.process_time()
+            per_stack = min(n, args.per_job or n) if way == "stacked-by-width" else 1
             if way == "loop":
                 run_loop(width)
                 runs = n
+                epoch = ((time.perf_counter() - start) / args.epochs,
+                         (time.process_time() - cpu) / args.epochs)  # fmt: skip
             elif way == "stacked":
-                run_stacked(width, 1)
+                epoch = run_stacked(width, 1)
                 runs = n
             elif way == "stacked-by-width":
-                run_stacked(width, n)
-                runs = 1
+                epoch = run_stacked(width, per_stack)
+                runs = -(-n // per_stack)  # the last stack may be smaller: an upper bound
             else:
                 raise SystemExit(f"unknown way {way!r}")
-            per_epoch = (time.perf_counter() - start) / args.epochs * scale
-            cpu_per_epoch = (time.process_time() - cpu) / args.epochs * scale
+            per_epoch, cpu_per_epoch = epoch[0] * scale, epoch[1] * scale
             seconds = per_epoch * args.full_epochs * runs
             if way != "loop":
-                models = args.folds * (1 if way == "stacked" else n)
+                models = args.folds * per_stack
                 shapes = linear_shapes([args.dim] * args.features, width)
                 rows = sum(len(tr) for tr, _ in splits) * models // args.folds
                 flops = epoch_flops(shapes, rows, measured * models // args.folds)
-                achieved = flops * scale / per_epoch / 1e9
-                peak = matmul_peak(shapes, models)
-                print(
-                    f"{way:>17}  hidden {width:>3}: {achieved:6.1f} GFLOP/s achieved vs "
-                    f"{peak:6.1f} GFLOP/s baddbmm peak of the same shapes "
-                    f"({100 * achieved / peak:4.1f} %), M={models}"
-                )
+                peak, cpu_peak = matmul_peak(shapes, models)
+                for clock, seconds_per_epoch, top in (
+                    ("wall", per_epoch, peak),
+                    ("CPU", cpu_per_epoch, cpu_peak),
+                ):
+                    achieved = flops * scale / seconds_per_epoch / 1e9
+                    print(
+                        f"{way:>17}  hidden {width:>3}: {achieved:6.1f} GFLOP/s achieved vs "
+                        f"{top:6.1f} GFLOP/s baddbmm peak of the same shapes "
+                        f"({100 * achieved / top:4.1f} %), M={models}, per {clock} second"
+                    )
             total += seconds
             cpu_total[way] = cpu_total.get(way, 0.0) + cpu_per_epoch * args.full_epochs * runs
             print(
                 f"{way:>17}  hidden {width:>3}: {per_epoch:7.2f} s per epoch "
                 f"(CPU {cpu_per_epoch:7.2f} s) "
-                f"({'all ' + str(n) + ' combinations' if runs == 1 else 'one combination'}, "
+                f"({per_stack} combination(s) per stack, "
                 f"{args.folds} folds) -> {seconds / 3600:6.2f} h for its {n} combinations"
             )
         totals[way] = total
         if args.profile and way != "loop":
-            n_combos = 1 if way == "stacked" else per_width[128]
-            profile_epoch(lambda n_combos=n_combos: stacked.train_stacked(
+            n_combos = 1 if way == "stacked" else min(per_width[128], args.per_job or 10**9)
+            profile_epoch(lambda progress, n_combos=n_combos: stacked.train_stacked(
                 arrays, mask, y, specs(n_combos), hidden_dim=128, attention="raw",
-                epochs=1, batch_size=32, weight_decay=1e-5,
+                epochs=2, batch_size=32, weight_decay=1e-5, progress=progress,
             ))  # fmt: skip
         print(
             f"{way:>17}  full search: {total / 3600:.2f} h wall, "

@@ -456,6 +456,7 @@ def get_noise_outputs():
 
 # --- training and evaluation: random search, self-training, paper tables ---------------
 from merlib.search import sample_combinations  # noqa: E402
+from merlib.search import search_jobs  # noqa: E402
 
 SEARCH_COMBINATIONS = sample_combinations(
     config["search"], config["search"]["n_combinations"], config["search"]["seed"]
@@ -472,6 +473,37 @@ def get_search_combination(wildcards):
             f"{len(SEARCH_COMBINATIONS)}. Please check your config."
         )
     return SEARCH_COMBINATIONS[i]
+
+
+# search.combinations_per_job: 1 (default) keeps one search_fusion job per combination;
+# more makes search_fusion a job of several combinations of one hidden_dim, whose records
+# split_search_job copies to the same results/search/combinations/{combination}.json.
+SEARCH_PER_JOB = int(config["search"]["combinations_per_job"])
+SEARCH_JOBS = search_jobs(SEARCH_COMBINATIONS, SEARCH_PER_JOB)
+SEARCH_JOB_OF = {c["combination"]: j for j, job in enumerate(SEARCH_JOBS) for c in job}
+SEARCH_JOB_OUTPUT = (
+    "results/search/combinations/{job}.json"
+    if SEARCH_PER_JOB == 1
+    else "results/search/jobs/{job}.json"
+)
+
+
+def get_search_job(wildcards):
+    """The combinations of search job {job} (with search.combinations_per_job 1, job i
+    is combination i)."""
+    j = int(wildcards.job)
+    if j >= len(SEARCH_JOBS):
+        raise ValueError(
+            f"No search job {j}: search.n_combinations and search.combinations_per_job "
+            f"make {len(SEARCH_JOBS)}. Please check your config."
+        )
+    return SEARCH_JOBS[j]
+
+
+def get_search_job_records(wildcards):
+    """The records file of the search job that trains combination {combination}."""
+    i = int(get_search_combination(wildcards)["combination"])
+    return f"results/search/jobs/{SEARCH_JOB_OF[i]:03d}.json"
 
 
 def get_search_records(wildcards=None):
@@ -499,7 +531,10 @@ def get_self_training_results(wildcards=None):
 def get_row_search_space():
     """The search space the paper tables draw from, only when they search per row
     (tables.row_search > 0): editing search.* does not redo fixed-parameter tables."""
-    return config["search"] if config["tables"]["row_search"] else {}
+    if not config["tables"]["row_search"]:
+        return {}
+    # how the search's jobs are cut changes no result: not part of the tables' params
+    return {k: v for k, v in config["search"].items() if k != "combinations_per_job"}
 
 
 def get_all_feature_files():

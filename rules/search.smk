@@ -1,7 +1,11 @@
 wildcard_constraints:
     combination=r"\d+",
+    job=r"\d+",
 
 
+# One job per search.combinations_per_job combinations (default 1: job i is combination
+# i, its record results/search/combinations/<i>.json); with more, a job's records file is
+# results/search/jobs/<j>.json and split_search_job copies each record to its own file.
 rule search_fusion:
     input:
         manifest="results/ingest/manifest.parquet",
@@ -10,11 +14,11 @@ rule search_fusion:
         noisy_features=list(get_augment_feature_files().values()),
         noisy_flags=list(get_augment_flag_files().values()),
     output:
-        record="results/search/combinations/{combination}.json",
+        records=SEARCH_JOB_OUTPUT,
     log:
-        "logs/search_fusion/{combination}.log",
+        "logs/search_fusion/{job}.log",
     benchmark:
-        "benchmarks/search_fusion/{combination}.tsv"
+        "benchmarks/search_fusion/{job}.tsv"
     conda:
         "../envs/fusion.yaml"
     threads: 1
@@ -30,9 +34,33 @@ rule search_fusion:
         noisy_flag_files=get_augment_flag_files(),
         fusion=config["fusion"],
         seed=config["seed"],
-        combination=get_search_combination,
+        combinations=get_search_job,
+        per_job=SEARCH_PER_JOB,
     script:
         "../workflow_scripts/search_fusion.py"
+
+
+if SEARCH_PER_JOB > 1:
+
+    rule split_search_job:
+        input:
+            records=get_search_job_records,
+        output:
+            record="results/search/combinations/{combination}.json",
+        log:
+            "logs/split_search_job/{combination}.log",
+        benchmark:
+            "benchmarks/split_search_job/{combination}.tsv"
+        conda:
+            "../envs/evaluate.yaml"
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        params:
+            combination=get_search_combination,
+        script:
+            "../workflow_scripts/split_search_job.py"
 
 
 rule select_hyperparameters:

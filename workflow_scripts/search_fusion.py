@@ -1,4 +1,8 @@
-"""Snakemake script of rule search_fusion: cross-validate one combination of the random search."""
+"""Snakemake script of rule search_fusion: cross-validate the combination(s) of one search job.
+
+With ``search.combinations_per_job`` 1 the output is the combination's record; with more,
+``{"records": [...]}``, one record per combination (split_search_job copies them out).
+"""
 
 import logging
 import os
@@ -12,18 +16,24 @@ import torch  # noqa: E402
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.params import FusionParams  # noqa: E402
 from merlib.metrics import write_json  # noqa: E402
-from merlib.search import run_combination  # noqa: E402
+from merlib.search import run_combinations  # noqa: E402
 
 
-def main(manifest, features, sources, fusion, seed, combination, threads, output):
+def main(manifest, features, sources, fusion, seed, combinations, per_job, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     base = FusionParams.from_config(fusion, seed=seed)
-    logging.info("combination %s on features %s", combination, ", ".join(features))
+    logging.info("combinations %s on features %s", combinations, ", ".join(features))
     device = fusion.get("device", "auto")
-    record = run_combination(manifest, sources, features, base, combination, device)
-    logging.info("WAF %.4f +- %.4f", record["waf"], record["std"]["waf"])
-    write_json(record, output.record)
+    records = run_combinations(manifest, sources, features, base, combinations, device)
+    for record in records:
+        logging.info(
+            "combination %d: WAF %.4f +- %.4f",
+            record["combination"],
+            record["waf"],
+            record["std"]["waf"],
+        )
+    write_json(records[0] if per_job == 1 else {"records": records}, output.records)
 
 
 main(
@@ -32,7 +42,8 @@ main(
     FeatureSources.from_params(snakemake.params),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
-    dict(snakemake.params.combination),  # noqa: F821
+    [dict(c) for c in snakemake.params.combinations],  # noqa: F821
+    int(snakemake.params.per_job),  # noqa: F821
     snakemake.threads,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

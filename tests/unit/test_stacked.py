@@ -177,3 +177,32 @@ def test_same_config_and_seed_give_bit_identical_predictions_in_a_fresh_process(
     exec(_PREFIX + _RUN, scope)  # the same code, in this process
     assert len(fresh) == len(hashlib.sha256().hexdigest())
     assert scope["digest"] == fresh
+
+
+def test_row_adam_is_torchs_adam_per_model_with_its_lr_and_skipped_steps():
+    # Two models, lr 1e-2 and 1e-3; model 1 has no rows at step 2 (skips it). Each row must
+    # follow torch.optim.Adam on that model alone: bit for bit the fused kernel, and within
+    # float rounding the unfused (foreach) Adam that train_fold uses.
+    g = torch.Generator().manual_seed(0)
+    start = torch.randn(2, 50, generator=g)
+    grads = [torch.randn(2, 50, generator=g) for _ in range(4)]
+    counts = [[3, 3], [3, 0], [3, 3], [1, 2]]
+    flat, grad = start.clone(), torch.zeros(2, 50)
+    adam = stacked.AdamRows(flat, grad, [1e-2, 1e-3])
+    for step_grad, count in zip(grads, counts, strict=True):
+        grad.copy_(step_grad)
+        adam(count, weight_decay=1e-5)
+    for m, lr in enumerate([1e-2, 1e-3]):
+        for fused in (True, False):
+            p = torch.nn.Parameter(start[m].clone())
+            kind = {"fused": True} if fused else {"foreach": True}
+            optimiser = torch.optim.Adam([p], lr=lr, weight_decay=1e-5, **kind)
+            for step_grad, count in zip(grads, counts, strict=True):
+                if count[m]:
+                    p.grad = step_grad[m].clone()
+                    optimiser.step()
+            if fused:
+                assert torch.equal(flat[m], p.detach()), m
+            else:
+                torch.testing.assert_close(flat[m], p.detach(), rtol=1e-6, atol=1e-7)
+    assert not torch.equal(flat, start)

@@ -8,7 +8,10 @@ with the best mean validation WAF over the folds. merflow does the same:
   seeded generator; combination ``i`` also gets its own model seed, ``seed + 1000 * i``
   (the folds themselves never change: they come from the run's ``seed``);
 * each combination is one workflow job (:func:`run_combination`: the K folds trained
-  together), so the search spreads over a cluster;
+  together), so the search spreads over a cluster; or, with
+  ``search.combinations_per_job`` > 1, a job trains several combinations of one
+  ``hidden_dim`` as one stack (:func:`search_jobs`, :func:`run_combinations`) and each
+  combination's record is the same as in its own job;
 * :func:`select_best` keeps the best mean validation WAF (the lowest index on ties), and
   the final model is retrained with exactly that combination and seed, which reproduces
   the search run bit for bit (same folds, seeds, stacking).
@@ -67,6 +70,29 @@ def fold_seed_offset(combo: Mapping) -> int:
     return SEED_STRIDE * int(combo["combination"])
 
 
+def search_jobs(combos: Sequence[Mapping], per_job: int = 1) -> list[list[dict]]:
+    """The combinations of each search job (``search.combinations_per_job``).
+
+    ``per_job`` 1 (default): one job per combination, in combination order (job ``i`` is
+    combination ``i``). More: the combinations of each ``hidden_dim`` (widths in
+    increasing order, combinations in index order) cut into jobs of at most ``per_job``,
+    so that a job's combinations train as one stack (same shapes); a job never mixes
+    widths. A combination's record does not depend on its job.
+    """
+    if int(per_job) < 1:
+        raise SearchError(f"search.combinations_per_job must be at least 1, got {per_job}")
+    if int(per_job) == 1:
+        return [[dict(c)] for c in combos]
+    by_width: dict[int, list[dict]] = {}
+    for c in combos:
+        by_width.setdefault(int(c["hidden_dim"]), []).append(dict(c))
+    jobs = []
+    for width in sorted(by_width):
+        group = by_width[width]
+        jobs += [group[i : i + int(per_job)] for i in range(0, len(group), int(per_job))]
+    return jobs
+
+
 def run_combination(
     manifest_path: str | os.PathLike,
     sources: FeatureSources | Mapping[str, Sequence[str]],
@@ -77,26 +103,69 @@ def run_combination(
 ) -> dict:
     """Cross-validate one combination on ``sources`` (:class:`merlib.fusion.dataset.FeatureSources`:
     flags and noise augmentation included); the record :func:`select_best` reads."""
-    from .fusion.training import train_on_manifest
-    from .metrics import summarise
+    return run_combinations(manifest_path, sources, features, base, [combo], device)[0]
 
-    params = combination_params(base, combo)
-    run = train_on_manifest(
-        manifest_path, sources, features, params, fold_seed_offset(combo), device=device
+
+def run_combinations(
+    manifest_path: str | os.PathLike,
+    sources: FeatureSources | Mapping[str, Sequence[str]],
+    features: Sequence[str],
+    base: FusionParams,
+    combos: Sequence[Mapping],
+    device: str = "cpu",
+    every: float = 30.0,
+) -> list[dict]:
+    """The records of ``combos`` (one search job), trained together where their shapes
+    allow (:func:`merlib.fusion.training.cross_validate_many`): each record is the one
+    :func:`run_combination` gives for that combination alone. Progress (fold-epochs done
+    of all, rate, ETA) is logged every ``every`` seconds."""
+    from .fusion.dataset import load_labelled
+    from .fusion.training import cross_validate_many
+    from .metrics import summarise
+    from .progress import Progress
+
+    data = load_labelled(manifest_path, sources, features)
+    runs = [(combination_params(base, c), fold_seed_offset(c)) for c in combos]
+    names = ", ".join(str(int(c["combination"])) for c in combos)
+    shape = f"{len(combos)} x {base.folds} folds x {base.epochs} epochs"
+    progress = Progress(
+        f"search combination(s) {names}: {shape}",
+        len(combos) * base.folds * base.epochs,
+        every=every,
+        unit="fold-epochs",
     )
-    cv = run.cv
-    summary = summarise(cv.folds)
-    return {
-        "combination": int(combo["combination"]),
-        "params": params.as_dict(),
-        "seed_offset": fold_seed_offset(combo),
-        "features": list(features),
-        "noisy_copies": run.record["noisy_copies"],
-        "waf": summary["waf"],
-        "acc": summary["acc"],
-        "std": summary["std"],
-        "folds": cv.folds,
-    }
+    cvs = cross_validate_many(
+        data.X, data.mask, data.labels, runs, extra=data.noisy, device=device, progress=progress
+    )
+    records = []
+    for combo, (params, offset), cv in zip(combos, runs, cvs, strict=True):
+        summary = summarise(cv.folds)
+        records.append(
+            {
+                "combination": int(combo["combination"]),
+                "params": params.as_dict(),
+                "seed_offset": offset,
+                "features": list(features),
+                "noisy_copies": data.n_noisy,
+                "waf": summary["waf"],
+                "acc": summary["acc"],
+                "std": summary["std"],
+                "folds": cv.folds,
+            }
+        )
+    return records
+
+
+def job_record(path: str | os.PathLike, combination: int) -> dict:
+    """Combination ``combination``'s record in the records file of its search job."""
+    try:
+        records = json.loads(Path(path).read_text(encoding="utf-8"))["records"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise SearchError(f"{path}: cannot read a search job's records ({exc!r})") from None
+    for record in records:
+        if int(record.get("combination", -1)) == int(combination):
+            return record
+    raise SearchError(f"{path}: no record of combination {combination} in this search job")
 
 
 def read_records(paths: Sequence[str | os.PathLike]) -> list[dict]:

@@ -4,9 +4,13 @@
 runs a dozen small matrix products, each with its own Python and dispatch overhead, and
 the K folds (or the 50 x K models of a random search) run one after another. Here the
 ``M`` models are one :class:`merlib.fusion.model.StackedFusion` (every layer a single
-``torch.baddbmm`` over all models); Adam is applied to the whole parameter buffer in a
-few operations, with a per-model learning rate; validation runs for all models in one
+``torch.baddbmm`` over all models); Adam updates the parameter buffer, one row per model,
+with a per-model learning rate; validation runs for all models in one
 forward pass and the WAF of every model is computed from one ``bincount``.
+
+Adam is torch's fused kernel (:class:`AdamRows`), one pass per model row per step: on the
+CPU the whole-buffer Adam it replaced (about ten passes over the parameters per step) was
+half of an epoch's time (``bench/search_timing.py``, ``docs/gpu.md``).
 
 Each model ``m`` keeps the semantics of the one-model loop exactly:
 
@@ -32,14 +36,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.adam import adam
 
 from ..labels import LABELS
+from ..progress import Progress
 from .model import StackedFusion, predicted_classes
 from .standardise import fit_standardiser
 
@@ -112,6 +118,91 @@ def waf_per_model(y: torch.Tensor, pred: torch.Tensor, valid: torch.Tensor) -> t
     return (f1 * support).sum(dim=1) / support.sum(dim=1)
 
 
+class AdamRows:
+    """Adam (torch's, with L2 weight decay) on each row of a (M, P) parameter buffer, one
+    row per model with its own learning rate and step count.
+
+    A step runs torch's fused Adam kernel (``torch.optim.adam.adam(..., fused=True)``,
+    what ``torch.optim.Adam(fused=True)`` runs: one vectorised pass over a row's
+    parameters, gradient and moments instead of a dozen whole-buffer operations) once per
+    distinct learning rate, on the rows of the models that had rows in the batch; a model
+    without rows skips the step (no moment decay, no step counted), as if it had stopped.
+    Its arithmetic is torch's Adam's, rounded in another order than the unfused
+    ``foreach`` Adam of :func:`merlib.fusion.training.train_fold`: results agree within
+    float tolerance, and are bit-identical from run to run on the CPU.
+    """
+
+    def __init__(self, flat: torch.Tensor, grad: torch.Tensor, lrs: Sequence[float]):
+        self.params = list(flat.unbind(0))
+        self.grads = list(grad.unbind(0))
+        self.exp_avgs = list(torch.zeros_like(flat).unbind(0))
+        self.exp_avg_sqs = list(torch.zeros_like(flat).unbind(0))
+        self.steps = [torch.zeros((), dtype=torch.float32, device=flat.device) for _ in lrs]
+        self.by_lr: dict[float, list[int]] = {}
+        for m, lr in enumerate(lrs):
+            self.by_lr.setdefault(float(lr), []).append(m)
+
+    def __call__(self, counts: Sequence[int], weight_decay: float) -> None:
+        """One step for the models ``m`` with ``counts[m] > 0``; the grads are in place."""
+        for lr, members in self.by_lr.items():
+            rows = [m for m in members if counts[m] > 0]
+            if not rows:
+                continue
+            adam(
+                [self.params[m] for m in rows],
+                [self.grads[m] for m in rows],
+                [self.exp_avgs[m] for m in rows],
+                [self.exp_avg_sqs[m] for m in rows],
+                [],
+                [self.steps[m] for m in rows],
+                fused=True,
+                amsgrad=False,
+                beta1=ADAM_BETAS[0],
+                beta2=ADAM_BETAS[1],
+                lr=lr,
+                weight_decay=weight_decay,
+                eps=ADAM_EPS,
+                maximize=False,
+            )
+
+
+def _standardised_inputs(
+    arrays: Sequence[torch.Tensor],
+    mask: torch.Tensor,
+    specs: Sequence[ModelSpec],
+    means: Sequence[Sequence[np.ndarray]],
+    stds: Sequence[Sequence[np.ndarray]],
+) -> Callable[[torch.Tensor], tuple[list[torch.Tensor], torch.Tensor]]:
+    """``inputs(idx)``: for (M, B) row indices, each feature's (M, B, dim) standardised
+    rows (zero where missing, model m standardised with its own training rows' stats) and
+    the (M, B, F) presence mask.
+
+    The data are standardised once, one copy per distinct set of training rows (the K
+    folds; a search job's combinations share them), so a batch costs one gather per
+    feature instead of gather, subtract, divide and mask; the values are the same bits.
+    Memory: that many copies of the features.
+    """
+    dev = mask.device
+    copies: dict[bytes, int] = {}
+    which = [copies.setdefault(np.asarray(s.train_idx).tobytes(), len(copies)) for s in specs]
+    first = {c: which.index(c) for c in range(len(copies))}  # a model of each copy
+    n = mask.shape[0]
+    tables = []
+    for f, a in enumerate(arrays):
+        mean = torch.from_numpy(np.stack([means[first[c]][f] for c in first]))[:, None]
+        std = torch.from_numpy(np.stack([stds[first[c]][f] for c in first]))[:, None]
+        z = (a[None] - mean.to(dev)) / std.to(dev)  # (copies, n, dim)
+        z = torch.where(mask[None, :, f : f + 1], z, torch.zeros((), dtype=z.dtype))
+        tables.append(z.reshape(len(copies) * n, -1))
+    offset = (torch.tensor(which, dtype=torch.int64) * n).view(-1, 1).to(dev)
+
+    def inputs(idx: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        rows = idx + offset
+        return [t[rows] for t in tables], mask[idx]
+
+    return inputs
+
+
 def _pad_rows(index_sets: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(len(r) for r in index_sets)
     idx = torch.zeros((len(index_sets), width), dtype=torch.int64)
@@ -134,6 +225,7 @@ def train_stacked(
     weight_decay: float,
     device: str | torch.device = "cpu",
     scaling: str = "zscore",
+    progress: Progress | None = None,
 ) -> list[StackedResult]:
     """Train ``len(specs)`` fusion models together; see the module docstring.
 
@@ -146,6 +238,8 @@ def train_stacked(
     ``arrays[f]`` is (n, dim_f) float32 (zeros where missing), ``mask`` (n, F) bool,
     ``y`` (n,) label indices (only rows in a model's train/val sets are read).
     ``scaling`` is :func:`merlib.fusion.standardise.fit_standardiser`'s (``"none"``: raw).
+    ``progress`` (a :class:`merlib.progress.Progress` counting model-epochs) is updated
+    by ``len(specs)`` after every epoch.
     """
     if not specs:
         raise ValueError("train_stacked needs at least one model")
@@ -165,25 +259,9 @@ def train_stacked(
         m_, s_ = _fit_standardisers(arrays_np, mask_np, s.train_idx, scaling)
         means.append(m_)
         stds.append(s_)
-    mean_t = [
-        torch.from_numpy(np.stack([m[f] for m in means]))[:, None].to(dev)
-        for f in range(len(arrays))
-    ]
-    std_t = [
-        torch.from_numpy(np.stack([s[f] for s in stds]))[:, None].to(dev)
-        for f in range(len(arrays))
-    ]
-
-    def inputs(idx: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        present = mask_t[idx]  # (M, B, F)
-        xs = []
-        for f, a in enumerate(arrays):
-            z = (a[idx] - mean_t[f]) / std_t[f]
-            xs.append(torch.where(present[:, :, f : f + 1], z, torch.zeros((), dtype=z.dtype)))
-        return xs, present
+    inputs = _standardised_inputs(arrays, mask_t, specs, means, stds)
 
     keep = torch.tensor([1.0 - s.dropout for s in specs], dtype=torch.float32, device=dev)
-    lr = torch.tensor([s.lr for s in specs], dtype=torch.float32, device=dev)
     val_idx, val_valid = (t.to(dev) for t in _pad_rows([s.val_idx for s in specs]))
     val_y = y_t[val_idx]
     val_x, val_m = inputs(val_idx)
@@ -202,15 +280,12 @@ def train_stacked(
         flat = model.flat
         grad = torch.zeros_like(flat)
         grad_views = [v for i in range(len(model.layout)) for v in model.views(grad, i)]
-        exp_avg = torch.zeros_like(flat)
-        exp_sq = torch.zeros_like(flat)
-        steps = torch.zeros(M, dtype=torch.float64, device=dev)
+        adam_state = AdamRows(flat, grad, [s.lr for s in specs])
         generators = [torch.Generator().manual_seed(int(s.seed)) for s in specs]
         best_waf = torch.full((M,), -1.0, dtype=torch.float64, device=dev)
         best_epoch = torch.zeros(M, dtype=torch.int64, device=dev)
         best_flat = flat.detach().clone()
         best_logits = torch.zeros((M, val_idx.shape[1], N_CLASSES), device=dev)
-        b1, b2 = ADAM_BETAS
         for epoch in range(1, epochs + 1):
             order = torch.zeros((M, width), dtype=torch.int64)
             for m, rows in enumerate(train_sets):
@@ -221,10 +296,10 @@ def train_stacked(
                 hi = min(lo + batch_size, width)
                 valid = torch.arange(lo, hi, device=dev)[None, :] < n_train[:, None]  # (M, B)
                 count = valid.sum(dim=1)
-                active = count > 0
+                counts = count.tolist()
                 idx = order[:, lo:hi]
                 xs, present = inputs(idx)
-                logits = model.logits(xs, present, keep, generators, count.tolist())
+                logits = model.logits(xs, present, keep, generators, counts)
                 nll = F.nll_loss(
                     F.log_softmax(logits, dim=2).reshape(-1, N_CLASSES),
                     y_t[idx].reshape(-1),
@@ -232,23 +307,10 @@ def train_stacked(
                 ).view(M, -1)
                 per_model = (nll * valid).sum(dim=1) / count.clamp(min=1)
                 grads = torch.autograd.grad(per_model.sum(), model.leaves)
-                with torch.no_grad():  # torch.optim.Adam's arithmetic, per model
+                with torch.no_grad():
                     for view, g in zip(grad_views, grads, strict=True):
                         view.copy_(g)
-                    steps += active.double()
-                    bc1 = (1 - b1 ** steps.clamp(min=1)).float()
-                    bc2 = (1 - b2 ** steps.clamp(min=1)).float()
-                    step_size = torch.where(active, lr / bc1, torch.zeros(())).view(-1, 1)
-                    a = active.view(-1, 1)
-                    g = grad.add_(flat, alpha=weight_decay)
-                    if bool(active.all()):  # the common case: in place, no temporaries
-                        exp_avg.mul_(b1).add_(g, alpha=1 - b1)
-                        exp_sq.mul_(b2).addcmul_(g, g, value=1 - b2)
-                    else:  # a model without rows in this batch keeps its moments
-                        exp_avg = torch.where(a, exp_avg * b1 + g * (1 - b1), exp_avg)
-                        exp_sq = torch.where(a, exp_sq * b2 + g * g * (1 - b2), exp_sq)
-                    denom = exp_sq.sqrt().div_(bc2.sqrt().view(-1, 1)).add_(ADAM_EPS)
-                    flat.sub_(exp_avg.div(denom).mul_(step_size))
+                    adam_state(counts, weight_decay)
             with torch.no_grad():
                 val_logits = model.logits(val_x, val_m)
                 pred = torch.softmax(val_logits.double(), dim=2).argmax(dim=2)
@@ -259,6 +321,8 @@ def train_stacked(
                     best_epoch = torch.where(better, epoch, best_epoch)
                     best_flat = torch.where(better.view(-1, 1), flat, best_flat)
                     best_logits = torch.where(better.view(-1, 1, 1), val_logits, best_logits)
+            if progress is not None:
+                progress.update(M)
     finally:
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
 

@@ -46,6 +46,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .. import metrics
 from ..labels import LABELS, PROB_COLUMNS, label_index
+from ..progress import Progress
 from ..tables import OOF_PREDICTIONS, table_from_rows
 from .dataset import (
     NO_SOURCE,
@@ -59,7 +60,7 @@ from .dataset import (
 from .model import AttentionFusion, eval_logits, predicted_classes, softmax
 from .params import FusionParams
 from .prediction import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
-from .stacked import ModelSpec, train_stacked
+from .stacked import ModelSpec, StackedResult, train_stacked
 from .standardise import fit_standardiser, standardise
 
 log = logging.getLogger(__name__)
@@ -273,11 +274,37 @@ def cross_validate(
     folds that train on its source clip: :class:`ExtraRows`), so scores stay comparable
     with a run without them (same folds, same seed, validation on the same clips).
     """
+    return cross_validate_many(X, mask, y, [(params, seed_offset)], extra, device)[0]
 
+
+def stack_key(params: FusionParams) -> tuple:
+    """What runs must share to train in one stack: everything but dropout and lr (each
+    model of a stack has its own), so the same folds, widths, epochs and batches."""
+    return tuple((k, v) for k, v in params.as_dict().items() if k not in ("dropout", "lr"))
+
+
+def cross_validate_many(
+    X: Mapping[str, np.ndarray],
+    mask: Mapping[str, np.ndarray],
+    y: Sequence[str],
+    runs: Sequence[tuple[FusionParams, int]],
+    extra: ExtraRows | None = None,
+    device: str = "cpu",
+    progress: Progress | None = None,
+) -> list[CVResult]:
+    """:func:`cross_validate` of each ``(params, seed_offset)`` of ``runs`` on the same
+    clips; the runs with the same :func:`stack_key` (a search's combinations of one
+    ``hidden_dim``) train their K folds together as one stack of ``K x runs`` models.
+
+    A run's result does not depend on which other runs share its stack: each model has
+    its own rows, seed, generator, dropout, lr and Adam step, and the runs of one stack
+    have the same folds, so every model has rows in the same batches (bit-identical on
+    the CPU, ``tests/unit/test_search_jobs.py``). ``progress`` (:class:`merlib.progress.Progress`,
+    counting fold-epochs) is updated after every epoch of every stack.
+    """
     y_idx = np.array([label_index(v) for v in y], dtype=np.int64)
     n = len(y_idx)
     features, arrays, M = _check_inputs(X, mask, n)
-    splits = cv_splits(y_idx, params.folds, params.seed, params.split)
     all_arrays, all_mask, all_y = list(arrays.values()), M, y_idx
     sources = np.zeros(0, dtype=np.int64)
     if extra is not None and len(extra.y):
@@ -288,32 +315,63 @@ def cross_validate(
         all_mask = np.concatenate([M, extra_mask])
         all_y = np.concatenate([y_idx, np.asarray(extra.y, dtype=np.int64)])
         sources = extra.sources()
-    extra_rows = [fold_extra_rows(train_idx, sources, n) for train_idx, _ in splits]
-    specs = [
-        ModelSpec(
-            train_idx=np.concatenate([train_idx, extra_rows[fold]]),
-            val_idx=val_idx,
-            dropout=params.dropout,
-            lr=params.lr,
-            seed=params.seed + seed_offset + fold,
+    stacks: dict[tuple, list[int]] = {}
+    for i, (params, _) in enumerate(runs):
+        stacks.setdefault(stack_key(params), []).append(i)
+    results: list[CVResult | None] = [None] * len(runs)
+    for members in stacks.values():
+        params = runs[members[0]][0]
+        splits = cv_splits(y_idx, params.folds, params.seed, params.split)
+        extra_rows = [fold_extra_rows(train_idx, sources, n) for train_idx, _ in splits]
+        specs = [
+            ModelSpec(
+                train_idx=np.concatenate([train_idx, extra_rows[fold]]),
+                val_idx=val_idx,
+                dropout=runs[i][0].dropout,
+                lr=runs[i][0].lr,
+                seed=params.seed + runs[i][1] + fold,
+            )
+            for i in members
+            for fold, (train_idx, val_idx) in enumerate(splits)
+        ]
+        start = time.perf_counter()
+        trained = train_stacked(
+            all_arrays,
+            all_mask,
+            all_y,
+            specs,
+            hidden_dim=params.hidden_dim,
+            attention=params.attention,
+            epochs=params.epochs,
+            batch_size=params.batch_size,
+            weight_decay=params.weight_decay,
+            device=device,
+            scaling=params.scaling,
+            progress=progress,
         )
-        for fold, (train_idx, val_idx) in enumerate(splits)
-    ]
-    start = time.perf_counter()
-    trained = train_stacked(
-        all_arrays,
-        all_mask,
-        all_y,
-        specs,
-        hidden_dim=params.hidden_dim,
-        attention=params.attention,
-        epochs=params.epochs,
-        batch_size=params.batch_size,
-        weight_decay=params.weight_decay,
-        device=device,
-        scaling=params.scaling,
-    )
-    seconds = time.perf_counter() - start
+        seconds = (time.perf_counter() - start) / len(members)
+        K = len(splits)
+        for j, i in enumerate(members):
+            results[i] = _cv_result(
+                features, arrays, y_idx, splits, extra_rows, trained[j * K : (j + 1) * K],
+                runs[i], seconds,
+            )  # fmt: skip
+    return results
+
+
+def _cv_result(
+    features: list[str],
+    arrays: Mapping[str, np.ndarray],
+    y_idx: np.ndarray,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    extra_rows: Sequence[np.ndarray],
+    trained: Sequence[StackedResult],
+    run: tuple[FusionParams, int],
+    seconds: float,
+) -> CVResult:
+    """One run's CVResult from its K trained folds (``seconds``: the run's share)."""
+    params, seed_offset = run
+    n = len(y_idx)
     logits = np.zeros((n, len(LABELS)), dtype=np.float64)
     fold_of = np.full(n, -1, dtype=np.int32)
     states, folds = [], []

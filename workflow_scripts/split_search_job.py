@@ -1,0 +1,13 @@
+"""Snakemake script of rule split_search_job: one combination's record out of its job's file."""
+
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+from merlib.metrics import write_json  # noqa: E402
+from merlib.search import job_record  # noqa: E402
+
+combination = int(snakemake.params.combination["combination"])  # noqa: F821
+write_json(job_record(snakemake.input.records, combination), snakemake.output.record)  # noqa: F821
