@@ -9,7 +9,8 @@ A clip is decoded by one ffmpeg process giving both its audio and its sampled fr
 only when that fails is each modality decoded alone, so each gets its own reason. Frames
 are sampled at ``face_fps`` per second, or every frame at the video's own rate
 (``native``); a face crop is a square around the detection box (``face_align: box``) or
-the face aligned on its five landmarks (``arcface``, :mod:`merlib.alignment`).
+the face aligned on its five landmarks (``arcface``, :mod:`merlib.alignment`). A job's
+worker threads each take whole clips: decode, detection, crops.
 
 Each clip's problems are caught per modality and returned as reasons; a shard always
 completes.
@@ -22,6 +23,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +40,9 @@ from .progress import Progress
 from .tables import AUDIO, FACES, MEDIA_REJECTS, table_from_rows
 
 DETECT_MAX_SIDE = 640  # frames are downscaled to this before face detection
+# ffmpeg decodes and filters in one thread: a job runs `threads` clips at once already,
+# and ffmpeg's own threads (one per core) only cost their start and switching.
+ONE_THREAD = ["-threads", "1", "-filter_threads", "1"]
 CROP_MARGIN = 1.25  # square crop side = margin x the larger side of the face box
 # The YuNet ONNX shipped in the repository (MIT, see models/yunet/LICENSE).
 YUNET_ONNX = (
@@ -225,7 +230,7 @@ def decode_together(
     with tempfile.TemporaryDirectory(prefix="merflow-media-") as tmp:
         pcm_file, first_file = Path(tmp) / "audio.s16le", Path(tmp) / "first.bmp"
         proc = run_ffmpeg(
-            ["-i", str(path)]
+            [*ONE_THREAD, "-i", str(path)]
             + ["-map", "0:a:0", "-ac", "1", "-ar", str(sample_rate)]
             + ["-f", "s16le", "-acodec", "pcm_s16le", str(pcm_file)]
             + ["-map", "0:v:0", "-frames:v", "1", "-f", "image2pipe", "-c:v", "bmp"]
@@ -515,15 +520,22 @@ def extract_shard(
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """(audio, faces, rejects) tables for manifest rows ``clips`` (dicts with name, path).
 
-    ffmpeg decodes up to ``workers`` clips at once in subprocesses; detection runs in this
-    thread, in clip order, and at most ``2 * workers`` decoded clips are held in memory.
+    Up to ``workers`` clips are processed at once, each whole in one worker thread: its
+    ffmpeg decode (a subprocess), then detection and crops (OpenCV releases the GIL), with
+    the thread's own detector, made once per thread. Rows come out in clip order, and at
+    most ``2 * workers`` clips are in flight.
     """
     root = Path(data_root)
-    detect = make_detector(params.detector, params.detector_model, params.detector_score)
+    # Made here first so that a missing model fails the shard before any clip is decoded.
+    detectors = _ThreadDetectors(params)
     audio_rows, face_rows, reject_rows = [], [], []
     window = max(1, workers) * 2
     clips = list(clips)
     progress = Progress("media", len(clips))
+
+    def process(name: str, path: Path):
+        return clip_rows(decode_clip(name, path, params), params, detectors.get())
+
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         pending: deque = deque()
         todo = iter(clips)
@@ -533,10 +545,10 @@ def extract_shard(
                 if clip is None:
                     break
                 path = safe_clip_path(root, clip["path"])
-                pending.append(pool.submit(decode_clip, clip["name"], path, params))
+                pending.append(pool.submit(process, clip["name"], path))
             if not pending:
                 break
-            audio_row, faces, rejects = clip_rows(pending.popleft().result(), params, detect)
+            audio_row, faces, rejects = pending.popleft().result()
             if audio_row is not None:
                 audio_rows.append(audio_row)
             face_rows.extend(faces)
@@ -547,3 +559,32 @@ def extract_shard(
         table_from_rows(face_rows, FACES),
         table_from_rows(reject_rows, MEDIA_REJECTS),
     )
+
+
+class _ThreadDetectors:
+    """One detector per thread, made on the thread's first clip: an OpenCV network is not
+    safe to share between threads. yuface's detections are serialised by one lock: its
+    thread safety is not documented."""
+
+    def __init__(self, params: MediaParams):
+        self.params = params
+        self.local = threading.local()
+        self.local.detect = self._make()
+        self.lock = threading.Lock()
+
+    def _make(self) -> Detector:
+        p = self.params
+        return make_detector(p.detector, p.detector_model, p.detector_score)
+
+    def get(self) -> Detector:
+        detect = getattr(self.local, "detect", None)
+        if detect is None:
+            detect = self.local.detect = self._make()
+        if self.params.detector != "yuface":
+            return detect
+
+        def serialised(frame: np.ndarray) -> list[Face]:
+            with self.lock:
+                return detect(frame)
+
+        return serialised
