@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 
 import cv2
 import numpy as np
@@ -152,3 +153,25 @@ def test_one_ffmpeg_decode_equals_the_separate_decodes(clip_dir):
 def test_one_ffmpeg_decode_gives_way_on_any_problem(clip_dir, name):
     # The per-modality decodes then name each cause (test above on extract_shard).
     assert media.decode_together(clip_dir / name, 16000, 4.0) is None
+
+
+def test_worker_threads_keep_clip_order_and_each_make_their_own_detector(clip_dir, monkeypatch):
+    made = []
+    real = media.make_detector
+
+    def counting(kind, model=None, score=0.6):
+        made.append(threading.get_ident())
+        return real(kind, model, score)
+
+    monkeypatch.setattr(media, "make_detector", counting)
+    names = ["two", "face", "noaudio", "face", "two", "noface"]
+    clips = [{"name": f"{n}{i}", "path": f"{n}.mp4"} for i, n in enumerate(names)]
+    params = media.MediaParams(face_fps=1)
+    audio, faces, rejects = media.extract_shard(clips, clip_dir, params, workers=2)
+    assert audio.column("name").to_pylist() == ["two0", "face1", "face3", "two4", "noface5"]
+    face_names = faces.column("name").to_pylist()
+    assert face_names == sorted(face_names, key=lambda n: int(n[-1]))  # clip order kept
+    # one made up front (a missing model fails the shard at once), then at most one per
+    # worker thread, however many clips it takes
+    workers = made[1:]
+    assert 1 <= len(workers) <= 2 and len(set(workers)) == len(workers) and made[0] not in workers

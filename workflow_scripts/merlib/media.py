@@ -6,7 +6,11 @@ OpenCV's ``FaceDetectorYN`` with the OpenCV Zoo ONNX file shipped in ``models/yu
 (the default: about twice as fast) or the ``yuface`` wheel (weights compiled in).
 
 A clip is decoded by one ffmpeg process giving both its audio and its sampled frames;
-only when that fails is each modality decoded alone, so each gets its own reason.
+only when that fails is each modality decoded alone, so each gets its own reason. Frames
+are sampled at ``face_fps`` per second, or every frame at the video's own rate
+(``native``); a face crop is a square around the detection box (``face_align: box``) or
+the face aligned on its five landmarks (``arcface``, :mod:`merlib.alignment`). A job's
+worker threads each take whole clips: decode, detection, crops.
 
 Each clip's problems are caught per modality and returned as reasons; a shard always
 completes.
@@ -19,6 +23,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,11 +34,15 @@ import cv2
 import numpy as np
 import pyarrow as pa
 
+from .alignment import align_face
 from .errors import AudioLoadingError, NoFaceError, VideoLoadingError
 from .progress import Progress
 from .tables import AUDIO, FACES, MEDIA_REJECTS, table_from_rows
 
 DETECT_MAX_SIDE = 640  # frames are downscaled to this before face detection
+# ffmpeg decodes and filters in one thread: a job runs `threads` clips at once already,
+# and ffmpeg's own threads (one per core) only cost their start and switching.
+ONE_THREAD = ["-threads", "1", "-filter_threads", "1"]
 CROP_MARGIN = 1.25  # square crop side = margin x the larger side of the face box
 # The YuNet ONNX shipped in the repository (MIT, see models/yunet/LICENSE).
 YUNET_ONNX = (
@@ -221,7 +230,7 @@ def decode_together(
     with tempfile.TemporaryDirectory(prefix="merflow-media-") as tmp:
         pcm_file, first_file = Path(tmp) / "audio.s16le", Path(tmp) / "first.bmp"
         proc = run_ffmpeg(
-            ["-i", str(path)]
+            [*ONE_THREAD, "-i", str(path)]
             + ["-map", "0:a:0", "-ac", "1", "-ar", str(sample_rate)]
             + ["-f", "s16le", "-acodec", "pcm_s16le", str(pcm_file)]
             + ["-map", "0:v:0", "-frames:v", "1", "-f", "image2pipe", "-c:v", "bmp"]
@@ -278,6 +287,9 @@ class Face:
     y: int
     w: int
     h: int
+    # The five YuNet landmarks (right eye, left eye, nose tip, right and left mouth
+    # corners) as x0, y0, ..., x4, y4 in the detection frame's pixels.
+    landmarks: tuple[float, ...] | None = None
 
 
 Detector = Callable[[np.ndarray], list[Face]]
@@ -290,10 +302,10 @@ def make_detector(kind: str, model: str | None = None, score: float = 0.6) -> De
         import yuface
 
         def detect(frame: np.ndarray) -> list[Face]:
-            scores, boxes, _ = yuface.detect(np.ascontiguousarray(frame), conf=score)
+            scores, boxes, marks = yuface.detect(np.ascontiguousarray(frame), conf=score)
             return [
-                Face(float(s) / 100.0, *(int(v) for v in box))
-                for s, box in zip(scores, boxes, strict=True)
+                Face(float(s) / 100.0, *(int(v) for v in box), tuple(float(v) for v in mark))
+                for s, box, mark in zip(scores, boxes, marks, strict=True)
             ]
 
         return detect
@@ -309,7 +321,12 @@ def make_detector(kind: str, model: str | None = None, score: float = 0.6) -> De
             _, found = net.detect(frame)
             if found is None:
                 return []
-            return [Face(float(r[-1]), *(int(round(v)) for v in r[:4])) for r in found]
+            return [
+                Face(
+                    float(r[-1]), *(int(round(v)) for v in r[:4]), tuple(float(v) for v in r[4:14])
+                )
+                for r in found
+            ]
 
         return detect
     raise ValueError(f"unknown face detector {kind!r}: expected 'yuface' or 'opencv'")
@@ -329,15 +346,58 @@ def crop_face(frame: np.ndarray, face: Face, size: int) -> np.ndarray:
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
 
 
+NATIVE = "native"  # face_fps: every frame, at the video's own frame rate
+FACE_ALIGNS = ("box", "arcface")
+
+
 @dataclass
 class MediaParams:
     sample_rate: int = 16000
-    face_fps: float = 4.0
+    face_fps: float | str = 4.0
     face_size: int = 112
+    face_align: str = "box"
     detector: str = "opencv"
     detector_model: str | None = None
     detector_score: float = 0.6
     timeout: float = 600.0
+
+
+def face_crop(frame: np.ndarray, face: Face, params: MediaParams, path: Path) -> np.ndarray:
+    """The crop of ``face`` that ``params.face_align`` asks for: ``box`` (a square around
+    the detection box) or ``arcface`` (the five landmarks aligned onto the ArcFace
+    template). A detector that gave no landmarks cannot align: a clear error, no fallback."""
+    if params.face_align == "box":
+        return crop_face(frame, face, params.face_size)
+    if params.face_align == "arcface":
+        if face.landmarks is None or len(face.landmarks) != 10:
+            raise VideoLoadingError(
+                f"{path}: face_align arcface needs the detector's five landmarks; "
+                f"detector {params.detector!r} gave none"
+            )
+        return align_face(frame, np.reshape(face.landmarks, (5, 2)), params.face_size)
+    raise ValueError(f"unknown face_align {params.face_align!r}: expected one of {FACE_ALIGNS}")
+
+
+def native_fps(path: str | os.PathLike) -> float:
+    """The video stream's own frame rate, from its container (no frame is decoded)."""
+    path = Path(path)
+    _check_file(path, VideoLoadingError)
+    capture = cv2.VideoCapture(str(path))
+    try:
+        fps = capture.get(cv2.CAP_PROP_FPS) if capture.isOpened() else 0.0
+    finally:
+        capture.release()
+    if not fps or not np.isfinite(fps) or fps <= 0:
+        raise VideoLoadingError(f"{path}: the video's frame rate cannot be read")
+    return float(fps)
+
+
+def sampling_rate(path: Path, face_fps: float | str) -> float:
+    """Frames per second to sample ``path`` at: ``face_fps``, or the video's own rate when
+    ``face_fps`` is ``native``."""
+    if face_fps == NATIVE:
+        return native_fps(path)
+    return float(face_fps)
 
 
 @dataclass
@@ -347,6 +407,7 @@ class DecodedClip:
     pcm: np.ndarray | None = None
     frames: list[np.ndarray] | None = None
     scale: float = 1.0
+    fps: float = 0.0  # the rate the frames were sampled at
     audio_error: str | None = None
     video_error: str | None = None
 
@@ -356,23 +417,27 @@ def decode_clip(name: str, path: Path, params: MediaParams) -> DecodedClip:
     each modality alone, so that its error becomes its own reason."""
     clip = DecodedClip(name, path)
     try:
-        together = decode_together(
-            path, params.sample_rate, params.face_fps, timeout=params.timeout
-        )
-    except subprocess.TimeoutExpired as exc:
-        clip.audio_error = clip.video_error = _reason(exc, path)
-        return clip
-    if together is not None:
-        clip.pcm, clip.frames, clip.scale = together
-        return clip
+        clip.fps = sampling_rate(path, params.face_fps)
+    except VideoLoadingError as exc:  # no rate (face_fps native), no frames; audio still
+        clip.video_error = str(exc)
+    if clip.fps:
+        try:
+            together = decode_together(path, params.sample_rate, clip.fps, timeout=params.timeout)
+        except subprocess.TimeoutExpired as exc:
+            clip.audio_error = clip.video_error = _reason(exc, path)
+            return clip
+        if together is not None:
+            clip.pcm, clip.frames, clip.scale = together
+            return clip
     try:
         clip.pcm = decode_audio(path, params.sample_rate, params.timeout)
     except (AudioLoadingError, subprocess.TimeoutExpired) as exc:
         clip.audio_error = _reason(exc, path)
-    try:
-        clip.frames, clip.scale = decode_frames(path, params.face_fps, timeout=params.timeout)
-    except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
-        clip.video_error = _reason(exc, path)
+    if clip.fps:
+        try:
+            clip.frames, clip.scale = decode_frames(path, clip.fps, timeout=params.timeout)
+        except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
+            clip.video_error = _reason(exc, path)
     return clip
 
 
@@ -393,36 +458,47 @@ def clip_rows(
         rejects.append({"name": clip.name, "modality": "audio", "reason": clip.audio_error})
     face_rows = []
     if clip.frames is not None:
-        for index, frame in enumerate(clip.frames):
-            faces = detect(frame)
-            if not faces:
-                continue
-            best = max(faces, key=lambda f: f.score)
-            ok, png = cv2.imencode(".png", crop_face(frame, best, params.face_size))
-            if not ok:
-                raise VideoLoadingError(f"{clip.path}: could not encode a face crop")
-            face_rows.append(
-                {
-                    "name": clip.name,
-                    "frame": index,
-                    "time": index / params.face_fps,
-                    "n_faces": len(faces),
-                    "score": best.score,
-                    "x": int(round(best.x / clip.scale)),
-                    "y": int(round(best.y / clip.scale)),
-                    "w": int(round(best.w / clip.scale)),
-                    "h": int(round(best.h / clip.scale)),
-                    "crop": png.tobytes(),
-                }
-            )
-        if not face_rows:
-            error = NoFaceError(
-                f"{clip.path}: no face found in any of {len(clip.frames)} sampled frames"
-            )
-            rejects.append({"name": clip.name, "modality": "visual", "reason": str(error)})
+        try:
+            face_rows = _face_rows(clip, params, detect)
+            if not face_rows:
+                raise NoFaceError(
+                    f"{clip.path}: no face found in any of {len(clip.frames)} sampled frames"
+                )
+        except (NoFaceError, VideoLoadingError) as exc:
+            # A crop that cannot be made (landmarks with no transform, say) rejects the
+            # clip's visual modality with its reason, as no face does.
+            face_rows = []
+            rejects.append({"name": clip.name, "modality": "visual", "reason": str(exc)})
     else:
         rejects.append({"name": clip.name, "modality": "visual", "reason": clip.video_error})
     return audio_row, face_rows, rejects
+
+
+def _face_rows(clip: DecodedClip, params: MediaParams, detect: Detector) -> list[dict]:
+    rows = []
+    for index, frame in enumerate(clip.frames or []):
+        faces = detect(frame)
+        if not faces:
+            continue
+        best = max(faces, key=lambda f: f.score)
+        ok, png = cv2.imencode(".png", face_crop(frame, best, params, clip.path))
+        if not ok:
+            raise VideoLoadingError(f"{clip.path}: could not encode a face crop")
+        rows.append(
+            {
+                "name": clip.name,
+                "frame": index,
+                "time": index / clip.fps,
+                "n_faces": len(faces),
+                "score": best.score,
+                "x": int(round(best.x / clip.scale)),
+                "y": int(round(best.y / clip.scale)),
+                "w": int(round(best.w / clip.scale)),
+                "h": int(round(best.h / clip.scale)),
+                "crop": png.tobytes(),
+            }
+        )
+    return rows
 
 
 def _reason(exc: Exception, path: Path) -> str:
@@ -444,15 +520,22 @@ def extract_shard(
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """(audio, faces, rejects) tables for manifest rows ``clips`` (dicts with name, path).
 
-    ffmpeg decodes up to ``workers`` clips at once in subprocesses; detection runs in this
-    thread, in clip order, and at most ``2 * workers`` decoded clips are held in memory.
+    Up to ``workers`` clips are processed at once, each whole in one worker thread: its
+    ffmpeg decode (a subprocess), then detection and crops (OpenCV releases the GIL), with
+    the thread's own detector, made once per thread. Rows come out in clip order, and at
+    most ``2 * workers`` clips are in flight.
     """
     root = Path(data_root)
-    detect = make_detector(params.detector, params.detector_model, params.detector_score)
+    # Made here first so that a missing model fails the shard before any clip is decoded.
+    detectors = _ThreadDetectors(params)
     audio_rows, face_rows, reject_rows = [], [], []
     window = max(1, workers) * 2
     clips = list(clips)
     progress = Progress("media", len(clips))
+
+    def process(name: str, path: Path):
+        return clip_rows(decode_clip(name, path, params), params, detectors.get())
+
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         pending: deque = deque()
         todo = iter(clips)
@@ -462,10 +545,10 @@ def extract_shard(
                 if clip is None:
                     break
                 path = safe_clip_path(root, clip["path"])
-                pending.append(pool.submit(decode_clip, clip["name"], path, params))
+                pending.append(pool.submit(process, clip["name"], path))
             if not pending:
                 break
-            audio_row, faces, rejects = clip_rows(pending.popleft().result(), params, detect)
+            audio_row, faces, rejects = pending.popleft().result()
             if audio_row is not None:
                 audio_rows.append(audio_row)
             face_rows.extend(faces)
@@ -476,3 +559,32 @@ def extract_shard(
         table_from_rows(face_rows, FACES),
         table_from_rows(reject_rows, MEDIA_REJECTS),
     )
+
+
+class _ThreadDetectors:
+    """One detector per thread, made on the thread's first clip: an OpenCV network is not
+    safe to share between threads. yuface's detections are serialised by one lock: its
+    thread safety is not documented."""
+
+    def __init__(self, params: MediaParams):
+        self.params = params
+        self.local = threading.local()
+        self.local.detect = self._make()
+        self.lock = threading.Lock()
+
+    def _make(self) -> Detector:
+        p = self.params
+        return make_detector(p.detector, p.detector_model, p.detector_score)
+
+    def get(self) -> Detector:
+        detect = getattr(self.local, "detect", None)
+        if detect is None:
+            detect = self.local.detect = self._make()
+        if self.params.detector != "yuface":
+            return detect
+
+        def serialised(frame: np.ndarray) -> list[Face]:
+            with self.lock:
+                return detect(frame)
+
+        return serialised

@@ -50,6 +50,9 @@ OPTIONS = (
     # transformers audio features (merlib.features.hf_audio.with_audio_defaults)
     Option("audio_encoders", "speech_chunking", "masked", "padded"),
     Option("audio_encoders", "whisper_states", "encoder", "decoder"),
+    # OpenFace-aligned faces of every frame: landmarks aligned onto the ArcFace template
+    Option("media", "face_align", "box", "arcface"),
+    Option("media", "face_fps", 4, "native"),
 )
 
 
