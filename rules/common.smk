@@ -87,16 +87,16 @@ def get_test_labels():
     return []
 
 
-def get_shard_tables(table, feature, root="results"):
+def get_shard_tables(table, feature, root="results", shards=None):
     """The per-shard files of one table the features stage writes ("features",
     "feature_rejects" or "feature_flags") for one feature, under root (results, or the
-    folder of a noisy copy)."""
+    folder of a noisy copy), for every shard or those given."""
     return expand(
         "{root}/{table}/{feature}/{shard}.parquet",
         root=root,
         table=table,
         feature=feature,
-        shard=SHARDS,
+        shard=SHARDS if shards is None else shards,
     )
 
 
@@ -130,14 +130,17 @@ def get_feature_inputs(wildcards):
     face crops (visual) or transcripts (text), so that a job depends only on its input.
     """
     modality = get_feature_spec(wildcards).get("modality")
-    inputs = {"manifest": get_shard_manifest(wildcards)}
+    key, path = _feature_shard_input(modality, wildcards.shard)
+    return {"manifest": get_shard_manifest(wildcards), key: path}
+
+
+def _feature_shard_input(modality, shard):
+    """(input name, file) a feature of this modality reads of one shard."""
     if modality == "text":
-        inputs["transcripts"] = f"results/transcripts/{wildcards.shard}.parquet"
-    elif modality == "visual":
-        inputs["faces"] = f"results/media/{wildcards.shard}/faces.parquet"
-    else:
-        inputs["audio"] = f"results/media/{wildcards.shard}/audio.parquet"
-    return inputs
+        return "transcripts", f"results/transcripts/{shard}.parquet"
+    if modality == "visual":
+        return "faces", f"results/media/{shard}/faces.parquet"
+    return "audio", f"results/media/{shard}/audio.parquet"
 
 
 # --- one pass over the videos: per-shard jobs rerun only when their shard changes -------
@@ -167,9 +170,13 @@ def _shard_digests(mtime_ns, stage):
 
 
 def _shard_digest(wildcards, stage):
+    return _digest_of(wildcards.shard, stage)
+
+
+def _digest_of(shard, stage):
     checkpoints.ingest_release.get()
     digests = _shard_digests(os.stat(MANIFEST).st_mtime_ns, stage)
-    return digests.get(wildcards.shard, "empty shard")
+    return digests.get(shard, "empty shard")
 
 
 def get_media_digest(wildcards):
@@ -204,6 +211,61 @@ def get_fusion_gpu(wildcards):
 def get_feature_mem_mb(wildcards):
     """Host memory of one extraction job of the feature (larger for transformers)."""
     return feature_resources(get_feature_spec(wildcards))["mem_mb"]
+
+
+# --- feature jobs over several shards (feature_jobs.shards_per_job) ----------------------
+# Snakemake's job groups (group:) would run the per-shard jobs in one submission but each
+# in its own Python process, loading the model every time: a job that covers several
+# shards is one rule per (feature, run of shards), writing the same per-shard files.
+# Those rules have no wildcards, so Snakemake prefers them to extract_features for their
+# files (no ruleorder needed); the features not listed keep one job per shard.
+from merlib.shards import shard_groups  # noqa: E402
+
+FEATURE_SHARDS_PER_JOB = config["feature_jobs"]["shards_per_job"]
+for _name in FEATURE_SHARDS_PER_JOB:
+    if _name not in FEATURES:
+        raise ValueError(
+            f"feature_jobs.shards_per_job names {_name!r}, which is not a key of "
+            f"'features' (known: {', '.join(FEATURES)}). Please check your config."
+        )
+
+
+def get_feature_jobs():
+    """(rule name, feature, shards) of each extraction job over several shards."""
+    jobs = []
+    for name, per_job in FEATURE_SHARDS_PER_JOB.items():
+        if per_job == 1:
+            continue  # one job per shard: extract_features
+        for shards in shard_groups(SHARDS, per_job):
+            rule_name = f"extract_features_{name}_{shards[0]}_{shards[-1]}"
+            jobs.append((rule_name.replace("-", "_"), name, shards))
+    names = [rule_name for rule_name, _, _ in jobs]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            "feature_jobs.shards_per_job: two features' names differ only by - and _, "
+            "which their job rules cannot tell apart. Please rename one."
+        )
+    return jobs
+
+
+def get_feature_job_inputs(feature, shards):
+    """Input function of a job over ``shards``: the manifest and each shard's input."""
+    modality = FEATURES[feature].get("modality")
+
+    def inputs(wildcards):
+        files = [_feature_shard_input(modality, shard) for shard in shards]
+        return {"manifest": get_shard_manifest(wildcards), files[0][0]: [f for _, f in files]}
+
+    return inputs
+
+
+def get_feature_job_digests(shards):
+    """Param function of a job over ``shards``: shard -> digest (any change reruns it)."""
+
+    def digests(wildcards):
+        return {shard: _digest_of(shard, "features") for shard in shards}
+
+    return digests
 
 
 def get_final_outputs():

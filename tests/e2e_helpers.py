@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -112,6 +113,21 @@ def write_config(path: Path, release: Path, **overrides) -> Path:
 
 def config_args(overlay: Path) -> list[str]:
     return ["--configfile", str(REPO / "config.yaml"), str(overlay)]
+
+
+PLANNED_JOB = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):\n((?:    .*\n)*)", re.M)
+
+
+def planned_jobs(proc: subprocess.CompletedProcess) -> list[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run's output lists, checkpoints included and
+    `all` aside, sorted."""
+    assert proc.returncode == 0, failed(proc)
+    jobs = []
+    for rule, body in PLANNED_JOB.findall(proc.stdout + proc.stderr):
+        wildcards = re.search(r"wildcards: (.*)", body)
+        if rule != "all":
+            jobs.append((rule, wildcards[1] if wildcards else ""))
+    return sorted(jobs)
 
 
 # What a run leaves that tools read; compared between runs.

@@ -62,3 +62,11 @@ def shard_clips(manifest: pa.Table, shard: str, stage: str) -> pa.Table:
 
     clips = manifest.filter(pc.equal(manifest["shard"], shard))
     return clips.select(["name", *SHARD_COLUMNS[stage]])
+
+
+def shard_groups(shards: list[str], per_job: int) -> list[list[str]]:
+    """``shards`` cut into runs of ``per_job`` consecutive shards (the last may be
+    shorter): the shards of each extraction job that loads its model once for several."""
+    if isinstance(per_job, bool) or not isinstance(per_job, int) or per_job < 1:
+        raise ValueError(f"shards per job must be an integer >= 1, got {per_job!r}")
+    return [list(shards[i : i + per_job]) for i in range(0, len(shards), per_job)]

@@ -5,12 +5,16 @@ for audio, :func:`decode_crop` for face crops, the manifest's transcription for 
 runs the feature's encoder over them in batches and returns a feature table
 (:func:`features_table`) and a rejects table; :func:`feature_flags` lists the encoded
 clips whose text vector is the zero vector of an empty transcription.
+:func:`encode_shard` does the same with an encoder already built, and
+:func:`extract_shards` runs it over several shards with one model load (a feature job
+over several shards, ``feature_jobs.shards_per_job``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import cv2
@@ -20,7 +24,7 @@ import pyarrow as pa
 from ..errors import AudioLoadingError, MediaError, NoFaceError, VideoLoadingError
 from ..progress import Progress
 from ..tables import FEATURE_FLAGS, FEATURE_REJECTS, features_schema, table_from_rows
-from .base import SAMPLE_RATE, build_encoder, is_empty_text
+from .base import SAMPLE_RATE, Encoder, build_encoder, is_empty_text
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +146,22 @@ def extract_shard(
     batch_size: int = 32,
     threads: int | None = None,
 ) -> tuple[pa.Table, pa.Table]:
-    """Compute feature ``feature`` for every clip of a shard.
+    """Compute feature ``feature`` for every clip of a shard: :func:`build_encoder`, then
+    :func:`encode_shard` (see there). A job over several shards builds the encoder once
+    and calls :func:`encode_shard` per shard instead (:func:`extract_shards`)."""
+    encoder = build_encoder(feature, spec, threads=threads)
+    return encode_shard(feature, encoder, manifest, audio, faces, batch_size=batch_size)
+
+
+def encode_shard(
+    feature: str,
+    encoder: Encoder,
+    manifest: pa.Table,
+    audio: pa.Table | None,
+    faces: pa.Table | None,
+    batch_size: int = 32,
+) -> tuple[pa.Table, pa.Table]:
+    """Compute feature ``feature`` with a built ``encoder`` for every clip of a shard.
 
     ``manifest`` holds the shard's clips (MANIFEST columns; ``name`` and, for text,
     ``transcription`` are used); ``audio`` / ``faces`` are the shard's AUDIO / FACES
@@ -156,7 +175,6 @@ def extract_shard(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    encoder = build_encoder(feature, spec, threads=threads)
     names: list[str] = manifest.column("name").to_pylist()
     _unique_index(manifest, "the manifest")
     items = _Items(encoder.modality, manifest, audio, faces)
@@ -214,6 +232,44 @@ def extract_shard(
     return table, rejected
 
 
+ShardInput = tuple[str, pa.Table, "pa.Table | None", "pa.Table | None"]
+
+
+def extract_shards(
+    feature: str,
+    spec: Mapping[str, Any],
+    shards: Iterable[ShardInput],
+    batch_size: int = 32,
+    threads: int | None = None,
+) -> Iterator[tuple[str, pa.Table, pa.Table, pa.Table]]:
+    """Feature ``feature`` for several shards with one model load: the encoder is built
+    once, then each ``(shard, manifest, audio, faces)`` of ``shards`` (read lazily, one
+    shard in memory at a time) is encoded as :func:`encode_shard` does and yielded as
+    ``(shard, features, rejects, flags)`` (flags: :func:`feature_flags`). The load and
+    each shard's time are logged (wall and CPU seconds), the figures the model-load share
+    of a job is measured from."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    encoder = build_encoder(feature, spec, threads=threads)
+    log.info(
+        "feature %s: model loaded in %.2f s (%.2f s CPU)",
+        feature,
+        time.perf_counter() - wall,
+        time.process_time() - cpu,
+    )
+    for shard, manifest, audio, faces in shards:
+        wall, cpu = time.perf_counter(), time.process_time()
+        features, rejects = encode_shard(feature, encoder, manifest, audio, faces, batch_size)
+        log.info(
+            "feature %s: shard %s, %d clips in %.2f s (%.2f s CPU)",
+            feature,
+            shard,
+            manifest.num_rows,
+            time.perf_counter() - wall,
+            time.process_time() - cpu,
+        )
+        yield shard, features, rejects, feature_flags(spec, manifest, features)
+
+
 def _non_finite_reason(name: str, feature: str, modality: str, item: Any) -> str:
     reason = f"clip {name}: feature {feature} gave non-finite values (NaN or inf)"
     if modality == "audio":
@@ -250,9 +306,12 @@ def feature_flags(spec: Mapping[str, Any], manifest: pa.Table, features: pa.Tabl
 
 __all__ = [
     "EMPTY_TRANSCRIPTION",
+    "ShardInput",
     "decode_crop",
     "decode_pcm",
     "empty_transcriptions",
+    "encode_shard",
+    "extract_shards",
     "extract_shard",
     "feature_flags",
     "features_table",

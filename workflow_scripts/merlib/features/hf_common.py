@@ -162,13 +162,23 @@ class TransformersEncoder(Encoder):
         )
 
     def _load(self, loader, **kwargs):
+        """``loader.from_pretrained`` of the model, in eval mode, on the device.
+
+        The weights go from the checkpoint straight to the device in the target dtype:
+        ``dtype`` makes transformers cast each tensor as it is read (no fp32 copy of a
+        bf16/fp16 checkpoint), and ``device_map`` (which needs ``accelerate``) places each
+        tensor on the GPU as it is loaded instead of building the whole model in host
+        memory first and then copying it (``.to(device)``), so no full copy of the
+        weights is ever resident in host memory.
+        """
         model = loader.from_pretrained(
             self.model_id,
             trust_remote_code=self.opts.trust_remote_code,
             dtype=self.torch_dtype,
+            device_map=self.device,
             **kwargs,
         )
-        return model.to(self.device).eval()
+        return model.eval()
 
     def _batches(self, n: int, size: int | None = None):
         size = size or self.opts.batch_size
