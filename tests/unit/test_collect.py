@@ -112,6 +112,17 @@ def test_filter_keeps_one_person_and_says_why_others_go(scenes, detector):
     assert timings["windows"] == 1 and timings["frames"] == 24  # the short span is not decoded
 
 
+def test_identity_check_in_two_worker_processes_decides_as_in_one(scenes):
+    spans = [(0.0, 4.0), (4.0, 8.0), (8.0, 12.0), (0.5, 1.5), (1.0, 3.5)]
+    one, t1 = filter_segments(scenes, segments_of(scenes, spans), CollectParams())
+    two, t2 = filter_segments(scenes, segments_of(scenes, spans), CollectParams(), workers=2)
+    assert two.equals(one), (two.to_pylist(), one.to_pylist())
+    assert [r["kept"] for r in two.to_pylist()] == [True, False, False, False, True]
+    # only the candidates that pass the one-face check are embedded (not 4-8 s), each face
+    # once: frames 0, 4, 7 of 0-4 s and 2, 4, 6 of 1-3.5 s share frame 4; 3 of 8-12 s
+    assert t2["identity_faces"] == t1["identity_faces"] == 8
+
+
 def test_export_cuts_the_span_with_video_and_audio(scenes, tmp_path):
     decisions = filter_segments(scenes, segments_of(scenes, [(1.0, 3.5)]), CollectParams())[0]
     clips = export_clips(scenes, decisions, tmp_path)
@@ -438,3 +449,4 @@ def test_adjacent_cues_of_one_face_merge_and_a_cut_to_another_face_does_not(shar
         (9.05, 11.95),
     ]
     assert rows[0]["text"] == "[A] bin blue at [A] f two now"
+
