@@ -240,6 +240,23 @@ def test_turns_need_a_short_gap_a_similar_voice_and_no_cut_to_another_face():
     assert turns == [(0, 4.5), (4.6, 6), (7.5, 9), (9.2, 12)]  # a cut to another face
 
 
+def test_a_voice_judged_twice_is_embedded_once():
+    # 0 | 1 | 2, three voices: piece 1 is heard as "the next voice" against 0, then, not
+    # joined, as the turn so far against 2 (the same audio both times)
+    voices = {0: [1.0, 0.0], 1: [0.0, 1.0], 2: [-1.0, 0.0]}
+    segments = [(0, 1.5), (1.7, 3), (3.3, 4.5)]
+    pcm, embed = _fake_voices(segments, [0, 1, 2], voices)
+    heard = []
+
+    def counting(wav):
+        heard.append(len(wav))
+        return embed(wav)
+
+    turns = assemble_turns(segments, pcm, 16000, counting, 1.0, 0.9)
+    assert turns == segments
+    assert len(heard) == 3  # 0, 1 (once, not twice), 2
+
+
 def test_a_turn_is_judged_on_enough_speech_not_on_a_tiny_piece():
     # the 0.3 s piece 1 sounds like nobody (a tiny piece's embedding is unreliable):
     # judged together with the piece after it (min_speech 1 s), the turn goes on
