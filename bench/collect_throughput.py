@@ -6,10 +6,9 @@ dominates, on real footage without subtitles.
 Builds the real-footage regression set's turns (tests/real_footage.py: real GRID faces at
 360x288 25 fps, real speech), repeated, as one video of ``minutes`` (default 60) without a
 subtitle file, then runs the workflow's per-video steps on it one
-after the other in this process with ``threads`` threads (default 1, as the rules pin
-their main process), the voice comparisons of cut_segments and the dlib identity check of
-filter_clips in ``workers`` processes (default 2: their rules' threads; 1 = in this
-process, as before 2 Dec 2026) and export_clips' two
+after the other in this process with ``threads`` threads (default 1: cut_segments'
+threads), the dlib identity check of filter_clips in ``workers`` processes (default 2:
+its rule's threads; 1 = in this process, as before 2 Dec 2026) and export_clips' two
 single-threaded cuts at a time (its rule's 2 threads), with the default collect settings
 overridden by ``key=value`` (e.g. ``detector=yuface``). Prints each step's wall and CPU
 time (this process plus its children: ffmpeg, the dlib workers) and the source seconds
@@ -112,7 +111,6 @@ def main(minutes: float, threads: int, workers: int, overrides: dict) -> None:
             params,
             speaker,
             counted_face,
-            workers,
         )
         cut_faces = face_calls["n"] - before["n"], face_calls["s"] - before["s"]
         rows = [segment_row("hour", video.name, "vad", s, e) for s, e in turns]

@@ -37,7 +37,7 @@ rule cut_segments:
         "benchmarks/cut_segments/{video}.tsv"
     conda:
         "../envs/collect.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=120,

@@ -12,16 +12,14 @@ from merlib.collect.turns import cut_segments  # noqa: E402
 from merlib.media import limit_threads  # noqa: E402
 from merlib.tables import COLLECT_SEGMENTS, write_table  # noqa: E402
 
-# torch, OpenCV on one thread (a forked turns worker must not inherit an OpenMP pool);
-# the job's threads are the turns workers (processes)
-limit_threads(1)
+limit_threads(snakemake.threads)  # noqa: F821
 
 
-def main(video, subtitle, collect, out, workers):
+def main(video, subtitle, collect, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     params = CollectParams.from_config(collect)
     logging.info("%s (subtitle: %s), %s", video, subtitle, params)
-    segments = cut_segments(video, params, subtitle, workers=workers)
+    segments = cut_segments(video, params, subtitle)
     for row in segments.to_pylist():
         logging.info("%s %.3f-%.3f %s", row["name"], row["start"], row["end"], row["reason"] or "")
     write_table(segments, out, COLLECT_SEGMENTS)
@@ -32,5 +30,4 @@ main(
     snakemake.input.get("subtitle"),  # noqa: F821
     snakemake.params.collect,  # noqa: F821
     snakemake.output.segments,  # noqa: F821
-    snakemake.threads,  # noqa: F821
 )

@@ -23,7 +23,6 @@ from merlib.collect.sources import find_subtitle, list_videos, probe_video, segm
 from merlib.collect.turns import (
     assemble_turns,
     cut_segments,
-    independent_parts,
     resemblyzer_embedder,
     split_long_turn,
     vad_segments,
@@ -258,24 +257,6 @@ def test_a_voice_judged_twice_is_embedded_once():
     assert len(heard) == 3  # 0, 1 (once, not twice), 2
 
 
-def test_parts_for_turn_workers_are_cut_only_at_pauses_no_turn_crosses():
-    segments = [(0, 5), (5.5, 10), (13, 15), (15.2, 20), (20.5, 21), (24, 30)]
-    assert independent_parts(segments, 1.5, 2) == [[0, 1, 2, 3, 4], [5]]
-    assert independent_parts(segments, 1.5, 3) == [[0, 1], [2, 3, 4], [5]]
-    assert independent_parts(segments, 5.0, 3) == [list(range(6))]  # no pause that long
-    assert independent_parts(segments, 1.5, 1) == [list(range(6))]
-    voices = {0: [1.0, 0.0], 1: [0.0, 1.0]}
-    pcm, embed = _fake_voices(segments, [0, 0, 1, 1, 0, 0], voices)
-    whole = assemble_turns(segments, pcm, 16000, embed, 1.5, 0.9)
-    for parts in (2, 3):
-        pieces = [
-            t
-            for run in independent_parts(segments, 1.5, parts)
-            for t in assemble_turns([segments[i] for i in run], pcm, 16000, embed, 1.5, 0.9)
-        ]
-        assert pieces == whole
-
-
 def test_a_turn_is_judged_on_enough_speech_not_on_a_tiny_piece():
     # the 0.3 s piece 1 sounds like nobody (a tiny piece's embedding is unreliable):
     # judged together with the piece after it (min_speech 1 s), the turn goes on
@@ -485,3 +466,4 @@ def test_adjacent_cues_of_one_face_merge_and_a_cut_to_another_face_does_not(shar
         (9.05, 11.95),
     ]
     assert rows[0]["text"] == "[A] bin blue at [A] f two now"
+

@@ -16,35 +16,18 @@ from merlib.media import limit_threads
 
 
 @pytest.fixture(scope="module")
-def footage(tmp_path_factory, shared_data):
+def decisions(tmp_path_factory, shared_data):
     limit_threads(1)
     folder = tmp_path_factory.mktemp("real_footage")
     truth = real_footage.build_set(folder, shared_data)
-    return folder, truth, resemblyzer_embedder(), dlib_face_embedder()
-
-
-@pytest.fixture(scope="module")
-def decisions(footage):
-    folder, truth, embed, face_embed = footage
     params = CollectParams()
+    embed, face_embed = resemblyzer_embedder(), dlib_face_embedder()
     rows = []
     for name in real_footage.EPISODES:
         video = folder / f"{name}.mp4"
         segments = cut_segments(video, params, None, embed, face_embed)
         rows += filter_segments(video, segments, params, face_embed)[0].to_pylist()
     return rows, [(t["video"], t["start"], t["end"]) for t in truth]
-
-
-def test_turns_and_identities_in_two_workers_are_those_of_one(footage, decisions):
-    folder, _, embed, face_embed = footage
-    rows, _ = decisions
-    params = CollectParams()
-    two = []
-    for name in real_footage.EPISODES:
-        video = folder / f"{name}.mp4"
-        segments = cut_segments(video, params, None, embed, face_embed, workers=2)
-        two += filter_segments(video, segments, params, workers=2)[0].to_pylist()
-    assert two == rows
 
 
 def test_kept_clips_are_the_true_turns_of_real_dialogue(decisions):

@@ -155,44 +155,6 @@ def assemble_turns(
     ]
 
 
-def independent_parts(segments: list[tuple], max_gap: float, parts: int) -> list[list[int]]:
-    """Indices of ``segments`` in at most ``parts`` runs of about equal speech, cut only at
-    pauses longer than ``max_gap``: no turn spans such a pause (nor does a lookahead), so
-    :func:`assemble_turns` of each run gives exactly the turns of the whole."""
-    total = sum(e - s for s, e in segments)
-    runs: list[list[int]] = [[]]
-    done = 0.0
-    for i, (s, e) in enumerate(segments):
-        share = total * len(runs) / parts
-        if runs[-1] and len(runs) < parts and done >= share and s - segments[i - 1][1] > max_gap:
-            runs.append([])
-        runs[-1].append(i)
-        done += e - s
-    return runs
-
-
-_FORKED: list = []  # the job of a forked turns worker, inherited (not pickled)
-
-
-def _forked_part(k: int) -> list[tuple]:
-    return _FORKED[0](k)
-
-
-def _assemble_in_parts(run_part: Callable[[int], list[tuple]], parts: int) -> list[tuple]:
-    """``run_part(k)`` for k < ``parts`` in as many forked processes (a spawned one would
-    re-run the Snakemake script that imported this), joined in order."""
-    import multiprocessing
-
-    if parts < 2:
-        return run_part(0) if parts else []
-    _FORKED[:] = [run_part]
-    try:
-        with multiprocessing.get_context("fork").Pool(parts) as pool:
-            return [turn for part in pool.map(_forked_part, range(parts)) for turn in part]
-    finally:
-        _FORKED.clear()
-
-
 def _quietest(pcm: np.ndarray, sample_rate: int, start: float, end: float) -> float:
     """The middle of the quietest 50 ms of ``pcm`` in [start, end] (seconds)."""
     hop = max(1, sample_rate // 100)
@@ -213,15 +175,12 @@ def speaker_turns(
     params: CollectParams,
     embed: Embedder | None = None,
     face_embed: FaceEmbedder | None = None,
-    workers: int = 1,
 ) -> list[tuple]:
     """:func:`assemble_turns` with this video's evidence: the voices and (with
     ``params.merge_shot_cuts``) the cuts to another person (:func:`shot_cuts`). A cut
     to another person inside a speech segment splits it at the quietest moment between
     the two frames (speakers hand over without a pause), unless a pause lies between those
-    frames too; a cut to another person in a pause ends the turn. With ``workers`` > 1,
-    the voices are compared in that many forked processes, each on a part of the video
-    cut at pauses no turn crosses (:func:`independent_parts`): the same turns."""
+    frames too; a cut to another person in a pause ends the turn."""
     other_face = None
     if params.merge_shot_cuts:
         pad = 1.0 / params.face_fps
@@ -251,26 +210,17 @@ def speaker_turns(
                 c.t0 <= speech[i][0] and c.t1 >= speech[i - 1][1] and c.other_person() for c in cuts
             )
 
-    if not speech:
-        return []
-    embed = embed or resemblyzer_embedder()
-    runs = independent_parts(speech, params.merge_max_gap, max(1, workers))
-
-    def run_part(k: int) -> list[tuple]:
-        first = runs[k][0]
-        return assemble_turns(
-            [speech[i] for i in runs[k]],
-            pcm,
-            params.sample_rate,
-            embed,
-            params.merge_max_gap,
-            params.merge_min_similarity,
-            params.merge_min_speech,
-            params.max_duration,
-            (lambda i: other_face(first + i)) if other_face else None,
-        )
-
-    return _assemble_in_parts(run_part, len(runs))
+    return assemble_turns(
+        speech,
+        pcm,
+        params.sample_rate,
+        embed or resemblyzer_embedder(),
+        params.merge_max_gap,
+        params.merge_min_similarity,
+        params.merge_min_speech,
+        params.max_duration,
+        other_face,
+    )
 
 
 def merge_cues(
@@ -340,11 +290,9 @@ def cut_segments(
     subtitle_path: str | os.PathLike | None = None,
     embed: Embedder | None = None,
     face_embed: FaceEmbedder | None = None,
-    workers: int = 1,
 ) -> pa.Table:
     """Candidate segments of one video (:data:`COLLECT_SEGMENTS`); never raises on bad
-    media: a video that cannot be used becomes one row with its reason. ``workers``: see
-    :func:`speaker_turns`."""
+    media: a video that cannot be used becomes one row with its reason."""
     video_path = Path(video_path)
     vid, video = clip_stem(video_path.stem), video_path.name
     source = "subtitle" if subtitle_path else "vad"
@@ -378,7 +326,7 @@ def cut_segments(
             params.vad_speech_pad,
         )
         if speech:
-            speech = speaker_turns(video_path, speech, pcm, params, embed, face_embed, workers)
+            speech = speaker_turns(video_path, speech, pcm, params, embed, face_embed)
         if not speech:
             raise AudioLoadingError(f"{video_path}: no speech found by voice activity detection")
         rows = [segment_row(vid, video, source, s, e) for s, e in speech]
