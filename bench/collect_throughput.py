@@ -148,8 +148,7 @@ def main(minutes: float, threads: int, workers: int, overrides: dict) -> None:
     for step in wall:
         print(f"{step:32s} {wall[step]:7.1f} {cpus[step]:8.1f}")
     print(
-        f"dlib embeddings: {cut_faces[0]} at shot cuts in this process ({cut_faces[1]:.1f} s, "
-        f"inside 'turns'{'; those of the turn workers are not counted' if workers > 1 else ''}), "
+        f"dlib embeddings: {cut_faces[0]} at shot cuts ({cut_faces[1]:.1f} s, inside 'turns'), "
         f"{t['identity_faces']} in the identity check"
     )
     print(f"throughput: {source / elapsed:.1f} s of source per wall second ({elapsed:.0f} s)")
