@@ -466,4 +466,3 @@ def test_adjacent_cues_of_one_face_merge_and_a_cut_to_another_face_does_not(shar
         (9.05, 11.95),
     ]
     assert rows[0]["text"] == "[A] bin blue at [A] f two now"
-
