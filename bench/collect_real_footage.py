@@ -10,7 +10,8 @@ and prints each candidate with its decision and the true turn it overlaps most, 
 precision and recall per episode and overall. First, the shot-cut measurement behind
 collect.shot_cut_threshold: cut_score of every two consecutive frames of the
 face_fps grid, within one shot against across a hard cut (to another person, or to the
-same person in another clip).
+same person in another clip). Then whether the two YuNet backends (collect.detector
+opencv and yuface) count the same faces on every face_fps frame of the set.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from merlib.collect.filtering import filter_segments  # noqa: E402
 from merlib.collect.frames import cut_score, frame_signature, iter_frames  # noqa: E402
 from merlib.collect.params import CollectParams  # noqa: E402
 from merlib.collect.turns import cut_segments  # noqa: E402
-from merlib.media import limit_threads  # noqa: E402
+from merlib.media import limit_threads, make_detector  # noqa: E402
 
 
 def shot_cut_scores(folder: Path, cuts: list, params: CollectParams) -> None:
@@ -68,6 +69,26 @@ def shot_cut_scores(folder: Path, cuts: list, params: CollectParams) -> None:
     )
 
 
+def detector_agreement(folder: Path, params: CollectParams) -> None:
+    detectors = {
+        kind: make_detector(kind, None, params.detector_score) for kind in ("opencv", "yuface")
+    }
+    counts: dict[str, list[int]] = {kind: [] for kind in detectors}
+    seconds = dict.fromkeys(detectors, 0.0)
+    for video in sorted(folder.glob("*.mp4")):
+        for _, frame in iter_frames(video, 0.0, 1e6, params.face_fps):
+            for kind, detect in detectors.items():
+                tick = time.process_time()
+                counts[kind].append(len(detect(frame)))
+                seconds[kind] += time.process_time() - tick
+    a, b = np.array(counts["opencv"]), np.array(counts["yuface"])
+    print(
+        f"face counts, {len(a)} frames: opencv and yuface agree on {np.mean(a == b):.2%} "
+        f"(exactly one face: opencv {np.mean(a == 1):.2%}, yuface {np.mean(b == 1):.2%}); "
+        + ", ".join(f"{k} {1000 * s / len(a):.1f} ms/frame CPU" for k, s in seconds.items())
+    )
+
+
 def main(overrides: list[str]) -> None:
     limit_threads(1)
     cfg = {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in overrides)}
@@ -78,6 +99,7 @@ def main(overrides: list[str]) -> None:
         cuts: list = []
         truth = real_footage.build_set(Path(tmp), cuts=cuts)
         shot_cut_scores(Path(tmp), cuts, params)
+        detector_agreement(Path(tmp), params)
         for video in sorted(Path(tmp).glob("*.mp4")):
             tick = time.perf_counter()
             segments = cut_segments(video, params)

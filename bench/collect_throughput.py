@@ -1,26 +1,31 @@
 """Collection throughput: seconds of source video processed per wall second, and which step
 dominates, on real footage without subtitles.
 
-    .venv/bin/python bench/collect_throughput.py [minutes] [threads]
+    .venv/bin/python bench/collect_throughput.py [minutes] [threads] [workers=2] [key=value ...]
 
 Builds the real-footage regression set's turns (tests/real_footage.py: real GRID faces at
 360x288 25 fps, real speech), repeated, as one video of ``minutes`` (default 60) without a
 subtitle file, then runs the workflow's per-video steps on it one
-after the other in this process with ``threads`` threads (default 1: the collect rules'
-threads; export_clips runs two single-threaded cuts at a time, as its rule's 2 threads
-do) and prints each step's wall and CPU time (this process plus its ffmpeg
-children) and the source seconds per wall second. The workflow runs one such job per
-core, so a 2-core machine collects two videos at once; one video is one job.
+after the other in this process with ``threads`` threads (default 1: cut_segments'
+threads), the dlib identity check of filter_clips in ``workers`` processes (default 2:
+its rule's threads; 1 = in this process, as before 2 Dec 2026) and export_clips' two
+single-threaded cuts at a time (its rule's 2 threads), with the default collect settings
+overridden by ``key=value`` (e.g. ``detector=yuface``). Prints each step's wall and CPU
+time (this process plus its children: ffmpeg, the dlib workers) and the source seconds
+per wall second. The workflow runs one such job per video.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
@@ -57,9 +62,10 @@ def long_video(folder: Path, minutes: float) -> Path:
     return out / "hour.mp4"
 
 
-def main(minutes: float, threads: int) -> None:
+def main(minutes: float, threads: int, workers: int, overrides: dict) -> None:
     limit_threads(threads)
-    params = CollectParams()
+    params = CollectParams.from_config(overrides)
+    print(f"{params}, filter workers {workers}")
     wall: dict[str, float] = defaultdict(float)
     cpus: dict[str, float] = defaultdict(float)
 
@@ -110,13 +116,20 @@ def main(minutes: float, threads: int) -> None:
         rows = [segment_row("hour", video.name, "vad", s, e) for s, e in turns]
         segments = table_from_rows(rows, COLLECT_SEGMENTS)
         w, c = time.perf_counter(), cpu()
-        decisions, t = filter_segments(video, segments, params, counted_face)
+        if workers > 1:  # the identity check overlaps decoding: one step
+            decisions, t = filter_segments(video, segments, params, workers=workers)
+        else:
+            decisions, t = filter_segments(video, segments, params, counted_face)
         w, c = time.perf_counter() - w, cpu() - c
-        share = t["identity_s"] / max(w, 1e-9)
-        wall["filter: decode + YuNet"] += w * (1 - share)
-        cpus["filter: decode + YuNet"] += c * (1 - share)
-        wall["filter: dlib identity"] += w * share
-        cpus["filter: dlib identity"] += c * share
+        if workers > 1:
+            wall[f"filter (dlib in {workers} procs)"] += w
+            cpus[f"filter (dlib in {workers} procs)"] += c
+        else:
+            share = t["identity_s"] / max(w, 1e-9)
+            wall["filter: decode + YuNet"] += w * (1 - share)
+            cpus["filter: decode + YuNet"] += c * (1 - share)
+            wall["filter: dlib identity"] += w * share
+            cpus["filter: dlib identity"] += c * share
         timed(
             "export (2 cuts at a time)",
             export_clips,
@@ -136,13 +149,18 @@ def main(minutes: float, threads: int) -> None:
         print(f"{step:32s} {wall[step]:7.1f} {cpus[step]:8.1f}")
     print(
         f"dlib embeddings: {cut_faces[0]} at shot cuts ({cut_faces[1]:.1f} s, inside 'turns'), "
-        f"{face_calls['n'] - cut_faces[0]} in the identity check"
+        f"{t['identity_faces']} in the identity check"
     )
     print(f"throughput: {source / elapsed:.1f} s of source per wall second ({elapsed:.0f} s)")
+    print("load average (1, 5, 15 min) at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
+    plain = [a for a in sys.argv[1:] if "=" not in a]
+    keys = {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in sys.argv[1:] if "=" in a)}
     main(
-        float(sys.argv[1]) if len(sys.argv) > 1 else 60.0,
-        int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+        float(plain[0]) if plain else 60.0,
+        int(plain[1]) if len(plain) > 1 else 1,
+        int(keys.pop("workers", 2)),
+        keys,
     )

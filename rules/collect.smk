@@ -58,7 +58,7 @@ rule filter_clips:
         "benchmarks/filter_clips/{video}.tsv"
     conda:
         "../envs/collect.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=2000,
         runtime=240,

@@ -12,13 +12,15 @@ from merlib.collect.params import CollectParams  # noqa: E402
 from merlib.media import limit_threads  # noqa: E402
 from merlib.tables import COLLECT_CLIPS, COLLECT_SEGMENTS, read_table, write_table  # noqa: E402
 
-limit_threads(snakemake.threads)  # noqa: F821
+# detection on one thread; the job's threads are the dlib identity workers (processes)
+limit_threads(1)
 
 
-def main(video, segments_path, collect, out):
+def main(video, segments_path, collect, out, workers):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     params = CollectParams.from_config(collect)
-    decisions, timings = filter_segments(video, read_table(segments_path, COLLECT_SEGMENTS), params)
+    segments = read_table(segments_path, COLLECT_SEGMENTS)
+    decisions, timings = filter_segments(video, segments, params, workers=workers)
     for row in decisions.to_pylist():
         logging.info("%s kept=%s %s", row["name"], row["kept"], row["reason"] or "")
     logging.info("timings: %s", timings)
@@ -30,4 +32,5 @@ main(
     snakemake.input.segments,  # noqa: F821
     snakemake.params.collect,  # noqa: F821
     snakemake.output.decisions,  # noqa: F821
+    snakemake.threads,  # noqa: F821
 )

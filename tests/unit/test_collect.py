@@ -112,6 +112,17 @@ def test_filter_keeps_one_person_and_says_why_others_go(scenes, detector):
     assert timings["windows"] == 1 and timings["frames"] == 24  # the short span is not decoded
 
 
+def test_identity_check_in_two_worker_processes_decides_as_in_one(scenes):
+    spans = [(0.0, 4.0), (4.0, 8.0), (8.0, 12.0), (0.5, 1.5), (1.0, 3.5)]
+    one, t1 = filter_segments(scenes, segments_of(scenes, spans), CollectParams())
+    two, t2 = filter_segments(scenes, segments_of(scenes, spans), CollectParams(), workers=2)
+    assert two.equals(one), (two.to_pylist(), one.to_pylist())
+    assert [r["kept"] for r in two.to_pylist()] == [True, False, False, False, True]
+    # only the candidates that pass the one-face check are embedded (not 4-8 s), each face
+    # once: frames 0, 4, 7 of 0-4 s and 2, 4, 6 of 1-3.5 s share frame 4; 3 of 8-12 s
+    assert t2["identity_faces"] == t1["identity_faces"] == 8
+
+
 def test_export_cuts_the_span_with_video_and_audio(scenes, tmp_path):
     decisions = filter_segments(scenes, segments_of(scenes, [(1.0, 3.5)]), CollectParams())[0]
     clips = export_clips(scenes, decisions, tmp_path)
@@ -227,6 +238,23 @@ def test_turns_need_a_short_gap_a_similar_voice_and_no_cut_to_another_face():
     assert turns == [(0, 4.5), (4.6, 6), (7.5, 12)]
     turns = assemble_turns(segments, pcm, 16000, embed, 1.0, 0.9, other_face=lambda i: i == 5)
     assert turns == [(0, 4.5), (4.6, 6), (7.5, 9), (9.2, 12)]  # a cut to another face
+
+
+def test_a_voice_judged_twice_is_embedded_once():
+    # 0 | 1 | 2, three voices: piece 1 is heard as "the next voice" against 0, then, not
+    # joined, as the turn so far against 2 (the same audio both times)
+    voices = {0: [1.0, 0.0], 1: [0.0, 1.0], 2: [-1.0, 0.0]}
+    segments = [(0, 1.5), (1.7, 3), (3.3, 4.5)]
+    pcm, embed = _fake_voices(segments, [0, 1, 2], voices)
+    heard = []
+
+    def counting(wav):
+        heard.append(len(wav))
+        return embed(wav)
+
+    turns = assemble_turns(segments, pcm, 16000, counting, 1.0, 0.9)
+    assert turns == segments
+    assert len(heard) == 3  # 0, 1 (once, not twice), 2
 
 
 def test_a_turn_is_judged_on_enough_speech_not_on_a_tiny_piece():

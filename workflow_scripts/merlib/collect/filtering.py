@@ -21,6 +21,7 @@ from ..media import (
 from ..tables import COLLECT_CLIPS, table_from_rows
 from .frames import (
     FaceEmbedder,
+    FacePool,
     decode_windows,
     dlib_face_embedder,
     face_crop,
@@ -33,14 +34,22 @@ log = logging.getLogger(__name__)
 
 
 class _LazyFace:
-    """A face crop whose identity embedding is computed once, when first asked for."""
+    """A face crop whose identity embedding is computed once, when first asked for (or
+    sent ahead to a :class:`FacePool`)."""
 
     def __init__(self, crop: np.ndarray, box: tuple):
-        self.crop, self.box, self._vector = crop, box, None
+        self.crop, self.box, self._vector, self._future = crop, box, None, None
 
-    def vector(self, embed: FaceEmbedder) -> np.ndarray:
+    def prefetch(self, pool: FacePool) -> None:
+        if self._vector is None and self._future is None:
+            self._future = pool.submit(self.crop, self.box)
+
+    def vector(self, embed: FaceEmbedder | None) -> np.ndarray:
         if self._vector is None:
-            self._vector = embed(self.crop, self.box)
+            if self._future is not None:
+                self._vector = self._future.result()
+            else:
+                self._vector = embed(self.crop, self.box)
         return self._vector
 
 
@@ -60,14 +69,34 @@ def _identity_times(start: float, end: float, fps: float, n: int) -> set[int]:
     return {int(round(v)) for v in np.linspace(first, last, num=min(n, last - first + 1))}
 
 
+def _one_face_reason(tally: _Tally, params: CollectParams) -> str | None:
+    """Why a candidate fails the one-face check (None: it passes)."""
+    if tally.frames == 0:
+        return "no frame sampled in the segment"
+    fraction = tally.one_face / tally.frames
+    if fraction < params.face_fraction:
+        return (
+            f"exactly one face in {tally.one_face} of {tally.frames} sampled frames "
+            f"({fraction:.2f} < collect.face_fraction {params.face_fraction:g})"
+        )
+    return None
+
+
 def filter_segments(
     video_path: str | os.PathLike,
     segments: pa.Table,
     params: CollectParams,
     face_embed: FaceEmbedder | None = None,
+    workers: int = 1,
 ) -> tuple[pa.Table, dict]:
-    """Decisions for one video's candidates (:data:`COLLECT_CLIPS`) and timing figures."""
+    """Decisions for one video's candidates (:data:`COLLECT_CLIPS`) and timing figures
+    (``identity_s``: seconds spent on, or waiting for, ``identity_faces`` embeddings).
+    With ``workers`` > 1 (and no ``face_embed``), dlib's identity embeddings are computed
+    in that many processes (:class:`FacePool`), each candidate's as soon as its decode
+    window is done and it passed the one-face check, while the next windows decode: the
+    same decisions as with one."""
     timings = {"decode_detect_s": 0.0, "identity_s": 0.0, "frames": 0, "windows": 0}
+    timings["identity_faces"] = 0
     rows = []
     todo = []
     for seg in segments.to_pylist():
@@ -84,8 +113,20 @@ def filter_segments(
             todo.append(row)
     if not todo:
         return table_from_rows(rows, COLLECT_CLIPS), timings
+    pool = FacePool(workers) if workers > 1 and face_embed is None else None
+    try:
+        _face_checks(video_path, todo, params, face_embed, pool, timings)
+    finally:
+        if pool is not None:
+            pool.close()
+    return table_from_rows(rows, COLLECT_CLIPS), timings
+
+
+def _face_checks(video_path, todo: list, params: CollectParams, face_embed, pool, timings):
+    """The one-face and one-identity checks of ``todo`` (rows updated in place)."""
     detect = make_detector(params.detector, params.detector_model, params.detector_score)
-    face_embed = face_embed or dlib_face_embedder()
+    if pool is None:
+        face_embed = face_embed or dlib_face_embedder()
     tallies = {r["name"]: _Tally() for r in todo}
     for r in todo:
         tallies[r["name"]].identity_times = _identity_times(
@@ -122,26 +163,25 @@ def filter_segments(
                         if k in tallies[r["name"]].identity_times:
                             tallies[r["name"]].embeddings.append(crop)
             timings["decode_detect_s"] += time.perf_counter() - tick
+            if pool is not None:  # a window holds its candidates whole: they are done
+                for r in active:
+                    if _one_face_reason(tallies[r["name"]], params) is None:
+                        for face in tallies[r["name"]].embeddings:
+                            face.prefetch(pool)
     except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
         reason = f"{video_path}: video does not decode ({exc})"
         if isinstance(exc, VideoLoadingError):
             reason = str(exc)
         for r in todo:
             r["reason"] = reason
-        return table_from_rows(rows, COLLECT_CLIPS), timings
+        return
     for r in todo:
         tally = tallies[r["name"]]
         r["frames"] = tally.frames
-        if tally.frames == 0:
-            r["reason"] = "no frame sampled in the segment"
-            continue
-        fraction = tally.one_face / tally.frames
-        r["one_face_fraction"] = fraction
-        if fraction < params.face_fraction:
-            r["reason"] = (
-                f"exactly one face in {tally.one_face} of {tally.frames} sampled frames "
-                f"({fraction:.2f} < collect.face_fraction {params.face_fraction:g})"
-            )
+        if tally.frames:
+            r["one_face_fraction"] = tally.one_face / tally.frames
+        r["reason"] = _one_face_reason(tally, params)
+        if r["reason"] is not None:
             continue
         t_id = time.perf_counter()
         distance = max_pairwise_distance([c.vector(face_embed) for c in tally.embeddings])
@@ -154,4 +194,5 @@ def filter_segments(
             )
             continue
         r["kept"] = True
-    return table_from_rows(rows, COLLECT_CLIPS), timings
+    embedded = {id(c) for t in tallies.values() for c in t.embeddings if c._vector is not None}
+    timings["identity_faces"] = len(embedded)

@@ -109,6 +109,53 @@ def dlib_face_embedder() -> FaceEmbedder:
     return embed
 
 
+_WORKER_EMBED: list = []  # the embedder of a FacePool worker process
+
+
+def _start_worker(factory: Callable[[], FaceEmbedder]) -> None:
+    _WORKER_EMBED[:] = [factory()]
+
+
+def _embed_in_worker(crop: np.ndarray, box: tuple) -> np.ndarray:
+    return _WORKER_EMBED[0](crop, box)
+
+
+class FacePool:
+    """Face embeddings computed in ``workers`` processes, each with its own embedder from
+    ``factory`` (dlib's by default), while the caller goes on decoding: dlib holds the GIL,
+    so threads would run them one at a time. Workers are forked (a spawned one would
+    re-run the Snakemake script that imported this) and started at once, before any
+    ffmpeg decoder of the caller exists. Use as a context manager."""
+
+    def __init__(self, workers: int, factory: Callable[[], FaceEmbedder] = dlib_face_embedder):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        self.submitted = 0
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(factory,),
+        )
+        self._pool.submit(int).result()  # a fork context starts every worker at first submit
+
+    def submit(self, crop: np.ndarray, box: tuple):
+        """A future of the embedding of the face at ``box`` in ``crop``."""
+        self.submitted += 1
+        return self._pool.submit(_embed_in_worker, crop, box)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> FacePool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def frame_signature(frame: np.ndarray) -> np.ndarray:
     """A 32x32 grey thumbnail, zero-mean and unit-norm: two frames of one shot correlate
     highly (a talking head moves little), frames either side of a hard cut do not."""

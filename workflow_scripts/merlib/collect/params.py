@@ -23,7 +23,7 @@ class CollectParams:
     max_duration: float = 16.0
     face_fps: float = 2.0
     face_fraction: float = 0.5
-    detector: str = "yuface"
+    detector: str = "opencv"
     detector_model: str | None = None
     detector_score: float = 0.6
     identity_threshold: float = 0.55

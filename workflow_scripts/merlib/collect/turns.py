@@ -107,14 +107,22 @@ def assemble_turns(
     (with ``other_face`` given, no other face: the segment joins). Turns longer than
     ``max_duration`` are split at their longest pauses (:func:`split_long_turn`)."""
 
-    def audio(pieces: list[tuple], limit: float = 10.0) -> np.ndarray:
-        parts, total = [], 0.0
+    voices: dict[tuple, np.ndarray] = {}  # a piece list is often judged twice: as the
+    # next segment's voice, then (not joined) as the new turn's
+
+    def voice(pieces: list[tuple], limit: float = 10.0) -> np.ndarray:
+        """The unit voice embedding of the last ``limit`` seconds of ``pieces``."""
+        used, total = [], 0.0
         for s, e in reversed(pieces):
-            parts.append(pcm[int(s * sample_rate) : int(e * sample_rate)])
+            used.append((s, e))
             total += e - s
             if total >= limit:
                 break
-        return np.concatenate(parts[::-1]).astype(np.float32) / 32768.0
+        key = tuple(used)
+        if key not in voices:
+            parts = [pcm[int(s * sample_rate) : int(e * sample_rate)] for s, e in used[::-1]]
+            voices[key] = _unit(embed(np.concatenate(parts).astype(np.float32) / 32768.0))
+        return voices[key]
 
     def lookahead(i: int) -> list[tuple]:
         pieces = [segments[i]]
@@ -137,9 +145,7 @@ def assemble_turns(
             if other_face is not None and sum(e - s for s, e in ahead) < min_speech:
                 join = True  # too little speech to judge: the picture decides
             else:
-                turn_voice = _unit(embed(audio(turns[-1])))
-                next_voice = _unit(embed(audio(ahead, float("inf"))))
-                join = float(turn_voice @ next_voice) >= min_similarity
+                join = float(voice(turns[-1]) @ voice(ahead, float("inf"))) >= min_similarity
             if join and not (other_face and other_face(i)):
                 turns[-1].append(seg)
                 continue
