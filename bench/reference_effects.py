@@ -20,6 +20,7 @@ timed: cross-validations trained and CPU seconds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -58,6 +59,13 @@ def copy_results(src: Path, dst: Path, features: list[str]) -> tuple[Path, Featu
     return dst / "manifest.parquet", FeatureSources(files, flags)
 
 
+def fusion_base(config: dict) -> dict:
+    """The embedded ``fusion.*`` values that :class:`FusionParams` takes (not ``features``,
+    nor the job-level ``device``), nulls left to their defaults."""
+    known = {f.name for f in dataclasses.fields(FusionParams)}
+    return {k: v for k, v in config["fusion"].items() if k in known and v is not None}
+
+
 def cv_waf(data, slots, params) -> float:
     X, M = branch_inputs(data.X, data.mask, slots)
     return summarise(cross_validate(X, M, data.labels, params).folds)["waf"]
@@ -79,7 +87,7 @@ def main() -> int:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     fused = list(config["fusion"]["features"])
     modality = {f: config["features"][f]["modality"] for f in fused}
-    base = {k: v for k, v in config["fusion"].items() if k != "features" and v is not None}
+    base = fusion_base(config)
     seeds = [int(config["seed"]) + i for i in range(args.seeds)]
     with tempfile.TemporaryDirectory() as tmp:
         manifest, sources = copy_results(args.results, Path(tmp), fused)
