@@ -279,6 +279,32 @@ def test_egemaps_gives_88_finite_values_per_clip_and_rejects_clips_without_audio
     _in_exactly_one(manifest, features, rejects)
 
 
+def test_egemaps_v01a_runs_the_config_the_package_ships_and_differs_from_v02(speech):
+    # MERTools' eGeMAPS is v01a: not an opensmile.FeatureSet member, but its config file
+    # ships in the package. Same 88 names as v02; on real speech v01a's jitter/shimmer
+    # functionals (24 of the 88) differ, F0 does not. Values measured with openSMILE on
+    # LibriSpeech 1688-142285-0000 (15 s).
+    signal = speech["1688-142285-0000"]
+    v01a = build_encoder("v01a", {**EGEMAPS, "model": "eGeMAPSv01a"})
+    v02 = build_encoder("v02", EGEMAPS)
+    assert v01a.feature_names == v02.feature_names and v01a.dim == 88
+    a, b = v01a.encode([signal])[0], v02.encode([signal])[0]
+    jitter = v01a.feature_names.index("jitterLocal_sma3nz_amean")
+    f0 = v01a.feature_names.index("F0semitoneFrom27.5Hz_sma3nz_amean")
+    assert a[jitter] == pytest.approx(0.029480, abs=1e-5)
+    assert b[jitter] == pytest.approx(0.021612, abs=1e-5)
+    assert a[f0] == pytest.approx(31.6657, abs=1e-3) and b[f0] == pytest.approx(a[f0], rel=1e-6)
+    assert (~np.isclose(a, b, rtol=1e-4, atol=1e-6)).sum() == 24
+
+
+def test_a_packaged_feature_set_the_package_lacks_is_a_clear_error(monkeypatch):
+    from merlib.features import opensmile_encoder
+
+    monkeypatch.setitem(opensmile_encoder.PACKAGED_CONFIGS, "eGeMAPSv01a", "egemaps/none.conf")
+    with pytest.raises(FileNotFoundError, match=r"'eGeMAPSv01a' needs .*none\.conf"):
+        build_encoder("v01a", {**EGEMAPS, "model": "eGeMAPSv01a"})
+
+
 def test_compare_2016_feature_set_gives_6373_values(speech):
     encoder = build_encoder("compare", {**EGEMAPS, "model": "ComParE_2016"})
     out = encoder.encode([next(iter(speech.values()))])
