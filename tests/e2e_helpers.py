@@ -115,6 +115,19 @@ def config_args(overlay: Path) -> list[str]:
     return ["--configfile", str(REPO / "config.yaml"), str(overlay)]
 
 
+# What reads the labels (the manifest) beside the per-shard jobs, downstream of fusion: what
+# a label change, or a forced train_fusion, reruns
+TRAINING_AND_EVALUATION = frozenset(
+    {
+        "train_fusion",
+        "predict_unlabelled",
+        "evaluate_predictions",
+        "account_clips",
+        # the report's summary page and its HTML tables (per_class.html reads evaluate's TSV)
+        "render_report_summary",
+        "render_report_tables",
+    }
+)
 PLANNED_JOB = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):\n((?:    .*\n)*)", re.M)
 
 

@@ -17,6 +17,7 @@ import shutil
 
 import pytest
 from e2e_helpers import (
+    TRAINING_AND_EVALUATION,
     config_args,
     failed,
     make_release,
@@ -34,15 +35,6 @@ from merlib.tables import AUDIO, MANIFEST, read_features, read_table
 pytestmark = pytest.mark.e2e
 LOCAL = ("--workflow-profile", "none", "--cores", "2")
 SHARDS = 3
-# What reads the labels (the manifest) beside the per-shard jobs: reruns after a label change
-TRAINING_AND_EVALUATION = {
-    "train_fusion",
-    "predict_unlabelled",
-    "evaluate_predictions",
-    "account_clips",
-    "render_report_summary",
-    "render_report_tables",
-}
 PER_SHARD = {"extract_media", "transcribe_clips", "extract_features"}
 
 

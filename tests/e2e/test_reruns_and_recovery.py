@@ -21,36 +21,30 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from e2e_helpers import REPO, SNAKEMAKE, assert_runs_equal, config_args, copy_run, failed, snakemake
+from e2e_helpers import (
+    REPO,
+    SNAKEMAKE,
+    TRAINING_AND_EVALUATION,
+    assert_runs_equal,
+    config_args,
+    copy_run,
+    failed,
+    snakemake,
+)
+from e2e_helpers import planned_jobs as dry_run_jobs
 
 pytestmark = pytest.mark.e2e
 
 LOCAL = ("--workflow-profile", "none", "--cores", "2")
-DOWNSTREAM_OF_FUSION = {
-    "train_fusion",
-    "predict_unlabelled",
-    "evaluate_predictions",
-    "account_clips",
-    # the report's summary page and its HTML tables (per_class.html reads evaluate's TSV)
-    "render_report_summary",
-    "render_report_tables",
-}
+DOWNSTREAM_OF_FUSION = TRAINING_AND_EVALUATION
 # the paper tables are opt-in (tables.enabled: false): `all` never plans them
 TABLES = {"tabulate_unimodal", "tabulate_multimodal"}
 FEATURE_DONE = re.compile(r"Finished jobid: \d+ \(Rule: extract_features\)")
-JOB = re.compile(r"^(?:local)?rule (\w+):\n((?:    .*\n)*)", re.M)
 
 
 def planned_jobs(workdir: Path, *args: str) -> list[tuple[str, str]]:
     """(rule, wildcards) of every job a dry run would run, the target rule aside."""
-    proc = snakemake(workdir, "-n", *LOCAL, *args)
-    assert proc.returncode == 0, failed(proc)
-    jobs = []
-    for rule, body in JOB.findall(proc.stdout + proc.stderr):
-        wildcards = re.search(r"wildcards: (.*)", body)
-        if rule != "all":
-            jobs.append((rule, wildcards[1] if wildcards else ""))
-    return sorted(jobs)
+    return dry_run_jobs(snakemake(workdir, "-n", *LOCAL, *args))
 
 
 def rules_of(jobs: list[tuple[str, str]]) -> set[str]:

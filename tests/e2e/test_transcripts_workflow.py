@@ -3,8 +3,6 @@ transcript for every clip (ASR with the embedded Whisper-base), and text feature
 
 from __future__ import annotations
 
-import re
-
 import pyarrow as pa
 import pytest
 from e2e_helpers import (
@@ -12,6 +10,7 @@ from e2e_helpers import (
     config_args,
     failed,
     make_release,
+    planned_jobs,
     read_csv,
     snakemake,
     write_config,
@@ -49,18 +48,11 @@ TARGETS = (
     "results/features/use_m3/000.parquet",
     "results/features/egemaps/000.parquet",
 )
-JOB = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):\n((?:    .*\n)*)", re.M)
 
 
 def planned(workdir, overlay):
     """(rule, wildcards) of every job a dry run of TARGETS plans."""
-    proc = snakemake(workdir, *config_args(overlay), *LOCAL, "-n", *TARGETS)
-    assert proc.returncode == 0, failed(proc)
-    jobs = []
-    for rule, body in JOB.findall(proc.stdout + proc.stderr):
-        wildcards = re.search(r"wildcards: (.*)", body)
-        jobs.append((rule, wildcards[1] if wildcards else ""))
-    return sorted(jobs)
+    return planned_jobs(snakemake(workdir, *config_args(overlay), *LOCAL, "-n", *TARGETS))
 
 
 def rerun_ingest(workdir, overlay):
