@@ -254,7 +254,10 @@ def get_feature_job_inputs(feature, shards):
 
     def inputs(wildcards):
         files = [_feature_shard_input(modality, shard) for shard in shards]
-        return {"manifest": get_shard_manifest(wildcards), files[0][0]: [f for _, f in files]}
+        return {
+            "manifest": get_shard_manifest(wildcards),
+            files[0][0]: [f for _, f in files],
+        }
 
     return inputs
 
