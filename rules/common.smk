@@ -16,15 +16,12 @@ validate(config, schema="../schemas/config.schema.yaml")
 from merlib.shards import shard_ids  # noqa: E402
 from merlib.features.base import feature_resources  # noqa: E402
 from merlib.protocol import resolve as resolve_protocol  # noqa: E402
-from merlib.features.hf_audio import with_audio_defaults  # noqa: E402
 
 # protocol (merflow or reference) sets every per-row option left null: docs/reference.md
 config.update(resolve_protocol(config))
 
 SHARDS = shard_ids(config["shards"])
 FEATURES = config["features"]
-# the resolved audio_encoders options, into each transformers audio feature's options
-FEATURES = with_audio_defaults(FEATURES, config["audio_encoders"])
 FUSION_FEATURES = config["fusion"]["features"]
 DATA_ROOT = os.path.normpath(config["data_root"])
 DEMO_ROOT = os.path.normpath(config["demo"]["root"])

@@ -18,7 +18,8 @@ import torch
 from merlib import protocol
 from merlib.features.audio_chunks import padded_chunks
 from merlib.features.base import build_encoder
-from merlib.features.hf_audio import with_audio_defaults
+from merlib.features.hf_common import TransformersOptions
+from merlib.features.hf_reference import speech_chunking, whisper_states
 
 transformers = pytest.importorskip("transformers")
 
@@ -216,7 +217,7 @@ def test_bad_audio_options_raise_naming_the_choices(models, options, message):
         _encoder(models, "hubert", **options)
 
 
-# --- protocol: audio_encoders, written into each transformers audio feature ------------------
+# --- protocol: reference, resolved per feature for the model's type (hf_reference) ---------
 
 FEATURES = {
     "hubert": {"modality": "audio", "backend": "transformers", "model": "h"},
@@ -227,25 +228,55 @@ FEATURES = {
         "options": {"whisper_states": "encoder"},
     },
     "egemaps": {"modality": "audio", "backend": "opensmile", "model": "eGeMAPSv02"},
-    "roberta": {"modality": "text", "backend": "transformers", "model": "r"},
 }
 
 
-def test_protocol_sets_the_audio_options():
-    nulls = {"audio_encoders": {"speech_chunking": None, "whisper_states": None}}
-    merflow = protocol.resolve(nulls)["audio_encoders"]
-    assert merflow == {"speech_chunking": "masked", "whisper_states": "encoder"}
-    reference = protocol.resolve(nulls | {"protocol": "reference"})["audio_encoders"]
-    assert reference == {"speech_chunking": "padded", "whisper_states": "decoder"}
+def _opts(**options):
+    return TransformersOptions(options)
 
 
-def test_audio_defaults_reach_transformers_audio_features_only_and_explicit_wins():
-    reference = {"speech_chunking": "padded", "whisper_states": "decoder"}
-    out = with_audio_defaults(FEATURES, reference)
-    assert out["hubert"]["options"] == reference
-    assert out["whisper"]["options"] == {"whisper_states": "encoder", "speech_chunking": "padded"}
-    assert out["egemaps"] == FEATURES["egemaps"] and out["roberta"] == FEATURES["roberta"]
-    assert "options" not in FEATURES["hubert"]  # the caller's mapping is left alone
-    # merflow's values are the built-in ones: specs (and their jobs) stay as they were
-    merflow = {"speech_chunking": "masked", "whisper_states": "encoder"}
-    assert with_audio_defaults(FEATURES, merflow) == FEATURES
+@pytest.mark.parametrize(
+    ("options", "model_type", "chunking", "states"),
+    [
+        ({}, "hubert", "masked", "encoder"),  # merflow
+        ({}, "whisper", "masked", "encoder"),
+        ({"protocol": "reference"}, "hubert", "padded", "encoder"),
+        ({"protocol": "reference"}, "wav2vec2", "padded", "encoder"),
+        ({"protocol": "reference"}, "wavlm", "padded", "encoder"),
+        ({"protocol": "reference"}, "data2vec-audio", "padded", "encoder"),
+        ({"protocol": "reference"}, "whisper", "masked", "decoder"),
+        # a feature's own option wins, in either direction
+        ({"protocol": "reference", "speech_chunking": "masked"}, "hubert", "masked", "encoder"),
+        ({"protocol": "reference", "whisper_states": "encoder"}, "whisper", "masked", "encoder"),
+        ({"speech_chunking": "padded"}, "hubert", "padded", "encoder"),
+        ({"whisper_states": "decoder"}, "whisper", "masked", "decoder"),
+    ],
+)
+def test_reference_resolves_padded_for_speech_models_and_decoder_for_whisper_only(
+    options, model_type, chunking, states
+):
+    opts = _opts(**options)
+    assert speech_chunking(opts, model_type) == chunking
+    assert whisper_states(opts, model_type) == states
+
+
+def test_reference_mode_reaches_the_built_encoders(models):
+    hubert = _encoder(models, "hubert", protocol="reference")
+    assert hubert.speech_chunking == "padded"
+    whisper = _encoder(models, "whisper", protocol="reference")
+    assert whisper.whisper_states == "decoder" and whisper.model is not None
+    merflow = _encoder(models, "whisper")
+    assert merflow.whisper_states == "encoder" and merflow.model is None
+    explicit = _encoder(models, "hubert", protocol="reference", speech_chunking="masked")
+    assert explicit.speech_chunking == "masked"
+
+
+def test_reference_gives_audio_features_only_the_protocol_and_merflow_leaves_specs_alone():
+    reference = protocol.resolve({"protocol": "reference", "features": FEATURES})["features"]
+    assert reference["hubert"]["options"] == {"protocol": "reference"}
+    assert reference["whisper"]["options"] == {"protocol": "reference", "whisper_states": "encoder"}
+    assert reference["egemaps"] == FEATURES["egemaps"]
+    # no config section sets the audio options any more: a HuBERT spec does not carry
+    # (so does not rerun on) Whisper's option, nor the other way round
+    assert "audio_encoders" not in protocol.resolve({"protocol": "reference"})
+    assert protocol.resolve({"features": FEATURES})["features"] == FEATURES

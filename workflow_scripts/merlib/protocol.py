@@ -10,10 +10,11 @@ in ``rules/common.smk`` right after validation, so every rule reads resolved val
 
 ``docs/reference.md`` lists each row with the reason for merflow's default.
 
-The encoder-side rows (DINOv2 pooling and frames, precision) depend on the model's type,
-known only once its config is read: :func:`resolve` passes ``protocol: reference`` into the
-options of each feature of :data:`ENCODER_BACKENDS` (unless the feature names its own
-``protocol``), and :mod:`merlib.features.hf_reference` resolves them there.
+The encoder-side rows (DINOv2 pooling and frames, precision, speech chunking, Whisper
+states) depend on the model's type, known only once its config is read: :func:`resolve`
+passes ``protocol: reference`` into the options of each feature of
+:data:`ENCODER_BACKENDS` (unless the feature names its own ``protocol``), and
+:mod:`merlib.features.hf_reference` resolves them there.
 """
 
 from __future__ import annotations
@@ -47,9 +48,6 @@ OPTIONS = (
     # the reference's per-row search draws as many combinations as the main search
     Option("tables", "row_search", 0, "search.n_combinations"),
     Option("noise", "replacement", False, True),
-    # transformers audio features (merlib.features.hf_audio.with_audio_defaults)
-    Option("audio_encoders", "speech_chunking", "masked", "padded"),
-    Option("audio_encoders", "whisper_states", "encoder", "decoder"),
     # OpenFace-aligned faces of every frame: landmarks aligned onto the ArcFace template
     Option("media", "face_align", "box", "arcface"),
     Option("media", "face_fps", 4, "native"),

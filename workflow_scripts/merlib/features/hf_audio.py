@@ -3,8 +3,9 @@
 Speech models run on ``chunk_seconds`` chunks, Whisper's encoder on 30 s windows; both sum
 the last ``layers`` hidden layers and average them over the frames that hold audio.
 
-Two options (their values: merflow's default first, then MERTools'; ``protocol`` sets
-them through :func:`with_audio_defaults`, ``docs/reference.md``):
+Two options (their values: merflow's default first, then MERTools'; a feature's own
+option wins, else ``options.protocol: reference`` picks MERTools' for the model's type,
+:mod:`merlib.features.hf_reference`, ``docs/reference.md``):
 
 - ``speech_chunking``: ``masked``, each chunk normalised by the model's feature extractor
   on its own, the last chunk shorter and its padding frames left out of the mean;
@@ -19,50 +20,17 @@ them through :func:`with_audio_defaults`, ``docs/reference.md``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from .audio_chunks import WHISPER_WINDOW_SECONDS, ChunkPool, padded_chunks, whisper_audio_frames
 from .base import SAMPLE_RATE
-from .hf_common import (
-    SPEECH_CHUNKING,
-    WHISPER_STATES,
-    TransformersEncoder,
-    TransformersOptions,
-    length_mask,
-    sum_last_layers,
-)
+from .hf_common import TransformersEncoder, TransformersOptions, length_mask, sum_last_layers
+from .hf_reference import speech_chunking, whisper_states
 
-# The audio options and their built-in (merflow) values.
-AUDIO_OPTIONS = {"speech_chunking": SPEECH_CHUNKING[0], "whisper_states": WHISPER_STATES[0]}
 # MERTools feeds Whisper's decoder this many copies of the decoder-start token.
 DECODER_START_TOKENS = 2
-
-
-def with_audio_defaults(
-    features: Mapping[str, Mapping[str, Any]], defaults: Mapping[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """``features`` with ``defaults`` (the resolved ``audio_encoders`` section) written
-    into the ``options`` of every ``transformers`` audio feature that does not set them.
-
-    Only a value other than the built-in one is written, so a feature's spec (and the
-    jobs that depend on it) changes only when its behaviour does.
-    """
-    out: dict[str, dict[str, Any]] = {}
-    for name, spec in features.items():
-        spec = dict(spec)
-        if spec.get("backend") == "transformers" and spec.get("modality") == "audio":
-            options = dict(spec.get("options") or {})
-            for key, builtin in AUDIO_OPTIONS.items():
-                value = defaults.get(key)
-                if key not in options and value is not None and value != builtin:
-                    options[key] = value
-            if options != (spec.get("options") or {}):
-                spec["options"] = options
-        out[name] = spec
-    return out
 
 
 class SpeechEncoder(TransformersEncoder):
@@ -88,6 +56,7 @@ class SpeechEncoder(TransformersEncoder):
         self.model = self._load(AutoModel)
         self.dim = int(self.config.hidden_size)
         self.chunk_samples = int(round(opts.chunk_seconds * SAMPLE_RATE))
+        self.speech_chunking = speech_chunking(opts, str(self.config.model_type))
 
     def _forward(self, chunks: list[np.ndarray]):
         import torch
@@ -132,7 +101,7 @@ class SpeechEncoder(TransformersEncoder):
         return groups
 
     def _encode(self, items: Sequence[np.ndarray]) -> np.ndarray:
-        if self.opts.speech_chunking == "padded":
+        if self.speech_chunking == "padded":
             return self._encode_padded(items)
         pool = ChunkPool(items, self.chunk_samples, self.dim)
         # Without masking only equal lengths batch.
@@ -185,8 +154,9 @@ class WhisperEncoder(TransformersEncoder):
             self.extractor = WhisperFeatureExtractor(feature_size=self.config.num_mel_bins)
         model = self._load(AutoModel)
         self.encoder = model.get_encoder()
+        self.whisper_states = whisper_states(opts, str(self.config.model_type))
         # The decoder is kept only when its states are asked for.
-        self.model = model if opts.whisper_states == "decoder" else None
+        self.model = model if self.whisper_states == "decoder" else None
         self.dim = int(self.config.d_model)
         self.window = WHISPER_WINDOW_SECONDS * SAMPLE_RATE
 
@@ -239,9 +209,7 @@ class WhisperEncoder(TransformersEncoder):
 
 
 __all__ = [
-    "AUDIO_OPTIONS",
     "DECODER_START_TOKENS",
     "SpeechEncoder",
     "WhisperEncoder",
-    "with_audio_defaults",
 ]

@@ -40,6 +40,7 @@ import logging
 from .base import register_backend
 from .hf_audio import SpeechEncoder, WhisperEncoder
 from .hf_common import OPTIONS, TransformersEncoder, TransformersOptions
+from .hf_reference import WHISPER_MODEL_TYPE
 from .hf_text import TextEncoder
 from .hf_visual import ImageEncoder, VideoEncoder
 
@@ -57,7 +58,7 @@ def _transformers_factory(
         model, trust_remote_code=opts.trust_remote_code
     ).model_type
     if modality == "audio":
-        cls = WhisperEncoder if model_type == "whisper" else SpeechEncoder
+        cls = WhisperEncoder if model_type == WHISPER_MODEL_TYPE else SpeechEncoder
     elif modality == "text":
         cls = TextEncoder
     else:

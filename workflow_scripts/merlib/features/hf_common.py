@@ -14,7 +14,7 @@ from typing import Any
 
 from ..protocol import PROTOCOLS
 from .base import Encoder
-from .hf_reference import POOLINGS, dtype_name
+from .hf_reference import POOLINGS, SPEECH_CHUNKING, WHISPER_STATES, dtype_name
 
 OPTIONS = (
     "layers",
@@ -33,9 +33,6 @@ OPTIONS = (
 )
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
-# Audio pooling (merlib.features.hf_audio): merflow's value first, MERTools' second.
-SPEECH_CHUNKING = ("masked", "padded")
-WHISPER_STATES = ("encoder", "decoder")
 
 
 class TransformersOptions:
@@ -189,8 +186,6 @@ __all__ = [
     "DEVICES",
     "DTYPES",
     "OPTIONS",
-    "SPEECH_CHUNKING",
-    "WHISPER_STATES",
     "TransformersEncoder",
     "TransformersOptions",
     "length_mask",

@@ -13,6 +13,10 @@ feature's options). An option the feature gives explicitly always wins:
   embeddings are averaged. Reference: 64 for DINOv2.
 - ``dtype``: ``auto`` (merflow: bf16/fp16 on a GPU, fp32 on the CPU). Reference: fp32,
   and fp16 for causal LMs on a GPU (MERTools halves its LLMs on a GPU only).
+- ``speech_chunking`` (speech models: HuBERT, wav2vec 2.0, WavLM, data2vec, any audio
+  model but Whisper): ``masked`` (merflow) or ``padded``; reference: ``padded``.
+- ``whisper_states`` (Whisper): ``encoder`` (merflow) or ``decoder``; reference:
+  ``decoder``. What the two audio options compute: :mod:`merlib.features.hf_audio`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from __future__ import annotations
 from typing import Any
 
 POOLINGS = ("pooler", "token_sum")
+# Audio pooling (merlib.features.hf_audio): merflow's value first, MERTools' second.
+SPEECH_CHUNKING = ("masked", "padded")
+WHISPER_STATES = ("encoder", "decoder")
+# The audio model type read through WhisperEncoder; every other audio type is a speech
+# model (merlib.features.hf_backend).
+WHISPER_MODEL_TYPE = "whisper"
 REFERENCE_IMAGE_FRAMES = 64
 # Model types whose MERTools pooling differs from merflow's (the reference's DINOv2 row).
 TOKEN_SUM_MODEL_TYPES = frozenset({"dinov2", "dinov2_with_registers"})
@@ -67,14 +77,37 @@ def image_frames(opts: Any, model_type: str) -> int:
     return 0
 
 
+def speech_chunking(opts: Any, model_type: str) -> str:
+    """``speech_chunking`` of an audio encoder: the feature's own, else ``padded`` for a
+    speech model (not Whisper) under ``protocol: reference``, else ``masked``."""
+    if "speech_chunking" in opts.given:
+        return opts.speech_chunking
+    speech = model_type != WHISPER_MODEL_TYPE
+    return SPEECH_CHUNKING[1] if is_reference(opts) and speech else SPEECH_CHUNKING[0]
+
+
+def whisper_states(opts: Any, model_type: str) -> str:
+    """``whisper_states`` of an audio encoder: the feature's own, else ``decoder`` for
+    Whisper under ``protocol: reference``, else ``encoder``."""
+    if "whisper_states" in opts.given:
+        return opts.whisper_states
+    whisper = model_type == WHISPER_MODEL_TYPE
+    return WHISPER_STATES[1] if is_reference(opts) and whisper else WHISPER_STATES[0]
+
+
 __all__ = [
     "CAUSAL_LM_SUFFIXES",
     "POOLINGS",
     "REFERENCE_IMAGE_FRAMES",
+    "SPEECH_CHUNKING",
     "TOKEN_SUM_MODEL_TYPES",
+    "WHISPER_MODEL_TYPE",
+    "WHISPER_STATES",
     "dtype_name",
     "image_frames",
     "image_pooling",
     "is_causal_lm",
     "is_reference",
+    "speech_chunking",
+    "whisper_states",
 ]
