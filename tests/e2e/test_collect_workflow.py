@@ -19,7 +19,7 @@ import yaml
 
 from merlib.ingest import ingest_release
 from merlib.media import ffmpeg_exe
-from merlib.tables import COLLECT_CLIPS, read_table
+from merlib.schemas import COLLECT_CLIPS, read_table
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))

@@ -29,8 +29,8 @@ from e2e_helpers import (
 )
 
 from merlib.features.extraction import extract_shard
+from merlib.schemas import AUDIO, MANIFEST, read_features, read_table
 from merlib.shards import shard_of
-from merlib.tables import AUDIO, MANIFEST, read_features, read_table
 
 pytestmark = pytest.mark.e2e
 LOCAL = ("--workflow-profile", "none", "--cores", "2")

@@ -22,7 +22,7 @@ from e2e_helpers import (
 )
 
 from merlib.media import ffmpeg_exe
-from merlib.tables import ACCOUNTING, read_table
+from merlib.schemas import ACCOUNTING, read_table
 
 pytestmark = pytest.mark.e2e
 

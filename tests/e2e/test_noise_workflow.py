@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from merlib.noise import snr_check
-from merlib.tables import MANIFEST, NOISE, NOISE_REJECTS, PREDICTIONS, read_table
+from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, PREDICTIONS, read_table
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))

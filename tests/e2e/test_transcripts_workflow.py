@@ -17,7 +17,7 @@ from e2e_helpers import (
     write_csv,
 )
 
-from merlib.tables import FEATURE_FLAGS, TRANSCRIPTS, read_features, read_table
+from merlib.schemas import FEATURE_FLAGS, TRANSCRIPTS, read_features, read_table
 
 pytestmark = pytest.mark.e2e
 LOCAL = ("--workflow-profile", "none", "--cores", "2")

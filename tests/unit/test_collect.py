@@ -29,7 +29,7 @@ from merlib.collect.turns import (
 )
 from merlib.ingest import ingest_release
 from merlib.media import decode_audio, ffmpeg_exe, limit_threads
-from merlib.tables import COLLECT_CLIPS, COLLECT_SEGMENTS, table_from_rows
+from merlib.schemas import COLLECT_CLIPS, COLLECT_SEGMENTS, table_from_rows
 
 
 @pytest.fixture(autouse=True, scope="module")

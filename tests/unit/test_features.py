@@ -23,7 +23,7 @@ from merlib.features.base import (
 )
 from merlib.features.extraction import decode_pcm, extract_shard, feature_flags
 from merlib.features.fer_encoder import FER_CLASSES, FerEncoder
-from merlib.tables import (
+from merlib.schemas import (
     AUDIO,
     FACES,
     FEATURE_FLAGS,

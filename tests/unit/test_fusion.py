@@ -11,7 +11,7 @@ from merlib.fusion import dataset, prediction, submission, training
 from merlib.fusion.model import AttentionFusion
 from merlib.fusion.params import ATTENTION_MODES, FusionParams
 from merlib.labels import LABELS, PROB_COLUMNS
-from merlib.tables import (
+from merlib.schemas import (
     FALLBACKS,
     FEATURE_FLAGS,
     MANIFEST,

@@ -17,7 +17,7 @@ from merlib.features.audio_chunks import chunk_signal
 from merlib.features.base import build_encoder
 from merlib.features.extraction import extract_shard
 from merlib.features.hf_visual import uniform_indices
-from merlib.tables import AUDIO, FACES, features_schema, table_from_rows
+from merlib.schemas import AUDIO, FACES, features_schema, table_from_rows
 
 transformers = pytest.importorskip("transformers")
 
@@ -233,7 +233,7 @@ def test_audio_clip_too_short_for_a_frame_is_rejected_with_its_duration(models, 
 
 
 def _manifest(names, texts):
-    from merlib.tables import MANIFEST
+    from merlib.schemas import MANIFEST
 
     rows = [
         dict(name=n, split="train", path=f"{n}.mp4", discrete=None, transcription=t, shard="000")

@@ -12,7 +12,7 @@ from conftest import YUNET_ONNX
 
 from merlib import media
 from merlib.errors import AudioLoadingError, VideoLoadingError
-from merlib.tables import AUDIO, FACES, MEDIA_REJECTS
+from merlib.schemas import AUDIO, FACES, MEDIA_REJECTS
 
 
 def test_decode_audio_gives_16k_mono_int16_of_the_clip_length(clip_dir):

@@ -14,7 +14,7 @@ from conftest import make_clip
 from merlib import noise
 from merlib.labels import LABELS, PROB_COLUMNS
 from merlib.media import decode_audio
-from merlib.tables import MANIFEST, NOISE, NOISE_REJECTS, PREDICTIONS, table_from_rows
+from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, PREDICTIONS, table_from_rows
 
 
 @pytest.fixture(scope="module")

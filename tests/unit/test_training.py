@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from test_fusion import _corpus, _write_feature
 
-from merlib import metrics, paper_tables, search, selftrain
-from merlib.fusion import training
+from merlib import metrics, paper_tables, search
+from merlib.fusion import selftrain, training
 from merlib.fusion.params import FusionParams
 from merlib.labels import LABELS
-from merlib.tables import MANIFEST, PREDICTIONS, table_from_rows, write_table
+from merlib.schemas import MANIFEST, PREDICTIONS, table_from_rows, write_table
 
 SPACE = {"hidden_dim": [64, 128, 256], "dropout": [0.2, 0.3, 0.4, 0.5], "lr": [1e-3, 1e-4]}
 

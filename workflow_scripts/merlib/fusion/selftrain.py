@@ -24,13 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fusion.dataset import ExtraRows, FeatureSources, load_labelled, usable_features
-from .fusion.params import FusionParams
-from .fusion.prediction import PredictionRun, predict, predict_manifest
-from .fusion.training import cross_validate
-from .labels import LABELS
-from .metrics import summarise
-from .tables import MANIFEST, read_table
+from ..labels import LABELS
+from ..metrics import summarise
+from ..schemas import MANIFEST, read_table
+from .dataset import ExtraRows, FeatureSources, load_labelled, usable_features
+from .params import FusionParams
+from .prediction import PredictionRun, predict, predict_manifest
+from .training import cross_validate
 
 log = logging.getLogger(__name__)
 
