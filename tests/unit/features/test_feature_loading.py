@@ -17,7 +17,7 @@ from merlib.features.base import build_encoder
 
 transformers = pytest.importorskip("transformers")
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "workflow_scripts"
+SCRIPTS = Path(__file__).resolve().parents[3] / "workflow_scripts"
 TEXTS = ["我今天很开心", "你好"]
 
 

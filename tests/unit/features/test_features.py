@@ -36,7 +36,7 @@ from merlib.schemas import (
     write_table,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO.parent / "shared" / "data"
 SCRIPT = REPO / "workflow_scripts" / "extract_features.py"
 

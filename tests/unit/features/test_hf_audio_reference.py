@@ -23,7 +23,7 @@ from merlib.features.hf_reference import speech_chunking, whisper_states
 
 transformers = pytest.importorskip("transformers")
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
 SR = 16000
 START = 5  # the tiny Whisper's decoder_start_token_id
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hf_models import save_tiny_model
 
 from merlib.features.audio_chunks import chunk_signal
 from merlib.features.base import build_encoder
@@ -21,7 +22,7 @@ from merlib.schemas import AUDIO, FACES, features_schema, table_from_rows
 
 transformers = pytest.importorskip("transformers")
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO.parent / "shared" / "data"
 TEXTS = ["我今天很开心", "你好，很高兴见到你", "我不想去。", "开心"]
 SR = 16000
@@ -29,14 +30,6 @@ SR = 16000
 pytestmark = pytest.mark.skipif(
     not DATA.is_dir(), reason=f"real test media not found at {DATA} (see shared/data/README.md)"
 )
-
-
-def _save(model, folder: Path, *processors) -> str:
-    torch.manual_seed(0)
-    model.save_pretrained(folder)
-    for p in processors:
-        p.save_pretrained(folder)
-    return str(folder)
 
 
 def _speech_config(norm: str):
@@ -60,17 +53,17 @@ def models(tmp_path_factory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("hf")
     torch.manual_seed(0)
     out = {}
-    out["hubert"] = _save(
+    out["hubert"] = save_tiny_model(
         t.HubertModel(_speech_config("layer")),
         root / "hubert",
         t.Wav2Vec2FeatureExtractor(do_normalize=True, return_attention_mask=True),
     )
-    out["wav2vec2_group"] = _save(  # wav2vec 2.0 / HuBERT *base*: group norm, no masking
+    out["wav2vec2_group"] = save_tiny_model(  # wav2vec 2.0 / HuBERT *base*: group norm, no masking
         t.Wav2Vec2Model(t.Wav2Vec2Config(**_speech_config("group").to_diff_dict())),
         root / "w2v",
         t.Wav2Vec2FeatureExtractor(do_normalize=False, return_attention_mask=False),
     )
-    out["whisper"] = _save(
+    out["whisper"] = save_tiny_model(
         t.WhisperModel(
             t.WhisperConfig(
                 d_model=32,
@@ -95,24 +88,26 @@ def models(tmp_path_factory) -> dict[str, str]:
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]) + "\n")
     tokenizer = t.BertTokenizer(str(vocab))
     small = dict(hidden_size=32, num_hidden_layers=5, num_attention_heads=2, intermediate_size=64)
-    out["bert"] = _save(t.BertModel(t.BertConfig(vocab_size=64, **small)), root / "bert", tokenizer)
-    out["llama"] = _save(
+    out["bert"] = save_tiny_model(
+        t.BertModel(t.BertConfig(vocab_size=64, **small)), root / "bert", tokenizer
+    )
+    out["llama"] = save_tiny_model(
         t.LlamaModel(t.LlamaConfig(vocab_size=64, num_key_value_heads=2, pad_token_id=0, **small)),
         root / "llama",
         tokenizer,
     )
     vision = dict(small, num_hidden_layers=2, image_size=32, patch_size=8)
-    out["clip"] = _save(
+    out["clip"] = save_tiny_model(
         t.CLIPModel(t.CLIPConfig(text_config=dict(small), vision_config=vision, projection_dim=16)),
         root / "clip",
         t.CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
     )
-    out["dinov2"] = _save(
+    out["dinov2"] = save_tiny_model(
         t.Dinov2Model(t.Dinov2Config(**vision)),
         root / "dinov2",
         t.BitImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
     )
-    out["videomae"] = _save(
+    out["videomae"] = save_tiny_model(
         t.VideoMAEModel(t.VideoMAEConfig(num_frames=16, tubelet_size=2, **vision)),
         root / "videomae",
         t.VideoMAEImageProcessorPil(

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from hf_models import save_tiny_model
 from llm_tokenizers import TEXTS, BaichuanLikeTokenizer, ChatGLM2LikeTokenizer
-from test_hf_encoders import _save
 
 from merlib import protocol
 from merlib.features.base import build_encoder, checkpoint_mb
@@ -38,10 +38,12 @@ def folders(tmp_path_factory) -> dict[str, str]:
     )
     clip = t.CLIPConfig(text_config=dict(SMALL), vision_config=vision)
     return {  # *ForCausalLM / *LMHeadModel: the LMs' config.json names a causal LM
-        "llm": _save(t.LlamaForCausalLM(llama), root / "llm"),
-        "gpt2": _save(t.GPT2LMHeadModel(gpt2), root / "gpt2"),
-        "dinov2": _save(t.Dinov2Model(t.Dinov2Config(**vision)), root / "dinov2", processor),
-        "clip": _save(t.CLIPModel(clip), root / "clip", processor),
+        "llm": save_tiny_model(t.LlamaForCausalLM(llama), root / "llm"),
+        "gpt2": save_tiny_model(t.GPT2LMHeadModel(gpt2), root / "gpt2"),
+        "dinov2": save_tiny_model(
+            t.Dinov2Model(t.Dinov2Config(**vision)), root / "dinov2", processor
+        ),
+        "clip": save_tiny_model(t.CLIPModel(clip), root / "clip", processor),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from fusion_corpora import fusion_corpus, write_feature
 
 from merlib import metrics
 from merlib.fusion import dataset, prediction, submission, training
@@ -14,10 +15,8 @@ from merlib.labels import LABELS, PROB_COLUMNS
 from merlib.schemas import (
     FALLBACKS,
     FEATURE_FLAGS,
-    MANIFEST,
     OOF_PREDICTIONS,
     PREDICTIONS,
-    features_schema,
     table_from_rows,
     write_table,
 )
@@ -272,18 +271,10 @@ def test_predict_with_wrong_feature_dimension_raises():
 # --- feature tables and the workflow steps ----------------------------------------------
 
 
-def _write_feature(path, rows, dim):
-    table = table_from_rows(
-        [{"name": n, "embedding": list(map(float, v))} for n, v in rows], features_schema(dim)
-    )
-    write_table(table, path, features_schema(dim))
-    return str(path)
-
-
 def test_load_feature_matrix_aligns_rows_across_shards_and_marks_missing(tmp_path):
-    a0 = _write_feature(tmp_path / "a0.parquet", [("c2", [2, 2]), ("zz", [9, 9])], 2)
-    a1 = _write_feature(tmp_path / "a1.parquet", [("c0", [0, 1])], 2)
-    b0 = _write_feature(tmp_path / "b0.parquet", [("c1", [5, 5, 5])], 3)
+    a0 = write_feature(tmp_path / "a0.parquet", [("c2", [2, 2]), ("zz", [9, 9])], 2)
+    a1 = write_feature(tmp_path / "a1.parquet", [("c0", [0, 1])], 2)
+    b0 = write_feature(tmp_path / "b0.parquet", [("c1", [5, 5, 5])], 3)
     X, mask = dataset.load_feature_matrix({"a": [a0, a1], "b": [b0]}, ["c0", "c1", "c2"])
     np.testing.assert_array_equal(X["a"], [[0, 1], [0, 0], [2, 2]])
     assert X["a"].dtype == np.float32 and X["b"].shape == (3, 3)
@@ -292,60 +283,27 @@ def test_load_feature_matrix_aligns_rows_across_shards_and_marks_missing(tmp_pat
 
 
 def test_load_feature_matrix_dimension_mismatch_raises_naming_files(tmp_path):
-    a0 = _write_feature(tmp_path / "a0.parquet", [("c0", [1, 2])], 2)
-    a1 = _write_feature(tmp_path / "a1.parquet", [("c1", [1, 2, 3])], 3)
+    a0 = write_feature(tmp_path / "a0.parquet", [("c0", [1, 2])], 2)
+    a1 = write_feature(tmp_path / "a1.parquet", [("c1", [1, 2, 3])], 3)
     with pytest.raises(dataset.FeatureTableError, match="a1.parquet has dimension 3"):
         dataset.load_feature_matrix({"a": [a0, a1]}, ["c0", "c1"])
 
 
 def test_load_feature_matrix_duplicate_clip_raises(tmp_path):
-    a0 = _write_feature(tmp_path / "a0.parquet", [("c0", [1.0])], 1)
-    a1 = _write_feature(tmp_path / "a1.parquet", [("c0", [2.0])], 1)
+    a0 = write_feature(tmp_path / "a0.parquet", [("c0", [1.0])], 1)
+    a1 = write_feature(tmp_path / "a1.parquet", [("c0", [2.0])], 1)
     with pytest.raises(dataset.FeatureTableError, match="'c0' appears more than once"):
         dataset.load_feature_matrix({"a": [a0, a1]}, ["c0"])
 
 
 def test_load_feature_matrix_non_finite_value_raises(tmp_path):
-    a0 = _write_feature(tmp_path / "a0.parquet", [("c0", [1.0, float("nan")])], 2)
+    a0 = write_feature(tmp_path / "a0.parquet", [("c0", [1.0, float("nan")])], 2)
     with pytest.raises(dataset.FeatureTableError, match="non-finite"):
         dataset.load_feature_matrix({"a": [a0]}, ["c0"])
 
 
-def _corpus(tmp_path, n_labelled=36, n_unlabelled=5):
-    rng = np.random.default_rng(0)
-    centres = {"a": rng.normal(size=(6, 4)) * 2, "b": rng.normal(size=(6, 3)) * 2}
-    manifest, feats = [], {"a": [], "b": []}
-    for i in range(n_labelled + n_unlabelled):
-        labelled = i < n_labelled
-        name = f"{'L' if labelled else 'U'}{i:03d}"
-        label = LABELS[i % 6]
-        manifest.append(
-            {
-                "name": name,
-                "split": "labeled" if labelled else "unlabeled",
-                "path": f"{name}.mp4",
-                "discrete": label if labelled else None,
-                "shard": f"{i % 2:03d}",
-            }
-        )
-        if name in ("L000", "U040"):  # no feature at all
-            continue
-        for f in ("a", "b"):
-            if f == "b" and i % 4 == 1:  # some clips lack feature b only
-                continue
-            feats[f].append((name, centres[f][i % 6] + rng.normal(size=centres[f].shape[1])))
-    write_table(table_from_rows(manifest, MANIFEST), tmp_path / "manifest.parquet", MANIFEST)
-    files = {}
-    for f, rows in feats.items():
-        dim = centres[f].shape[1]
-        files[f] = [
-            _write_feature(tmp_path / f"{f}-{s}.parquet", rows[s::2], dim) for s in range(2)
-        ]
-    return tmp_path / "manifest.parquet", files
-
-
 def test_training_and_prediction_steps_on_a_small_manifest(tmp_path):
-    manifest, files = _corpus(tmp_path)
+    manifest, files = fusion_corpus(tmp_path)
     params = FusionParams(hidden_dim=16, epochs=5, folds=3)
     run = training.train_on_manifest(manifest, files, ["a", "b"], params)
     assert run.oof.schema.equals(OOF_PREDICTIONS)
@@ -398,7 +356,7 @@ def test_a_flagged_vector_alone_does_not_make_a_clip_usable():
 
 
 def test_clips_with_only_flagged_vectors_fall_back_and_are_left_out_of_training(tmp_path):
-    manifest, files = _corpus(tmp_path)
+    manifest, files = fusion_corpus(tmp_path)
     # L001 and U037 have feature a only (i % 4 == 1): flag it, as if it were a zero vector.
     flags = {
         "a": [
@@ -476,12 +434,12 @@ def test_noisy_copies_never_leak_a_validation_clip_into_its_training_fold():
 
 
 def test_load_labelled_takes_one_noisy_copy_per_clip_whose_copy_has_a_feature(tmp_path):
-    manifest, files = _corpus(tmp_path)
+    manifest, files = fusion_corpus(tmp_path)
     # the noisy copy: feature a for every labelled clip but L002, feature b for none
     noisy_a = [(f"L{i:03d}", np.full(4, i, dtype=float)) for i in range(36) if i != 2]
     noisy = {
-        "a": [_write_feature(tmp_path / "noisy-a.parquet", noisy_a, 4)],
-        "b": [_write_feature(tmp_path / "noisy-b.parquet", [], 3)],
+        "a": [write_feature(tmp_path / "noisy-a.parquet", noisy_a, 4)],
+        "b": [write_feature(tmp_path / "noisy-b.parquet", [], 3)],
     }
     sources = dataset.FeatureSources(files, noisy_files=noisy)
     data = dataset.load_labelled(manifest, sources, ["a", "b"])

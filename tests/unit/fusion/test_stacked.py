@@ -19,7 +19,7 @@ from merlib.fusion.params import FusionParams
 from merlib.fusion.standardise import standardise
 from merlib.labels import LABELS
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 # tiny models: extra intra-op threads only stall on a busy machine (tests/conftest.py)

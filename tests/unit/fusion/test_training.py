@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
-from test_fusion import _corpus, _write_feature
+from fusion_corpora import fusion_corpus, multi_feature_corpus
 
 from merlib import metrics, paper_tables, search
 from merlib.fusion import selftrain, training
 from merlib.fusion.params import FusionParams
 from merlib.labels import LABELS
-from merlib.schemas import MANIFEST, PREDICTIONS, table_from_rows, write_table
+from merlib.schemas import PREDICTIONS
 
 SPACE = {"hidden_dim": [64, 128, 256], "dropout": [0.2, 0.3, 0.4, 0.5], "lr": [1e-3, 1e-4]}
 
@@ -63,7 +62,7 @@ def test_unreadable_search_record_raises_naming_the_file(tmp_path):
 
 
 def test_retraining_the_selected_combination_reproduces_its_search_run(tmp_path):
-    manifest, files = _corpus(tmp_path)
+    manifest, files = fusion_corpus(tmp_path)
     base = FusionParams(epochs=4, folds=3)
     combo = search.sample_combinations(SPACE, 2, seed=0)[1]
     record = search.run_combination(manifest, files, ["a", "b"], base, combo)
@@ -85,7 +84,7 @@ def test_retraining_the_selected_combination_reproduces_its_search_run(tmp_path)
 
 
 def test_self_training_keeps_the_supervised_folds_and_adds_confident_pool_clips(tmp_path):
-    manifest, files = _corpus(tmp_path, n_labelled=36, n_unlabelled=30)
+    manifest, files = fusion_corpus(tmp_path, n_labelled=36, n_unlabelled=30)
     params = FusionParams(hidden_dim=32, epochs=30, folds=3, batch_size=8)
     supervised = training.train_on_manifest(manifest, files, ["a", "b"], params)
     run = selftrain.self_train(
@@ -120,30 +119,8 @@ def test_self_training_threshold_out_of_range_raises(tmp_path):
 # --- paper tables -----------------------------------------------------------------------
 
 
-def _multi_feature_corpus(tmp_path):
-    """Two audio, one visual and three text features; text_good carries the labels."""
-    rng = np.random.default_rng(1)
-    n = 36
-    names = [f"L{i:03d}" for i in range(n)]
-    y = [LABELS[i % 6] for i in range(n)]
-    manifest = [
-        {"name": c, "split": "labeled", "path": f"{c}.mp4", "discrete": t, "shard": "000"}
-        for c, t in zip(names, y, strict=True)
-    ]
-    write_table(table_from_rows(manifest, MANIFEST), tmp_path / "manifest.parquet", MANIFEST)
-    strength = {"a1": 0.5, "a2": 2.0, "v1": 1.0, "t1": 0.0, "t2": 0.3, "text_good": 3.0}
-    files = {}
-    for f, s in strength.items():
-        centres = rng.normal(size=(6, 5))
-        rows = [(c, s * centres[i % 6] + rng.normal(size=5)) for i, c in enumerate(names)]
-        files[f] = [_write_feature(tmp_path / f"{f}.parquet", rows, 5)]
-    modalities = {"a1": "audio", "a2": "audio", "v1": "visual"}
-    modalities |= {"t1": "text", "t2": "text", "text_good": "text"}
-    return tmp_path / "manifest.parquet", files, modalities
-
-
 def test_unimodal_table_ranks_features_within_each_modality(tmp_path):
-    manifest, files, modalities = _multi_feature_corpus(tmp_path)
+    manifest, files, modalities = multi_feature_corpus(tmp_path)
     params = FusionParams(hidden_dim=16, epochs=20, folds=3, batch_size=8)
     table = paper_tables.unimodal_table(manifest, files, modalities, params)
     assert table.columns.tolist() == paper_tables.UNIMODAL_COLUMNS
@@ -187,7 +164,7 @@ def test_multimodal_plan_leaves_out_combinations_with_a_missing_modality():
 
 
 def test_multimodal_table_trains_each_planned_row(tmp_path):
-    manifest, files, modalities = _multi_feature_corpus(tmp_path)
+    manifest, files, modalities = multi_feature_corpus(tmp_path)
     params = FusionParams(hidden_dim=8, epochs=3, folds=3)
     unimodal = pd.DataFrame(
         {"feature": ["a2", "v1", "text_good"], "modality": ["audio", "visual", "text"], "rank": 1}

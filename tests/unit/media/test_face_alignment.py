@@ -168,7 +168,7 @@ def test_protocol_sets_both_face_options():
 
 
 def test_schema_takes_native_or_a_rate_and_names_a_bad_face_fps():
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     schema = yaml.safe_load((repo / "schemas" / "config.schema.yaml").read_text())
     config = yaml.safe_load((repo / "config.yaml").read_text())
     assert config["media"]["face_fps"] is None and config["media"]["face_align"] is None
