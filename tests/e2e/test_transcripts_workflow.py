@@ -35,7 +35,7 @@ def asr_run(built_demo_corpus, tmp_path_factory):
         ["name", "chinese"],
         [[r["name"], r["chinese"]] for r in rows],
     )
-    overlay = write_config(tmp_path_factory.mktemp("config") / "c.yaml", release, shards=1)
+    overlay = write_config(tmp_path_factory.mktemp("config") / "c.yaml", release, "transcripts")
     workdir = tmp_path_factory.mktemp("asr")
     proc = snakemake(workdir, *config_args(overlay), *LOCAL, *TARGETS)
     assert proc.returncode == 0, failed(proc)
