@@ -40,7 +40,7 @@ from merlib.collect.params import CollectParams  # noqa: E402
 from merlib.collect.sources import probe_video  # noqa: E402
 from merlib.collect.turns import resemblyzer_embedder, segment_row, speaker_turns, vad_segments  # noqa: E402
 from merlib.media import decode_audio, limit_threads  # noqa: E402
-from merlib.tables import COLLECT_SEGMENTS, table_from_rows  # noqa: E402
+from merlib.schemas import COLLECT_SEGMENTS, table_from_rows  # noqa: E402
 
 
 def cpu() -> float:

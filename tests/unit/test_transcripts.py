@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from merlib.tables import AUDIO, MANIFEST, TRANSCRIPTS, table_from_rows
+from merlib.schemas import AUDIO, MANIFEST, TRANSCRIPTS, table_from_rows
 from merlib.transcripts import (
     ASR,
     NONE,

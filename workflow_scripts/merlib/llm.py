@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .atomic import write_text_atomic
 from .errors import MediaError
-from .ov import Grouping, parse_grouping, parse_openset
+from .ov.openset import Grouping, parse_grouping, parse_openset
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 

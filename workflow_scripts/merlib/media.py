@@ -37,7 +37,7 @@ import pyarrow as pa
 from .alignment import align_face
 from .errors import AudioLoadingError, NoFaceError, VideoLoadingError
 from .progress import Progress
-from .tables import AUDIO, FACES, MEDIA_REJECTS, table_from_rows
+from .schemas import AUDIO, FACES, MEDIA_REJECTS, table_from_rows
 
 DETECT_MAX_SIDE = 640  # frames are downscaled to this before face detection
 # ffmpeg decodes and filters in one thread: a job runs `threads` clips at once already,

@@ -49,7 +49,7 @@ from .atomic import atomic_path
 from .errors import AudioLoadingError, MediaError, VideoLoadingError
 from .media import decode_audio, ffmpeg_exe, safe_clip_path
 from .metrics import EvaluationError, accuracy, waf
-from .tables import MANIFEST, NOISE, NOISE_REJECTS, ROBUSTNESS, table_from_rows
+from .schemas import MANIFEST, NOISE, NOISE_REJECTS, ROBUSTNESS, table_from_rows
 
 MIN_SECONDS = 0.1  # clips shorter than this are rejected
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".sph", ".aac"})

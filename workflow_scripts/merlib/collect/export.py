@@ -20,7 +20,7 @@ from ..media import (
     ffmpeg_error,
     run_ffmpeg,
 )
-from ..tables import COLLECT_CLIPS, table_from_rows
+from ..schemas import COLLECT_CLIPS, table_from_rows
 
 log = logging.getLogger(__name__)
 

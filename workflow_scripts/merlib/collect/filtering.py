@@ -18,7 +18,7 @@ from ..errors import VideoLoadingError
 from ..media import (
     make_detector,
 )
-from ..tables import COLLECT_CLIPS, table_from_rows
+from ..schemas import COLLECT_CLIPS, table_from_rows
 from .frames import (
     FaceEmbedder,
     FacePool,
