@@ -8,7 +8,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from pathlib import Path  # noqa: E402
 
-from merlib.demo import make_demo_corpus  # noqa: E402
+from merlib.demo.corpus import make_demo_corpus  # noqa: E402
 
 make_demo_corpus(
     Path(snakemake.output.labels).parent,  # noqa: F821

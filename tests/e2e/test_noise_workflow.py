@@ -19,7 +19,7 @@ import cv2
 import pyarrow.parquet as pq
 import pytest
 
-from merlib.noise import snr_check
+from merlib.noise.robustness import snr_check
 from merlib.tables import MANIFEST, NOISE, NOISE_REJECTS, PREDICTIONS, read_table
 
 REPO = Path(__file__).resolve().parents[2]

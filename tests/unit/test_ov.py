@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from merlib import demo, ov
+from merlib import ov
+from merlib.demo.text import PHRASES
 from merlib.labels import LABELS, PROB_COLUMNS
 
 
@@ -149,7 +150,7 @@ def test_offline_baselines():
 
 
 def test_demo_ground_truth_comes_from_the_label_and_the_sentence():
-    emotional = {p for label, bank in demo.PHRASES.items() if label != "neutral" for p in bank}
+    emotional = {p for label, bank in PHRASES.items() if label != "neutral" for p in bank}
     assert emotional == set(ov.DEMO_PHRASE_WORDS)
     labels = pd.DataFrame({"name": ["a", "b"], "discrete": ["surprise", "neutral"]})
     text = pd.DataFrame(

@@ -14,10 +14,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..av.decode import decode_audio
 from ..errors import AudioLoadingError, VideoLoadingError
-from ..media import (
-    decode_audio,
-)
 from ..subtitles import SubtitleError, read_subtitles
 from ..tables import COLLECT_SEGMENTS, table_from_rows
 from .frames import FaceEmbedder, shot_cuts
