@@ -68,3 +68,19 @@ def test_three_mistakes_make_one_message_without_a_traceback(tmp_path):
     assert "Traceback" not in out and 'File "' not in out
     assert out.count("Config error") == 1
     assert not (tmp_path / "results").exists()
+
+
+def test_noise_augmentation_reaches_fusion_as_the_noisy_copys_named_inputs(tmp_path):
+    musan = tmp_path / "musan"
+    musan.mkdir()
+    value = f"noise={{musan_dir: {musan}, augment_training: true}}"
+    proc = snakemake(tmp_path, "-n", "--config", value, "--", "results/fusion/model.pt")
+    assert proc.returncode == 0, failed(proc)
+    block = re.search(r"^rule train_fusion:\n((?:    .*\n)+)", proc.stdout, flags=re.M)[1]
+    inputs = re.search(r"^    input: (.*)$", block, flags=re.M)[1].split(", ")
+    for name in ("egemaps", "fer"):  # audio and visual features: the noisy copy's own
+        assert f"results/noise/train/features/{name}/000.parquet" in inputs
+        assert f"results/noise/train/feature_flags/{name}/003.parquet" in inputs
+    # text does not change with noise or blur: the clean copy's files serve
+    assert not any("results/noise/train/features/use_m3" in f for f in inputs)
+    assert "results/features/use_m3/000.parquet" in inputs
