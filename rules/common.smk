@@ -548,17 +548,15 @@ def get_self_training_results(wildcards=None):
     }
 
 
-def get_row_search_space():
-    """The search space the paper tables draw from, only when they search per row
-    (tables.row_search > 0): editing search.* does not redo fixed-parameter tables."""
-    if not config["tables"]["row_search"]:
-        return {}
-    # how the search's jobs are cut changes no result: not part of the tables' params
-    return {k: v for k, v in config["search"].items() if k != "combinations_per_job"}
-
-
-def get_feature_modalities():
-    return {name: spec["modality"] for name, spec in FEATURES.items()}
+# The search space the paper tables draw from, only when they search per row
+# (tables.row_search > 0): editing search.* does not redo fixed-parameter tables. How the
+# search's jobs are cut changes no result: not part of the tables' params.
+TABLES_SEARCH_SPACE = (
+    {k: v for k, v in config["search"].items() if k != "combinations_per_job"}
+    if config["tables"]["row_search"]
+    else {}
+)
+FEATURE_MODALITIES = {name: spec["modality"] for name, spec in FEATURES.items()}
 
 
 def get_paper_tables():

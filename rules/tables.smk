@@ -16,11 +16,11 @@ rule tabulate_unimodal:
         runtime=240,
         gpu=0,
     params:
-        modalities=get_feature_modalities(),
+        modalities=FEATURE_MODALITIES,
         fusion=FUSION_SETTINGS,
         seed=config["seed"],
         tables=config["tables"],
-        search=get_row_search_space(),
+        search=TABLES_SEARCH_SPACE,
     script:
         "../workflow_scripts/tabulate_unimodal.py"
 
@@ -53,6 +53,6 @@ rule tabulate_multimodal:
         fusion=FUSION_SETTINGS,
         seed=config["seed"],
         tables=config["tables"],
-        search=get_row_search_space(),
+        search=TABLES_SEARCH_SPACE,
     script:
         "../workflow_scripts/tabulate_multimodal.py"
