@@ -40,7 +40,7 @@ rule search_fusion:
         "../workflow_scripts/search_fusion.py"
 
 
-if SEARCH_PER_JOB > 1:
+if SEARCH_PER_JOB != 1:
 
     rule split_search_job:
         input:
