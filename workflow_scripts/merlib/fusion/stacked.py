@@ -119,8 +119,10 @@ def waf_per_model(y: torch.Tensor, pred: torch.Tensor, valid: torch.Tensor) -> t
     M = y.shape[0]
     k = N_CLASSES
     model = torch.arange(M, device=y.device).view(-1, 1).expand_as(y)
-    flat = (model * k * k + y * k + pred)[valid]
-    counts = torch.bincount(flat, minlength=M * k * k).view(M, k, k).double()
+    # Padding rows go to one extra bin (dropped) rather than being indexed out: a boolean
+    # index would wait for the device to learn its size.
+    flat = torch.where(valid, model * k * k + y * k + pred, M * k * k).reshape(-1)
+    counts = torch.bincount(flat, minlength=M * k * k + 1)[:-1].view(M, k, k).double()
     tp = torch.diagonal(counts, dim1=1, dim2=2)
     support = counts.sum(dim=2)
     predicted = counts.sum(dim=1)
