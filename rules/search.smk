@@ -5,7 +5,8 @@ wildcard_constraints:
 
 # One job per search.combinations_per_job combinations (default 1: job i is combination
 # i, its record results/search/combinations/<i>.json); with more, a job's records file is
-# results/search/jobs/<j>.json and split_search_job copies each record to its own file.
+# results/search/jobs/<j>.json and split_search_job copies each record to its own file
+# (all: the whole search is job 0, one stack per hidden_dim, for one GPU).
 rule search_fusion:
     input:
         manifest="results/ingest/manifest.parquet",
