@@ -498,7 +498,7 @@ def get_search_combination(wildcards):
 # search.combinations_per_job: 1 (default) keeps one search_fusion job per combination;
 # more makes search_fusion a job of several combinations of one hidden_dim, whose records
 # split_search_job copies to the same results/search/combinations/{combination}.json.
-SEARCH_PER_JOB = int(config["search"]["combinations_per_job"])
+SEARCH_PER_JOB = config["search"]["combinations_per_job"]  # an integer or "all"
 SEARCH_JOBS = search_jobs(SEARCH_COMBINATIONS, SEARCH_PER_JOB)
 SEARCH_JOB_OF = {c["combination"]: j for j, job in enumerate(SEARCH_JOBS) for c in job}
 SEARCH_JOB_OUTPUT = (

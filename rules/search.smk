@@ -5,7 +5,8 @@ wildcard_constraints:
 
 # One job per search.combinations_per_job combinations (default 1: job i is combination
 # i, its record results/search/combinations/<i>.json); with more, a job's records file is
-# results/search/jobs/<j>.json and split_search_job copies each record to its own file.
+# results/search/jobs/<j>.json and split_search_job copies each record to its own file
+# (all: the whole search is job 0, one stack per hidden_dim, for one GPU).
 rule search_fusion:
     input:
         unpack(feature_inputs(augment=True)),
@@ -33,7 +34,7 @@ rule search_fusion:
         "../workflow_scripts/search_fusion.py"
 
 
-if SEARCH_PER_JOB > 1:
+if SEARCH_PER_JOB != 1:
 
     rule split_search_job:
         input:

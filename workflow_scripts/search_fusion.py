@@ -43,7 +43,7 @@ main(
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     [dict(c) for c in snakemake.params.combinations],  # noqa: F821
-    int(snakemake.params.per_job),  # noqa: F821
+    snakemake.params.per_job,  # noqa: F821 (an integer or "all")
     snakemake.threads,  # noqa: F821
     snakemake.output,  # noqa: F821
 )
