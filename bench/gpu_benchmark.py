@@ -304,7 +304,9 @@ def asr_row(args) -> Row:
 
 
 def media_row(args, folder: Path) -> Row:
-    from merlib.media import MediaParams, extract_shard, ffmpeg_exe
+    from merlib.av.ffmpeg import ffmpeg_exe
+    from merlib.media.params import MediaParams
+    from merlib.media.shard import extract_shard
 
     try:
         ffmpeg = ffmpeg_exe()
