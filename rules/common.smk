@@ -8,6 +8,11 @@ from snakemake.utils import validate
 
 sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
 from merlib.config_check import check_config  # noqa: E402
+from merlib.kernels import pin_cpu_kernels  # noqa: E402
+
+# every job inherits this environment: the same float kernels on any AVX2 machine, so a
+# run gives the same figures on another machine of its kind (merlib/kernels.py)
+pin_cpu_kernels(os.environ)
 
 # one short sentence per mistake (key, what is allowed, did you mean), then the defaults
 check_config(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
