@@ -169,7 +169,11 @@ def compare_table(pa_: Path, pb: Path) -> str:
         return f"shapes differ: {da.shape} vs {db.shape}"
     parts = []
     for c in da.columns:
-        if pd.api.types.is_numeric_dtype(da[c]) and pd.api.types.is_numeric_dtype(db[c]):
+        numeric = [
+            pd.api.types.is_numeric_dtype(d[c]) and not pd.api.types.is_bool_dtype(d[c])
+            for d in (da, db)
+        ]
+        if all(numeric):
             d = (da[c] - db[c]).abs().max()
             if d > 0:
                 parts.append(f"{c}: max |diff| {d:.3g}")
