@@ -383,8 +383,8 @@ def test_misspelt_config_key_gets_one_line_with_did_you_mean(tmp_path):
 
 
 # The README's figures are this run's, rounded to three decimals. With merlib.kernels'
-# pins an AVX-512 machine and an AVX2-only one (emulated) gave identical outputs, stage
-# by stage (bench/compare_runs.py); unpinned, the test WAF moved by 0.022 (issue 21).
+# pins an AVX-512 machine and an AVX2-only one (emulated) gave the same features, labels
+# and figures (bench/compare_runs.py); unpinned, the test WAF moved by 0.022 (issue 21).
 README_ROUNDING = 0.0005 + 1e-9
 
 
