@@ -7,6 +7,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
 from merlib.collect.sources import find_subtitle, list_videos  # noqa: E402
 from merlib.config_check import ConfigError, check_config  # noqa: E402
 from merlib.features.base import feature_resources  # noqa: E402
+from merlib.kernels import pin_cpu_kernels  # noqa: E402
 from merlib.protocol import resolve as resolve_protocol  # noqa: E402
 from merlib.search import sample_combinations, search_jobs  # noqa: E402
 from merlib.shards import SHARD_COLUMNS, shard_digests  # noqa: E402
@@ -25,6 +26,10 @@ try:
     )
 except ConfigError as error:
     raise SystemExit(str(error)) from None
+
+# every job inherits this environment: the same float kernels on any AVX2 machine, so a
+# run gives the same figures on another machine of its kind (merlib/kernels.py)
+pin_cpu_kernels(os.environ)
 
 # protocol (merflow or reference) sets every per-row option left null: docs/reference.md
 config.update(resolve_protocol(config))
