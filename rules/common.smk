@@ -314,7 +314,10 @@ from merlib.transcripts import TranscriptParams, check_model  # noqa: E402
 TRANSCRIPTS_CONFIG = dict(config.get("transcripts", {}))
 TranscriptParams(**TRANSCRIPTS_CONFIG)  # bad values: a clear error before any job runs
 if TRANSCRIPTS_CONFIG.get("asr", True):
-    check_model(TRANSCRIPTS_CONFIG.get("model", "base"))
+    check_model(
+        TRANSCRIPTS_CONFIG.get("model", "base"),
+        TRANSCRIPTS_CONFIG.get("backend", "faster-whisper"),
+    )
 
 
 def get_transcript_files():
