@@ -52,21 +52,35 @@ KITCHEN = DATA / "noise" / "doing_the_dishes.wav"
 SR = 16000
 POOL = 115_595
 
+SEEDED = "seeded"
 # Decoding options compared; the text post-processing (simplified script, repetition cut,
 # hallucination drop) is applied to every option's output (and measured without it for A).
 OPTIONS = {
-    "A": ("base", DecodeOptions(beam_size=1)),
-    "B": ("base", DecodeOptions(beam_size=5)),
-    "C": ("base", DecodeOptions(beam_size=5, vad=True)),
-    "D": ("base", DecodeOptions(beam_size=5, initial_prompt=ZH_PROMPT)),
-    "E": ("base", DecodeOptions(beam_size=5, vad=True, initial_prompt=ZH_PROMPT)),
+    "A": ("base", DecodeOptions(beam_size=1, temperature_fallback=SEEDED)),
+    "B": ("base", DecodeOptions(beam_size=5, temperature_fallback=SEEDED)),
+    "C": ("base", DecodeOptions(beam_size=5, vad=True, temperature_fallback=SEEDED)),
+    "D": (
+        "base",
+        DecodeOptions(beam_size=5, initial_prompt=ZH_PROMPT, temperature_fallback=SEEDED),
+    ),
+    "E": (
+        "base",
+        DecodeOptions(beam_size=5, vad=True, initial_prompt=ZH_PROMPT, temperature_fallback=SEEDED),
+    ),
     "F": (
         "base",
-        DecodeOptions(beam_size=5, vad=True, initial_prompt=ZH_PROMPT, temperature_fallback="off"),
+        DecodeOptions(beam_size=5, vad=True, initial_prompt=ZH_PROMPT, temperature_fallback="none"),
     ),
-    "G": ("base", DecodeOptions(beam_size=1, vad=True, initial_prompt=ZH_PROMPT)),
-    "H": ("base", DecodeOptions(beam_size=1, initial_prompt=ZH_PROMPT)),
-    "I": ("base", DecodeOptions(beam_size=1, vad=True)),
+    "G": (
+        "base",
+        DecodeOptions(beam_size=1, vad=True, initial_prompt=ZH_PROMPT, temperature_fallback=SEEDED),
+    ),
+    "H": (
+        "base",
+        DecodeOptions(beam_size=1, initial_prompt=ZH_PROMPT, temperature_fallback=SEEDED),
+    ),
+    "I": ("base", DecodeOptions(beam_size=1, vad=True, temperature_fallback=SEEDED)),
+    "J": ("base", DecodeOptions(beam_size=1, vad=True, temperature_fallback="none")),
 }
 
 

@@ -66,7 +66,13 @@ def test_the_sampling_fallback_is_seeded_before_every_clip(cache, clips, monkeyp
     audio = clips["aishell3_SSB10560454.wav"]
     texts = {}
     for seed in (0, 0, 1, 2):
-        asr = Transcriber("base", cache, "zh", threads=2, options=DecodeOptions(seed=seed))
+        asr = Transcriber(
+            "base",
+            cache,
+            "zh",
+            threads=2,
+            options=DecodeOptions(temperature_fallback="seeded", seed=seed),
+        )
         texts.setdefault(seed, []).append(asr.transcribe(audio).text)
     assert texts[0][0] == texts[0][1]  # same seed, same draw
     assert len({texts[0][0], texts[1][0], texts[2][0]}) > 1  # the draw is live

@@ -119,7 +119,7 @@ def speech() -> np.ndarray:
     )
 
 
-@pytest.mark.parametrize("fallback", ["seeded", "off"])
+@pytest.mark.parametrize("fallback", ["seeded", "none"])
 def test_tiny_whisper_decodes_the_same_text_twice(models, speech, fallback):
     opts = DecodeOptions(beam_size=2, temperature_fallback=fallback)
     asr = HFTranscriber(models["whisper"], "zh", threads=1, options=opts)
@@ -131,7 +131,7 @@ def test_tiny_whisper_decodes_the_same_text_twice(models, speech, fallback):
 
 
 def test_tiny_whisper_is_given_language_task_beams_and_the_initial_prompt(models, speech):
-    opts = DecodeOptions(beam_size=3, initial_prompt="你好。", temperature_fallback="off")
+    opts = DecodeOptions(beam_size=3, initial_prompt="你好。", temperature_fallback="none")
     asr = HFTranscriber(models["whisper"], "zh", options=opts)
     seen, generate = [], asr.model.generate
     asr.model.generate = lambda *a, **k: seen.append(k) or generate(*a, **k)
@@ -140,7 +140,7 @@ def test_tiny_whisper_is_given_language_task_beams_and_the_initial_prompt(models
     (kwargs,) = seen
     assert kwargs["prompt_ids"].tolist() == prompt and len(prompt) > 1
     assert (kwargs["language"], kwargs["task"], kwargs["num_beams"]) == ("zh", "transcribe", 3)
-    assert "temperature" not in kwargs  # fallback off: temperature 0 only
+    assert "temperature" not in kwargs  # no fallback: temperature 0 only
     assert out == asr.transcribe(speech)
     assert "你好。" not in out.text or out.text.count("你好。") < 2
 

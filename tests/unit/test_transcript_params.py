@@ -7,10 +7,14 @@ import pytest
 from merlib.transcripts import ZH_PROMPT, TranscriptParams
 
 
-def test_defaults_are_the_measured_choice_greedy_vad_no_prompt_seeded_simplified():
+def test_defaults_are_the_measured_choice_greedy_vad_no_prompt_no_fallback_simplified():
     opts = TranscriptParams().decode_options()
     assert (opts.beam_size, opts.vad, opts.initial_prompt) == (1, True, None)
-    assert (opts.temperature_fallback, opts.seed, opts.simplified) == ("seeded", 0, True)
+    assert (opts.temperature_fallback, opts.simplified, opts.cut_repetitions) == (
+        "none",
+        True,
+        True,
+    )
 
 
 @pytest.mark.parametrize(("language", "prompt"), [("zh", ZH_PROMPT), ("en", None), (None, None)])

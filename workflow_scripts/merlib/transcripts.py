@@ -58,7 +58,7 @@ class TranscriptParams:
     beam_size: int = 1
     vad: bool = True
     initial_prompt: str | None = None
-    temperature_fallback: str = "seeded"
+    temperature_fallback: str = "none"
     seed: int = 0
     simplified: bool = True
     silence_dbfs: float = -60.0

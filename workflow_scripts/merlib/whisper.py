@@ -105,7 +105,7 @@ class Transcript:
 # Whisper's own fallback: decode again at these temperatures when a decoding is too
 # repetitive or too unsure; faster-whisper's default.
 FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-TEMPERATURE_FALLBACKS = ("seeded", "off")
+TEMPERATURE_FALLBACKS = ("none", "seeded")
 
 
 @dataclass(frozen=True)
@@ -118,13 +118,13 @@ class DecodeOptions:
     to simplified characters and punctuation). ``temperature_fallback``: ``seeded`` decodes
     again at higher temperatures when a result is too repetitive or unsure, sampling from a
     generator seeded with ``seed`` before every clip (the same audio gives the same text);
-    ``off`` keeps the temperature-0 result. ``simplified``: convert Chinese output to
+    ``none`` keeps the temperature-0 result. ``simplified``: convert Chinese output to
     simplified characters. ``cut_repetitions``: cut a phrase looping 3+ times to one."""
 
     beam_size: int = 1
     vad: bool = False
     initial_prompt: str | None = None
-    temperature_fallback: str = "seeded"
+    temperature_fallback: str = "none"
     seed: int = 0
     simplified: bool = True
     cut_repetitions: bool = True
