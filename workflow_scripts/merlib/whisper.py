@@ -115,11 +115,16 @@ class DecodeOptions:
     ``beam_size``: 1 is greedy. ``vad``: decode only the speech Silero VAD finds (no text
     over music or silence; a clip without speech gets none). ``initial_prompt``: text put
     before the first window (a simplified-Chinese sentence with punctuation steers Whisper
-    to simplified characters and punctuation). ``temperature_fallback``: ``seeded`` decodes
-    again at higher temperatures when a result is too repetitive or unsure, sampling from a
-    generator seeded with ``seed`` before every clip (the same audio gives the same text);
-    ``none`` keeps the temperature-0 result. ``simplified``: convert Chinese output to
-    simplified characters. ``cut_repetitions``: cut a phrase looping 3+ times to one."""
+    to simplified characters and punctuation). ``temperature_fallback``: ``none`` keeps the
+    temperature-0 result (no sampling: the same audio, model and settings give the same
+    text); ``seeded`` decodes again at higher temperatures when a result is too repetitive
+    or unsure, sampling with ``seed``. faster-whisper: CTranslate2 seeds its worker's sampler
+    once, when it first samples, and re-seeding later does not reset it, so the draws are
+    the same only for the same clips in the same order in a fresh process (a rerun of a
+    shard's job), not for a clip decoded twice in one process; transformers:
+    ``torch.manual_seed`` before every clip, the same per clip. ``simplified``: convert
+    Chinese output to simplified characters. ``cut_repetitions``: cut a phrase looping 3+
+    times to one."""
 
     beam_size: int = 1
     vad: bool = False
@@ -177,10 +182,13 @@ class Transcriber:
         beam_size: int = 1,
         options: DecodeOptions | None = None,
     ):
+        import ctranslate2
         from faster_whisper import WhisperModel
 
         self.language = language
         self.options = options or DecodeOptions(beam_size=beam_size)
+        # Seeds the sampler of the fallback when it first samples (once per worker thread).
+        ctranslate2.set_random_seed(self.options.seed)
         self.model = WhisperModel(
             resolve_whisper_model(model, cache_dir),
             device=device,
@@ -190,10 +198,7 @@ class Transcriber:
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
         """Transcript of a 16 kHz mono float32 waveform in [-1, 1]."""
-        import ctranslate2
-
         opts = self.options
-        ctranslate2.set_random_seed(opts.seed)  # the fallback's sampling: same every clip
         temperatures = FALLBACK_TEMPERATURES if opts.temperature_fallback == "seeded" else 0.0
         segments, info = self.model.transcribe(
             np.asarray(audio, dtype=np.float32),
