@@ -29,6 +29,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
+from merlib.asr_text import edit_distance  # noqa: E402
 from merlib.av.decode import decode_audio  # noqa: E402
 from merlib.whisper import Transcriber  # noqa: E402
 
@@ -37,15 +38,6 @@ DEMO = REPO / "resources" / "demo"
 POOL = 115_595
 DIGITS = "zero one two three four five six seven eight nine".split()
 CJK_PUNCT = "，。！？、；：“”‘’（）《》…—·「」"
-
-
-def edit_distance(a: list, b: list) -> int:
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
-    return row[-1]
 
 
 def words(text: str, normalise: bool) -> list[str]:

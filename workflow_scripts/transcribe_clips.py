@@ -13,6 +13,7 @@ from merlib.shards import shard_clips  # noqa: E402
 from merlib.transcripts import (  # noqa: E402
     TranscriptParams,
     built_on_first_use,
+    make_recogniser,
     source_counts,
     transcribe_shard,
 )
@@ -25,22 +26,8 @@ def main(manifest_path, audio_path, shard, settings, model_cache, threads, out):
     clips = shard_clips(manifest, shard, "transcribe").to_pylist()
     audio = recognise = None
     if params.asr:
-        from merlib.whisper import Transcriber
-
         audio = read_table(audio_path, AUDIO)
-        recognise = built_on_first_use(
-            lambda: (
-                Transcriber(
-                    params.model,
-                    model_cache,
-                    params.language,
-                    threads,
-                    device=params.device,
-                    compute_type=params.compute_type,
-                    beam_size=params.beam_size,
-                ).transcribe
-            )
-        )
+        recognise = built_on_first_use(lambda: make_recogniser(params, model_cache, threads))
     logging.info("shard %s: %d clips, %s", shard, len(clips), params)
     table = transcribe_shard(clips, audio, params, recognise)
     for row in table.to_pylist():

@@ -209,7 +209,7 @@ def _transcripts(config: Mapping) -> list[str]:
     try:
         TranscriptParams(**section)
         if section["asr"]:
-            check_model(section["model"])
+            check_model(section["model"], section["backend"])
     except ValueError as error:
         problems.append(str(error).rstrip("."))
     return problems

@@ -29,12 +29,19 @@ from .features.base import is_empty_text
 from .features.extraction import decode_pcm
 from .progress import Progress
 from .schemas import TRANSCRIPTS, table_from_rows
-from .whisper import OFFLINE_NAMES, Transcript
+from .whisper import OFFLINE_NAMES, TEMPERATURE_FALLBACKS, DecodeOptions, Transcript
 
 log = logging.getLogger(__name__)
 
 RELEASE, ASR, NONE = "release", "asr", "none"
 SPLITS = ("labeled", "unlabeled")
+BACKENDS = ("faster-whisper", "transformers")
+# The initial prompt ``auto`` gives Mandarin (language zh): a simplified-Chinese sentence
+# with punctuation, which steers Whisper to simplified characters and punctuated text;
+# other languages get none. Not the default: it made Whisper-base's CER worse on real
+# Mandarin (bench/asr_mandarin.py), and OpenCC gives simplified characters anyway.
+ZH_PROMPT = "以下是普通话的句子，使用简体中文，带标点符号。"
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,17 @@ class TranscriptParams:
 
     asr: bool = True
     model: str = "base"
+    backend: str = "faster-whisper"
     language: str | None = "zh"
     release_splits: Sequence[str] = field(default_factory=lambda: list(SPLITS))
     device: str = "cpu"
     compute_type: str = "int8"
     beam_size: int = 1
+    vad: bool = True
+    initial_prompt: str | None = None
+    temperature_fallback: str = "none"
+    seed: int = 0
+    simplified: bool = True
     silence_dbfs: float = -60.0
 
     def __post_init__(self):
@@ -56,8 +69,54 @@ class TranscriptParams:
             raise ValueError(
                 f"transcripts.release_splits names {bad}: the splits are {list(SPLITS)}"
             )
-        if self.beam_size < 1:
-            raise ValueError(f"transcripts.beam_size must be >= 1, got {self.beam_size}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"transcripts.backend must be one of {BACKENDS}, got {self.backend!r}")
+        self.decode_options()  # beam_size, temperature_fallback: checked there
+
+    def decode_options(self) -> DecodeOptions:
+        """How the ASR decodes, from these settings."""
+        prompt = self.initial_prompt
+        if prompt == AUTO:
+            prompt = ZH_PROMPT if (self.language or "").startswith("zh") else None
+        return DecodeOptions(
+            beam_size=self.beam_size,
+            vad=self.vad,
+            initial_prompt=prompt,
+            temperature_fallback=self.temperature_fallback,
+            seed=self.seed,
+            simplified=self.simplified,
+        )
+
+
+def make_recogniser(
+    params: TranscriptParams, cache_dir: str | Path, threads: int | None
+) -> Callable[[np.ndarray], Transcript]:
+    """The ASR ``params`` ask for (a model load): the ``transcribe`` method of a
+    :class:`merlib.whisper.Transcriber` (faster-whisper) or of a
+    :class:`merlib.hf_asr.HFTranscriber` (transformers)."""
+    if params.backend == "transformers":
+        from .hf_asr import HFTranscriber
+
+        model = Path(params.model).expanduser() if looks_like_path(params.model) else params.model
+        return HFTranscriber(
+            model,
+            params.language,
+            threads,
+            device=params.device,
+            compute_type=params.compute_type,
+            options=params.decode_options(),
+        ).transcribe
+    from .whisper import Transcriber
+
+    return Transcriber(
+        params.model,
+        cache_dir,
+        params.language,
+        threads or 1,
+        device=params.device,
+        compute_type=params.compute_type,
+        options=params.decode_options(),
+    ).transcribe
 
 
 def looks_like_path(model: str) -> bool:
@@ -66,12 +125,21 @@ def looks_like_path(model: str) -> bool:
     return model.startswith(("/", "./", "../", "~")) or model in (".", "..")
 
 
-def check_model(model: str) -> None:
+def check_model(model: str, backend: str = "faster-whisper") -> None:
     """Raise ValueError with a sentence a user understands when ``model`` is a path to
-    nothing or to a folder that is not a CTranslate2 model."""
-    if model in OFFLINE_NAMES or not looks_like_path(model):
+    nothing or to a folder that is not a model of ``backend`` (a CTranslate2 folder with
+    model.bin for faster-whisper; a transformers folder with config.json)."""
+    if not looks_like_path(model) or (model in OFFLINE_NAMES and backend != "transformers"):
         return
     path = Path(model).expanduser()
+    if backend == "transformers":
+        if not (path / "config.json").is_file():
+            raise ValueError(
+                f"transcripts.model {model!r} is not a transformers model folder (no "
+                "config.json there). Please point it at a saved Whisper or CTC model, or "
+                "give a Hugging Face id such as 'openai/whisper-large-v3' when online."
+            )
+        return
     if not path.exists():
         raise ValueError(
             f"transcripts.model {model!r} does not exist. Please point it at a "
@@ -154,7 +222,7 @@ def _recognise(name, audio, row, params, recognise) -> dict[str, Any]:
             NONE,
             language=result.language,
             model=params.model,
-            reason="no speech recognised",
+            reason=getattr(result, "reason", None) or "no speech recognised",
         )
     return _row(
         name,
@@ -223,9 +291,13 @@ __all__ = [
     "ASR",
     "NONE",
     "RELEASE",
+    "BACKENDS",
+    "TEMPERATURE_FALLBACKS",
     "TranscriptParams",
+    "ZH_PROMPT",
     "built_on_first_use",
     "check_model",
+    "make_recogniser",
     "looks_like_path",
     "source_counts",
     "text_sources",
