@@ -185,11 +185,25 @@ def face_crop(frame: np.ndarray, face) -> tuple[np.ndarray, tuple]:
     return crop, (face.x - x0, face.y - y0, face.w, face.h)
 
 
+def main_face(faces: list, ratio: float):
+    """The speaker's face among a frame's detections, or None: the largest face, provided
+    every other face is smaller than ``ratio`` times its area (a listener's shoulder, ear or
+    half-face at the frame edge, or someone in the background; two people of one size in a
+    two-shot leave no main face)."""
+    if not faces:
+        return None
+    ranked = sorted(faces, key=lambda f: f.w * f.h, reverse=True)
+    main = ranked[0]
+    if len(ranked) > 1 and ranked[1].w * ranked[1].h >= ratio * main.w * main.h:
+        return None
+    return main
+
+
 @dataclass
 class ShotCut:
-    """A hard cut between the face_fps frames at ``t0`` and ``t1``: the single face of
-    each side (None: not exactly one face), embedded only when :meth:`other_person` is
-    asked."""
+    """A hard cut between the face_fps frames at ``t0`` and ``t1``: the face of each side
+    (the main face, or with ``face_rule`` "one" the only one; None: none), embedded only
+    when :meth:`other_person` is asked."""
 
     t0: float
     t1: float
@@ -229,7 +243,11 @@ def shot_cuts(
 
     def single_face(frame: np.ndarray) -> tuple | None:
         faces = detect(frame)
-        return face_crop(frame, faces[0]) if len(faces) == 1 else None
+        if params.face_rule == "main":
+            face = main_face(faces, params.main_face_ratio)
+        else:
+            face = faces[0] if len(faces) == 1 else None
+        return None if face is None else face_crop(frame, face)
 
     cuts: list[ShotCut] = []
     for w_start, w_end in decode_windows(spans, params.window_gap):

@@ -26,6 +26,8 @@ class CollectParams:
     detector: str = "opencv"
     detector_model: str | None = None
     detector_score: float = 0.6
+    face_rule: str = "main"
+    main_face_ratio: float = 0.5
     identity_threshold: float = 0.55
     identity_frames: int = 3
     window_gap: float = 10.0
