@@ -213,13 +213,42 @@ class ShotCut:
     threshold: float
     _answer: bool | None = None
 
+    reaction: bool = False  # one of the two cuts around a reaction shot (marked later)
+    _vectors: dict | None = None
+
+    def vector(self, side: str) -> np.ndarray:
+        """The identity embedding of the face ``before`` or ``after`` the cut (once)."""
+        if self._vectors is None:
+            self._vectors = {}
+        if side not in self._vectors:
+            self._vectors[side] = self.embed(*getattr(self, side))
+        return self._vectors[side]
+
     def other_person(self) -> bool:
         if self._answer is None:
             self._answer = False
             if self.before is not None and self.after is not None:
-                a, b = self.embed(*self.before), self.embed(*self.after)
-                self._answer = float(np.linalg.norm(a - b)) > self.threshold
+                distance = float(np.linalg.norm(self.vector("before") - self.vector("after")))
+                self._answer = distance > self.threshold
         return self._answer
+
+    def ends_turn(self) -> bool:
+        """A cut to another person that is not the way into or out of a reaction shot."""
+        return self.other_person() and not self.reaction
+
+
+def mark_reaction_shots(cuts: list[ShotCut], max_shot: float) -> None:
+    """Cuts around a reaction shot marked (``reaction``): a cut to another person, then
+    within ``max_shot`` seconds a cut back to the face shown before it (the listener seen
+    for a moment while the speaker goes on, the editor's commonest cut inside a turn)."""
+    for c, back in zip(cuts[:-1], cuts[1:], strict=True):
+        if back.t0 - c.t1 > max_shot or c.before is None or back.after is None:
+            continue
+        if not c.other_person():
+            continue
+        distance = float(np.linalg.norm(c.vector("before") - back.vector("after")))
+        if distance <= c.threshold:
+            c.reaction = back.reaction = True
 
 
 def shot_cuts(

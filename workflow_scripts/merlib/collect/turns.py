@@ -20,7 +20,7 @@ from ..media import (
 )
 from ..subtitles import SubtitleError, read_subtitles
 from ..tables import COLLECT_SEGMENTS, table_from_rows
-from .frames import FaceEmbedder, shot_cuts
+from .frames import FaceEmbedder, mark_reaction_shots, shot_cuts
 from .params import CollectParams
 from .sources import clip_stem, probe_video, segment_name
 
@@ -95,6 +95,8 @@ def assemble_turns(
     min_speech: float = 1.0,
     max_duration: float = float("inf"),
     other_face: Callable[[int], bool] | None = None,
+    cut_similarity: float | None = None,
+    trace: list | None = None,
 ) -> list[tuple]:
     """Speaker turns from consecutive speech segments: the next segment joins the turn
     being built when the pause before it is at most ``max_gap`` seconds, the video does not
@@ -105,7 +107,14 @@ def assemble_turns(
     ``min_speech`` seconds of speech are heard: a Resemblyzer embedding of a fraction of a
     second is unreliable. Where even that is too little speech, the video decides alone
     (with ``other_face`` given, no other face: the segment joins). Turns longer than
-    ``max_duration`` are split at their longest pauses (:func:`split_long_turn`)."""
+    ``max_duration`` are split at their longest pauses (:func:`split_long_turn`).
+
+    With ``cut_similarity`` set, a cut to another face in the pause does not end the turn
+    by itself: a reaction shot of the listener leaves the voice going on, so the segment
+    joins when the voice similarity reaches ``cut_similarity`` (a stricter bar than
+    ``min_similarity``); with too little speech to judge, the cut ends the turn. ``trace``
+    (a list) receives one dict per judged pause: ``i``, ``start``, ``prev_end``,
+    ``similarity`` (None: not judged by voice), ``other_face``, ``joined``."""
 
     voices: dict[tuple, np.ndarray] = {}  # a piece list is often judged twice: as the
     # next segment's voice, then (not joined) as the new turn's
@@ -142,11 +151,30 @@ def assemble_turns(
         if turns and seg[0] - turns[-1][-1][1] <= max_gap:
             # the voice first: the faces of a cut (dlib) are embedded only when asked
             ahead = lookahead(i)
+            similarity = None
             if other_face is not None and sum(e - s for s, e in ahead) < min_speech:
                 join = True  # too little speech to judge: the picture decides
+                cut = other_face(i)
             else:
-                join = float(voice(turns[-1]) @ voice(ahead, float("inf"))) >= min_similarity
-            if join and not (other_face and other_face(i)):
+                similarity = float(voice(turns[-1]) @ voice(ahead, float("inf")))
+                join = similarity >= min_similarity
+                cut = bool(other_face and (join or trace is not None) and other_face(i))
+                if cut and cut_similarity is not None:
+                    join = similarity >= cut_similarity  # a reaction shot: the voice decides
+                    cut = False
+            joined = join and not cut
+            if trace is not None:
+                trace.append(
+                    {
+                        "i": i,
+                        "start": seg[0],
+                        "prev_end": turns[-1][-1][1],
+                        "similarity": similarity,
+                        "other_face": bool(other_face and other_face(i)),
+                        "joined": joined,
+                    }
+                )
+            if joined:
                 turns[-1].append(seg)
                 continue
         turns.append([seg])
@@ -175,6 +203,7 @@ def speaker_turns(
     params: CollectParams,
     embed: Embedder | None = None,
     face_embed: FaceEmbedder | None = None,
+    trace: list | None = None,
 ) -> list[tuple]:
     """:func:`assemble_turns` with this video's evidence: the voices and (with
     ``params.merge_shot_cuts``) the cuts to another person (:func:`shot_cuts`). A cut
@@ -185,13 +214,13 @@ def speaker_turns(
     if params.merge_shot_cuts:
         pad = 1.0 / params.face_fps
         cuts = shot_cuts(video_path, [(s - pad, e + pad) for s, e in speech], params, face_embed)
+        if params.reaction_max_shot > 0:
+            mark_reaction_shots(cuts, params.reaction_max_shot)
         pauses = list(zip([e for _, e in speech[:-1]], [s for s, _ in speech[1:]], strict=True))
         # a cut between two frames that also hold a pause is taken to be in the pause;
         # one inside speech with another person after it splits that speech
         inner = [
-            c
-            for c in cuts
-            if not any(a < c.t1 and b > c.t0 for a, b in pauses) and c.other_person()
+            c for c in cuts if not any(a < c.t1 and b > c.t0 for a, b in pauses) and c.ends_turn()
         ]
         pieces = []
         for s, e in speech:
@@ -207,7 +236,7 @@ def speaker_turns(
 
         def other_face(i: int) -> bool:
             return any(
-                c.t0 <= speech[i][0] and c.t1 >= speech[i - 1][1] and c.other_person() for c in cuts
+                c.t0 <= speech[i][0] and c.t1 >= speech[i - 1][1] and c.ends_turn() for c in cuts
             )
 
     return assemble_turns(
@@ -220,6 +249,8 @@ def speaker_turns(
         params.merge_min_speech,
         params.max_duration,
         other_face,
+        params.merge_cut_similarity,
+        trace,
     )
 
 
