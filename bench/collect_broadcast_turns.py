@@ -112,9 +112,11 @@ def report(trace: list[dict]) -> None:
                 )
         for thr in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85):
             same, diff = sims["same"], sims["different"]
+            split = np.mean(same < thr) if len(same) else 0.0
+            joined = np.mean(diff >= thr) if len(diff) else 0.0
             print(
-                f"   threshold {thr:.2f}: same turn split {np.mean(same < thr) if len(same) else 0:.1%}"
-                f", different turns joined {np.mean(diff >= thr) if len(diff) else 0:.1%}"
+                f"   threshold {thr:.2f}: same turn split {split:.1%}, "
+                f"different turns joined {joined:.1%}"
             )
     unjudged = [d for d in trace if d["similarity"] is None]
     print(

@@ -240,15 +240,22 @@ class ShotCut:
 def mark_reaction_shots(cuts: list[ShotCut], max_shot: float) -> None:
     """Cuts around a reaction shot marked (``reaction``): a cut to another person, then
     within ``max_shot`` seconds a cut back to the face shown before it (the listener seen
-    for a moment while the speaker goes on, the editor's commonest cut inside a turn)."""
-    for c, back in zip(cuts[:-1], cuts[1:], strict=True):
-        if back.t0 - c.t1 > max_shot or c.before is None or back.after is None:
+    for a moment while the speaker goes on, the editor's commonest cut inside a turn);
+    cuts between those two (a moving reaction shot can look like several) too."""
+    for n, c in enumerate(cuts):
+        if c.before is None or c.reaction or not c.other_person():
             continue
-        if not c.other_person():
-            continue
-        distance = float(np.linalg.norm(c.vector("before") - back.vector("after")))
-        if distance <= c.threshold:
-            c.reaction = back.reaction = True
+        for m in range(n + 1, len(cuts)):
+            back = cuts[m]
+            if back.t0 - c.t1 > max_shot:
+                break
+            if back.after is None:
+                continue
+            distance = float(np.linalg.norm(c.vector("before") - back.vector("after")))
+            if distance <= c.threshold:
+                for cut in cuts[n : m + 1]:
+                    cut.reaction = True
+                break
 
 
 def shot_cuts(

@@ -105,8 +105,9 @@ def assemble_turns(
     cosine similarity at least ``min_similarity`` with the voice of the next segment, which
     is judged together with the segments right after it (within ``max_gap``) until
     ``min_speech`` seconds of speech are heard: a Resemblyzer embedding of a fraction of a
-    second is unreliable. Where even that is too little speech, the video decides alone
-    (with ``other_face`` given, no other face: the segment joins). Turns longer than
+    second is unreliable (so is that of a turn so far shorter than ``min_speech``). Where
+    even that is too little speech, the video decides alone (with ``other_face`` given, no
+    other face: the segment joins). Turns longer than
     ``max_duration`` are split at their longest pauses (:func:`split_long_turn`).
 
     With ``cut_similarity`` set, a cut to another face in the pause does not end the turn
@@ -152,7 +153,8 @@ def assemble_turns(
             # the voice first: the faces of a cut (dlib) are embedded only when asked
             ahead = lookahead(i)
             similarity = None
-            if other_face is not None and sum(e - s for s, e in ahead) < min_speech:
+            heard = min(sum(e - s for s, e in ahead), sum(e - s for s, e in turns[-1]))
+            if other_face is not None and heard < min_speech:
                 join = True  # too little speech to judge: the picture decides
                 cut = other_face(i)
             else:
