@@ -11,7 +11,7 @@
    that assemble_turns judges by voice, labelled by the truth: the same turn on both
    sides or not, and whether the picture cuts to another face in it. The voice
    similarity (turn so far against the next piece) of each class, and the error rates of
-   thresholds for merge_min_similarity (no cut) and merge_cut_similarity (across a cut).
+   thresholds, for merge_min_similarity (no cut) and for a voice bar across a cut.
 """
 
 from __future__ import annotations

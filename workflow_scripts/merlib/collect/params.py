@@ -16,7 +16,6 @@ class CollectParams:
     merge_max_gap: float = 1.5
     merge_min_similarity: float = 0.65
     merge_min_speech: float = 1.0
-    merge_cut_similarity: float | None = None
     merge_shot_cuts: bool = True
     shot_cut_threshold: float = 0.15
     reaction_max_shot: float = 2.0

@@ -95,7 +95,6 @@ def assemble_turns(
     min_speech: float = 1.0,
     max_duration: float = float("inf"),
     other_face: Callable[[int], bool] | None = None,
-    cut_similarity: float | None = None,
     trace: list | None = None,
 ) -> list[tuple]:
     """Speaker turns from consecutive speech segments: the next segment joins the turn
@@ -110,11 +109,7 @@ def assemble_turns(
     other face: the segment joins). Turns longer than
     ``max_duration`` are split at their longest pauses (:func:`split_long_turn`).
 
-    With ``cut_similarity`` set, a cut to another face in the pause does not end the turn
-    by itself: a reaction shot of the listener leaves the voice going on, so the segment
-    joins when the voice similarity reaches ``cut_similarity`` (a stricter bar than
-    ``min_similarity``); with too little speech to judge, the cut ends the turn. ``trace``
-    (a list) receives one dict per judged pause: ``i``, ``start``, ``prev_end``,
+    ``trace`` (a list) receives one dict per judged pause: ``i``, ``start``, ``prev_end``,
     ``similarity`` (None: not judged by voice), ``other_face``, ``joined``."""
 
     voices: dict[tuple, np.ndarray] = {}  # a piece list is often judged twice: as the
@@ -161,9 +156,6 @@ def assemble_turns(
                 similarity = float(voice(turns[-1]) @ voice(ahead, float("inf")))
                 join = similarity >= min_similarity
                 cut = bool(other_face and (join or trace is not None) and other_face(i))
-                if cut and cut_similarity is not None:
-                    join = similarity >= cut_similarity  # a reaction shot: the voice decides
-                    cut = False
             joined = join and not cut
             if trace is not None:
                 trace.append(
@@ -251,7 +243,6 @@ def speaker_turns(
         params.merge_min_speech,
         params.max_duration,
         other_face,
-        params.merge_cut_similarity,
         trace,
     )
 
