@@ -210,11 +210,16 @@ def speaker_turns(
         cuts = shot_cuts(video_path, [(s - pad, e + pad) for s, e in speech], params, face_embed)
         if params.reaction_max_shot > 0:
             mark_reaction_shots(cuts, params.reaction_max_shot)
+        # VAD widens speech by its pad, and a cut is seen only to within a frame step: a
+        # pause counts as that much longer on each side (slack) when placing cuts
+        slack = params.vad_speech_pad + 0.5 / params.face_fps
         pauses = list(zip([e for _, e in speech[:-1]], [s for s, _ in speech[1:]], strict=True))
         # a cut between two frames that also hold a pause is taken to be in the pause;
         # one inside speech with another person after it splits that speech
         inner = [
-            c for c in cuts if not any(a < c.t1 and b > c.t0 for a, b in pauses) and c.ends_turn()
+            c
+            for c in cuts
+            if not any(a - slack < c.t1 and b + slack > c.t0 for a, b in pauses) and c.ends_turn()
         ]
         pieces = []
         for s, e in speech:
@@ -230,7 +235,8 @@ def speaker_turns(
 
         def other_face(i: int) -> bool:
             return any(
-                c.t0 <= speech[i][0] and c.t1 >= speech[i - 1][1] and c.ends_turn() for c in cuts
+                c.t0 <= speech[i][0] + slack and c.t1 >= speech[i - 1][1] - slack and c.ends_turn()
+                for c in cuts
             )
 
     return assemble_turns(
