@@ -31,6 +31,10 @@ from .frames import (
 )
 from .params import CollectParams
 
+# share of a clip's compared main faces that must be one person (face_rule main): with
+# identity_frames 5, one face may be someone else (a reaction shot, a dlib miss on film),
+# a clip half one person and half another fails
+IDENTITY_SHARE = 0.75
 # the counts behind each face decision, columns of the clips table
 FACE_COUNT_COLUMNS = (
     "main_face_frames",
@@ -221,16 +225,14 @@ def _face_checks(video_path, todo: list, params: CollectParams, face_embed, pool
         t_id = time.perf_counter()
         vectors = [c.vector(face_embed) for c in tally.embeddings]
         timings["identity_s"] += time.perf_counter() - t_id
-        agreeing, distance = identity_agreement(vectors, params.identity_threshold)
+        agreeing, _ = identity_agreement(vectors, params.identity_threshold)
         r["identity_faces"], r["identity_agreeing"] = len(vectors), agreeing
-        r["face_distance"] = (
-            distance if params.face_rule == "main" else max_pairwise_distance(vectors)
-        )
-        if params.face_rule == "main" and 2 * agreeing <= len(vectors):
+        r["face_distance"] = max_pairwise_distance(vectors)
+        if params.face_rule == "main" and agreeing < IDENTITY_SHARE * len(vectors):
             r["reason"] = (
-                f"faces of more than one person (no identity shared by most of the "
-                f"{len(vectors)} faces compared: at most {agreeing} within "
-                f"collect.identity_threshold {params.identity_threshold:g})"
+                f"faces of more than one person (at most {agreeing} of the {len(vectors)} "
+                f"faces compared within collect.identity_threshold "
+                f"{params.identity_threshold:g} of one of them; three quarters needed)"
             )
             continue
         if params.face_rule == "one" and r["face_distance"] > params.identity_threshold:

@@ -30,7 +30,7 @@ class CollectParams:
     face_rule: str = "main"
     main_face_ratio: float = 0.6
     identity_threshold: float = 0.55
-    identity_frames: int = 3
+    identity_frames: int = 5
     window_gap: float = 10.0
     timeout: float = 3600.0
 
