@@ -213,8 +213,10 @@ class ShotCut:
     threshold: float
     _answer: bool | None = None
 
-    reaction: bool = False  # one of the two cuts around a reaction shot (marked later)
     _vectors: dict | None = None
+    _links: tuple | None = None  # (all cuts, this one's index, max_shot): set by
+    # mark_reaction_shots
+    _reaction: bool | None = None
 
     def vector(self, side: str) -> np.ndarray:
         """The identity embedding of the face ``before`` or ``after`` the cut (once)."""
@@ -232,30 +234,55 @@ class ShotCut:
                 self._answer = distance > self.threshold
         return self._answer
 
+    @property
+    def reaction(self) -> bool:
+        """Whether this cut leads into, out of, or lies inside a reaction shot: a cut to
+        another person, then within ``max_shot`` seconds a cut back to the face shown
+        before it (faces embedded only near this cut, and only when asked)."""
+        if self._reaction is None:
+            self._reaction = False
+            if self._links is not None:
+                cuts, k, max_shot = self._links
+                for n in range(k, -1, -1):
+                    into = cuts[n]
+                    if self.t0 - into.t1 > max_shot:
+                        break
+                    if into.before is None or not into.other_person():
+                        continue
+                    back = _first_cut_back(cuts, n, max_shot)
+                    if back is not None and back >= k:
+                        self._reaction = True
+                        break
+        return self._reaction
+
     def ends_turn(self) -> bool:
         """A cut to another person that is not the way into or out of a reaction shot."""
         return self.other_person() and not self.reaction
 
 
-def mark_reaction_shots(cuts: list[ShotCut], max_shot: float) -> None:
-    """Cuts around a reaction shot marked (``reaction``): a cut to another person, then
-    within ``max_shot`` seconds a cut back to the face shown before it (the listener seen
-    for a moment while the speaker goes on, the editor's commonest cut inside a turn);
-    cuts between those two (a moving reaction shot can look like several) too."""
-    for n, c in enumerate(cuts):
-        if c.before is None or c.reaction or not c.other_person():
+def _first_cut_back(cuts: list[ShotCut], n: int, max_shot: float) -> int | None:
+    """Index of the first cut after ``cuts[n]``, within ``max_shot`` seconds, back to the
+    face shown before ``cuts[n]``."""
+    into = cuts[n]
+    for m in range(n + 1, len(cuts)):
+        back = cuts[m]
+        if back.t0 - into.t1 > max_shot:
+            return None
+        if back.after is None:
             continue
-        for m in range(n + 1, len(cuts)):
-            back = cuts[m]
-            if back.t0 - c.t1 > max_shot:
-                break
-            if back.after is None:
-                continue
-            distance = float(np.linalg.norm(c.vector("before") - back.vector("after")))
-            if distance <= c.threshold:
-                for cut in cuts[n : m + 1]:
-                    cut.reaction = True
-                break
+        if float(np.linalg.norm(into.vector("before") - back.vector("after"))) <= into.threshold:
+            return m
+    return None
+
+
+def mark_reaction_shots(cuts: list[ShotCut], max_shot: float) -> None:
+    """Let each cut tell whether it belongs to a reaction shot (:attr:`ShotCut.reaction`):
+    a cut to another person, then within ``max_shot`` seconds a cut back to the face shown
+    before it (the listener seen for a moment while the speaker goes on, the editor's
+    commonest cut inside a turn); cuts between those two (a moving reaction shot can look
+    like several) too. Worked out lazily, so only cuts that matter are embedded."""
+    for n, c in enumerate(cuts):
+        c._links = (cuts, n, max_shot)
 
 
 def shot_cuts(
