@@ -5,6 +5,7 @@ under music and kitchen noise), built from ../shared/data into a temporary folde
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -149,3 +150,43 @@ def test_broadcast_candidates_report_the_face_counts_behind_their_decision(broad
     assert any(r["kept"] and r["multi_face_frames"] > 0 for r in rows)
     kept = [r for r in rows if r["kept"]]
     assert all(2 * r["identity_agreeing"] > r["identity_faces"] for r in kept)
+
+
+@pytest.fixture(scope="module")
+def edge_face_clip(tmp_path_factory, shared_data) -> Path:
+    """4 s of obama speaking, biden smaller and partly cut off by the right edge of the frame."""
+    from merlib.media import ffmpeg_exe
+
+    images = shared_data / "images"
+    out = tmp_path_factory.mktemp("edge") / "edge.mp4"
+    graph = (
+        "[0:v]scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:0[a];"
+        "[1:v]scale=-2:240[b];[a][b]overlay=x=W-w*0.6:y=H-h,fps=10[v]"
+    )
+    cmd = [ffmpeg_exe(), "-y", "-v", "error", "-nostdin", "-loop", "1", "-i"]
+    cmd += [str(images / "obama.jpg"), "-loop", "1", "-i", str(images / "biden.jpg")]
+    cmd += ["-i", str(shared_data / "audio" / "speech_60s_silero_test.wav")]
+    cmd += ["-filter_complex", graph, "-map", "[v]", "-map", "2:a", "-t", "4"]
+    cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)]
+    subprocess.run(cmd, check=True)
+    return out
+
+
+def _segment(video: Path, start: float, end: float):
+    from merlib.tables import COLLECT_SEGMENTS, table_from_rows
+
+    row = {"name": f"{video.stem}_{start}", "video": video.name, "source": "subtitle"}
+    row.update({"start": start, "end": end, "text": "x", "reason": None})
+    return table_from_rows([row], COLLECT_SEGMENTS)
+
+
+@pytest.mark.parametrize("rule, kept", [("main", True), ("one", False)])
+def test_a_second_face_at_the_frame_edge_fails_only_the_face_count_rule(edge_face_clip, rule, kept):
+    params = CollectParams(face_rule=rule)
+    row = filter_segments(edge_face_clip, _segment(edge_face_clip, 0.0, 4.0), params)[0]
+    row = row.to_pylist()[0]
+    assert row["kept"] is kept, row
+    assert row["multi_face_frames"] == row["frames"] == 8  # both faces found in every frame
+    assert row["main_face_frames"] == 8
+    if not kept:
+        assert "exactly one face in 0 of 8" in row["reason"]
