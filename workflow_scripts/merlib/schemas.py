@@ -193,6 +193,11 @@ COLLECT_CLIPS = pa.schema(
         pa.field("one_face_fraction", pa.float64()),  # share of them with exactly one face
         pa.field("face_distance", pa.float64()),  # largest face-identity distance to the median
         pa.field("clip", pa.string()),
+        # issue 23: the counts behind the face decision (null where not looked at)
+        pa.field("main_face_frames", pa.int32()),  # sampled frames with one main face
+        pa.field("multi_face_frames", pa.int32()),  # sampled frames with 2+ detections
+        pa.field("identity_faces", pa.int32()),  # main faces whose identity was compared
+        pa.field("identity_agreeing", pa.int32()),  # of them, the largest one-person group
     ]
 )
 

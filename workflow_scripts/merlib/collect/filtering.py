@@ -24,9 +24,22 @@ from .frames import (
     dlib_face_embedder,
     face_crop,
     iter_frames,
+    main_face,
     max_pairwise_distance,
 )
 from .params import CollectParams
+
+# share of a clip's compared main faces that must be one person (face_rule main): with
+# identity_frames 5, one face may be someone else (a reaction shot, a dlib miss on film),
+# a clip half one person and half another fails
+IDENTITY_SHARE = 0.75
+# the counts behind each face decision, columns of the clips table
+FACE_COUNT_COLUMNS = (
+    "main_face_frames",
+    "multi_face_frames",
+    "identity_faces",
+    "identity_agreeing",
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,30 +67,50 @@ class _LazyFace:
 @dataclass
 class _Tally:
     frames: int = 0
-    one_face: int = 0
-    identity_times: set = field(default_factory=set)
-    embeddings: list = field(default_factory=list)
+    one_face: int = 0  # frames with exactly one detection
+    main_face: int = 0  # frames with one main face (:func:`main_face`)
+    multi_face: int = 0  # frames with more than one detection
+    crops: list = field(default_factory=list)  # (k, _LazyFace) of the frames that count
+    embeddings: list = field(default_factory=list)  # the crops whose identity is compared
 
 
-def _identity_times(start: float, end: float, fps: float, n: int) -> set[int]:
-    """Indices (in the video's sampled-frame grid) at which identity embeddings are taken."""
-    first, last = int(np.ceil(start * fps - 1e-6)), int(np.floor(end * fps - 1e-6))
-    if last < first:
-        return set()
-    return {int(round(v)) for v in np.linspace(first, last, num=min(n, last - first + 1))}
+def _counted(tally: _Tally, params: CollectParams) -> int:
+    return tally.main_face if params.face_rule == "main" else tally.one_face
+
+
+def _spread(items: list, n: int) -> list:
+    """``n`` of ``items`` evenly spaced, first and last included (all if fewer)."""
+    if len(items) <= n:
+        return list(items)
+    return [items[int(round(i))] for i in np.linspace(0, len(items) - 1, num=n)]
 
 
 def _one_face_reason(tally: _Tally, params: CollectParams) -> str | None:
-    """Why a candidate fails the one-face check (None: it passes)."""
+    """Why a candidate fails the face check (None: it passes)."""
     if tally.frames == 0:
         return "no frame sampled in the segment"
-    fraction = tally.one_face / tally.frames
+    counted = _counted(tally, params)
+    fraction = counted / tally.frames
     if fraction < params.face_fraction:
+        what = "one main face" if params.face_rule == "main" else "exactly one face"
         return (
-            f"exactly one face in {tally.one_face} of {tally.frames} sampled frames "
+            f"{what} in {counted} of {tally.frames} sampled frames "
             f"({fraction:.2f} < collect.face_fraction {params.face_fraction:g})"
         )
     return None
+
+
+def identity_agreement(vectors: list[np.ndarray], threshold: float) -> tuple[int, float]:
+    """The largest group of faces within ``threshold`` of one of them (a medoid): its size
+    and the largest distance between two of its members."""
+    if len(vectors) < 2:
+        return len(vectors), 0.0
+    m = np.stack(vectors)
+    d = np.sqrt(((m[:, None, :] - m[None, :, :]) ** 2).sum(-1))
+    close = d <= threshold
+    best = int(np.argmax(close.sum(axis=1)))
+    members = np.flatnonzero(close[best])
+    return len(members), float(d[np.ix_(members, members)].max())
 
 
 def filter_segments(
@@ -100,6 +133,7 @@ def filter_segments(
     for seg in segments.to_pylist():
         row = {**seg, "kept": False, "frames": None, "one_face_fraction": None}
         row.update({"face_distance": None, "clip": None})
+        row.update(dict.fromkeys(FACE_COUNT_COLUMNS))
         duration = seg["end"] - seg["start"]
         if seg["reason"] is None and not (params.min_duration <= duration <= params.max_duration):
             row["reason"] = (
@@ -126,10 +160,6 @@ def _face_checks(video_path, todo: list, params: CollectParams, face_embed, pool
     if pool is None:
         face_embed = face_embed or dlib_face_embedder()
     tallies = {r["name"]: _Tally() for r in todo}
-    for r in todo:
-        tallies[r["name"]].identity_times = _identity_times(
-            r["start"], r["end"], params.face_fps, params.identity_frames
-        )
     todo.sort(key=lambda r: r["start"])
     windows = decode_windows([(r["start"], r["end"]) for r in todo], params.window_gap)
     timings["windows"] = len(windows)
@@ -150,21 +180,27 @@ def _face_checks(video_path, todo: list, params: CollectParams, face_embed, pool
                     continue
                 timings["frames"] += 1
                 faces = detect(frame)
+                main = main_face(faces, params.main_face_ratio)
+                counts = (
+                    main if params.face_rule == "main" else (faces[0] if len(faces) == 1 else None)
+                )
+                crop = None if counts is None else _LazyFace(*face_crop(frame, counts))
                 for r in inside:
                     tally = tallies[r["name"]]
                     tally.frames += 1
-                    if len(faces) == 1:
-                        tally.one_face += 1
-                if len(faces) == 1 and any(k in tallies[r["name"]].identity_times for r in inside):
-                    crop = _LazyFace(*face_crop(frame, faces[0]))  # embedded if a check needs it
-                    for r in inside:
-                        if k in tallies[r["name"]].identity_times:
-                            tallies[r["name"]].embeddings.append(crop)
+                    tally.one_face += len(faces) == 1
+                    tally.main_face += main is not None
+                    tally.multi_face += len(faces) > 1
+                    if crop is not None:  # embedded only if chosen for the identity check
+                        tally.crops.append((k, crop))
             timings["decode_detect_s"] += time.perf_counter() - tick
-            if pool is not None:  # a window holds its candidates whole: they are done
-                for r in active:
-                    if _one_face_reason(tallies[r["name"]], params) is None:
-                        for face in tallies[r["name"]].embeddings:
+            for r in active:  # a window holds its candidates whole: they are done
+                tally = tallies[r["name"]]
+                if r["end"] <= w_end and not tally.embeddings:
+                    tally.embeddings = [c for _, c in _spread(tally.crops, params.identity_frames)]
+                    tally.crops = []
+                    if pool is not None and _one_face_reason(tally, params) is None:
+                        for face in tally.embeddings:
                             face.prefetch(pool)
     except (VideoLoadingError, subprocess.TimeoutExpired) as exc:
         reason = f"{video_path}: video does not decode ({exc})"
@@ -178,16 +214,28 @@ def _face_checks(video_path, todo: list, params: CollectParams, face_embed, pool
         r["frames"] = tally.frames
         if tally.frames:
             r["one_face_fraction"] = tally.one_face / tally.frames
+        r["main_face_frames"], r["multi_face_frames"] = tally.main_face, tally.multi_face
         r["reason"] = _one_face_reason(tally, params)
         if r["reason"] is not None:
             continue
+        if not tally.embeddings:  # a window that ended early (a video shorter than its probe)
+            tally.embeddings = [c for _, c in _spread(tally.crops, params.identity_frames)]
         t_id = time.perf_counter()
-        distance = max_pairwise_distance([c.vector(face_embed) for c in tally.embeddings])
+        vectors = [c.vector(face_embed) for c in tally.embeddings]
         timings["identity_s"] += time.perf_counter() - t_id
-        r["face_distance"] = distance
-        if distance > params.identity_threshold:
+        agreeing, _ = identity_agreement(vectors, params.identity_threshold)
+        r["identity_faces"], r["identity_agreeing"] = len(vectors), agreeing
+        r["face_distance"] = max_pairwise_distance(vectors)
+        if params.face_rule == "main" and agreeing < IDENTITY_SHARE * len(vectors):
             r["reason"] = (
-                f"faces of more than one person (identity distance {distance:.3f} > "
+                f"faces of more than one person (at most {agreeing} of the {len(vectors)} "
+                f"faces compared within collect.identity_threshold "
+                f"{params.identity_threshold:g} of one of them; three quarters needed)"
+            )
+            continue
+        if params.face_rule == "one" and r["face_distance"] > params.identity_threshold:
+            r["reason"] = (
+                f"faces of more than one person (identity distance {r['face_distance']:.3f} > "
                 f"collect.identity_threshold {params.identity_threshold:g})"
             )
             continue

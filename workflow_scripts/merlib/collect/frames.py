@@ -182,11 +182,25 @@ def face_crop(frame: np.ndarray, face) -> tuple[np.ndarray, tuple]:
     return crop, (face.x - x0, face.y - y0, face.w, face.h)
 
 
+def main_face(faces: list, ratio: float):
+    """The speaker's face among a frame's detections, or None: the largest face, provided
+    every other face is smaller than ``ratio`` times its area (a listener's shoulder, ear or
+    half-face at the frame edge, or someone in the background; two people of one size in a
+    two-shot leave no main face)."""
+    if not faces:
+        return None
+    ranked = sorted(faces, key=lambda f: f.w * f.h, reverse=True)
+    main = ranked[0]
+    if len(ranked) > 1 and ranked[1].w * ranked[1].h >= ratio * main.w * main.h:
+        return None
+    return main
+
+
 @dataclass
 class ShotCut:
-    """A hard cut between the face_fps frames at ``t0`` and ``t1``: the single face of
-    each side (None: not exactly one face), embedded only when :meth:`other_person` is
-    asked."""
+    """A hard cut between the face_fps frames at ``t0`` and ``t1``: the face of each side
+    (the main face, or with ``face_rule`` "one" the only one; None: none), embedded only
+    when :meth:`other_person` is asked."""
 
     t0: float
     t1: float
@@ -196,13 +210,76 @@ class ShotCut:
     threshold: float
     _answer: bool | None = None
 
+    _vectors: dict | None = None
+    _links: tuple | None = None  # (all cuts, this one's index, max_shot): set by
+    # mark_reaction_shots
+    _reaction: bool | None = None
+
+    def vector(self, side: str) -> np.ndarray:
+        """The identity embedding of the face ``before`` or ``after`` the cut (once)."""
+        if self._vectors is None:
+            self._vectors = {}
+        if side not in self._vectors:
+            self._vectors[side] = self.embed(*getattr(self, side))
+        return self._vectors[side]
+
     def other_person(self) -> bool:
         if self._answer is None:
             self._answer = False
             if self.before is not None and self.after is not None:
-                a, b = self.embed(*self.before), self.embed(*self.after)
-                self._answer = float(np.linalg.norm(a - b)) > self.threshold
+                distance = float(np.linalg.norm(self.vector("before") - self.vector("after")))
+                self._answer = distance > self.threshold
         return self._answer
+
+    @property
+    def reaction(self) -> bool:
+        """Whether this cut leads into, out of, or lies inside a reaction shot: a cut to
+        another person, then within ``max_shot`` seconds a cut back to the face shown
+        before it (faces embedded only near this cut, and only when asked)."""
+        if self._reaction is None:
+            self._reaction = False
+            if self._links is not None:
+                cuts, k, max_shot = self._links
+                for n in range(k, -1, -1):
+                    into = cuts[n]
+                    if self.t0 - into.t1 > max_shot:
+                        break
+                    if into.before is None or not into.other_person():
+                        continue
+                    back = _first_cut_back(cuts, n, max_shot)
+                    if back is not None and back >= k:
+                        self._reaction = True
+                        break
+        return self._reaction
+
+    def ends_turn(self) -> bool:
+        """A cut to another person that is not the way into or out of a reaction shot."""
+        return self.other_person() and not self.reaction
+
+
+def _first_cut_back(cuts: list[ShotCut], n: int, max_shot: float) -> int | None:
+    """Index of the first cut after ``cuts[n]``, within ``max_shot`` seconds, back to the
+    face shown before ``cuts[n]``."""
+    into = cuts[n]
+    for m in range(n + 1, len(cuts)):
+        back = cuts[m]
+        if back.t0 - into.t1 > max_shot:
+            return None
+        if back.after is None:
+            continue
+        if float(np.linalg.norm(into.vector("before") - back.vector("after"))) <= into.threshold:
+            return m
+    return None
+
+
+def mark_reaction_shots(cuts: list[ShotCut], max_shot: float) -> None:
+    """Let each cut tell whether it belongs to a reaction shot (:attr:`ShotCut.reaction`):
+    a cut to another person, then within ``max_shot`` seconds a cut back to the face shown
+    before it (the listener seen for a moment while the speaker goes on, the editor's
+    commonest cut inside a turn); cuts between those two (a moving reaction shot can look
+    like several) too. Worked out lazily, so only cuts that matter are embedded."""
+    for n, c in enumerate(cuts):
+        c._links = (cuts, n, max_shot)
 
 
 def shot_cuts(
@@ -226,7 +303,11 @@ def shot_cuts(
 
     def single_face(frame: np.ndarray) -> tuple | None:
         faces = detect(frame)
-        return face_crop(frame, faces[0]) if len(faces) == 1 else None
+        if params.face_rule == "main":
+            face = main_face(faces, params.main_face_ratio)
+        else:
+            face = faces[0] if len(faces) == 1 else None
+        return None if face is None else face_crop(frame, face)
 
     cuts: list[ShotCut] = []
     for w_start, w_end in decode_windows(spans, params.window_gap):

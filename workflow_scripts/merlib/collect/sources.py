@@ -22,7 +22,10 @@ def clip_stem(stem: str) -> str:
 
 
 def list_videos(videos_dir: str | os.PathLike) -> dict[str, str]:
-    """Map video id (safe stem) -> file name for each video in ``videos_dir``."""
+    """Map video id (safe stem) -> path relative to ``videos_dir`` for each video in it or
+    in its sub-folders (hidden files and folders skipped). A video in a sub-folder has the
+    folders in its id (``season1/ep01.mkv``: ``season1_ep01``), so episodes of one name in
+    several seasons stay apart. A folder with no video is an error naming it."""
     folder = Path(videos_dir)
     if not folder.is_dir():
         raise FileNotFoundError(
@@ -30,16 +33,25 @@ def list_videos(videos_dir: str | os.PathLike) -> dict[str, str]:
             "of long videos."
         )
     videos: dict[str, str] = {}
-    for entry in sorted(folder.iterdir()):
+    for entry in sorted(folder.rglob("*")):
+        rel = entry.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
         if not entry.is_file() or entry.suffix.lower() not in VIDEO_SUFFIXES:
             continue
-        vid = clip_stem(entry.stem)
+        vid = clip_stem("_".join(rel.with_suffix("").parts))
         if vid in videos:
             raise ValueError(
-                f"collect.videos_dir {str(folder)!r}: {videos[vid]!r} and {entry.name!r} give "
-                f"the same video id {vid!r}. Please rename one of them."
+                f"collect.videos_dir {str(folder)!r}: {videos[vid]!r} and {rel.as_posix()!r} "
+                f"give the same video id {vid!r}. Please rename one of them."
             )
-        videos[vid] = entry.name
+        videos[vid] = rel.as_posix()
+    if not videos:
+        raise FileNotFoundError(
+            f"collect.videos_dir {str(folder)!r} holds no video file (looked for "
+            f"{', '.join(VIDEO_SUFFIXES)} in it and its sub-folders). Please point it at a "
+            "folder of long videos."
+        )
     return videos
 
 

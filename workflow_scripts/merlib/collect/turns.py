@@ -18,7 +18,7 @@ from ..av.decode import decode_audio
 from ..errors import AudioLoadingError, VideoLoadingError
 from ..schemas import COLLECT_SEGMENTS, table_from_rows
 from ..subtitles import SubtitleError, read_subtitles
-from .frames import FaceEmbedder, shot_cuts
+from .frames import FaceEmbedder, mark_reaction_shots, shot_cuts
 from .params import CollectParams
 from .sources import clip_stem, probe_video, segment_name
 
@@ -93,6 +93,7 @@ def assemble_turns(
     min_speech: float = 1.0,
     max_duration: float = float("inf"),
     other_face: Callable[[int], bool] | None = None,
+    trace: list | None = None,
 ) -> list[tuple]:
     """Speaker turns from consecutive speech segments: the next segment joins the turn
     being built when the pause before it is at most ``max_gap`` seconds, the video does not
@@ -101,9 +102,13 @@ def assemble_turns(
     cosine similarity at least ``min_similarity`` with the voice of the next segment, which
     is judged together with the segments right after it (within ``max_gap``) until
     ``min_speech`` seconds of speech are heard: a Resemblyzer embedding of a fraction of a
-    second is unreliable. Where even that is too little speech, the video decides alone
-    (with ``other_face`` given, no other face: the segment joins). Turns longer than
-    ``max_duration`` are split at their longest pauses (:func:`split_long_turn`)."""
+    second is unreliable (so is that of a turn so far shorter than ``min_speech``). Where
+    even that is too little speech, the video decides alone (with ``other_face`` given, no
+    other face: the segment joins). Turns longer than
+    ``max_duration`` are split at their longest pauses (:func:`split_long_turn`).
+
+    ``trace`` (a list) receives one dict per judged pause: ``i``, ``start``, ``prev_end``,
+    ``similarity`` (None: not judged by voice), ``other_face``, ``joined``."""
 
     voices: dict[tuple, np.ndarray] = {}  # a piece list is often judged twice: as the
     # next segment's voice, then (not joined) as the new turn's
@@ -140,11 +145,28 @@ def assemble_turns(
         if turns and seg[0] - turns[-1][-1][1] <= max_gap:
             # the voice first: the faces of a cut (dlib) are embedded only when asked
             ahead = lookahead(i)
-            if other_face is not None and sum(e - s for s, e in ahead) < min_speech:
+            similarity = None
+            heard = min(sum(e - s for s, e in ahead), sum(e - s for s, e in turns[-1]))
+            if other_face is not None and heard < min_speech:
                 join = True  # too little speech to judge: the picture decides
+                cut = other_face(i)
             else:
-                join = float(voice(turns[-1]) @ voice(ahead, float("inf"))) >= min_similarity
-            if join and not (other_face and other_face(i)):
+                similarity = float(voice(turns[-1]) @ voice(ahead, float("inf")))
+                join = similarity >= min_similarity
+                cut = bool(other_face and (join or trace is not None) and other_face(i))
+            joined = join and not cut
+            if trace is not None:
+                trace.append(
+                    {
+                        "i": i,
+                        "start": seg[0],
+                        "prev_end": turns[-1][-1][1],
+                        "similarity": similarity,
+                        "other_face": bool(other_face and other_face(i)),
+                        "joined": joined,
+                    }
+                )
+            if joined:
                 turns[-1].append(seg)
                 continue
         turns.append([seg])
@@ -173,6 +195,7 @@ def speaker_turns(
     params: CollectParams,
     embed: Embedder | None = None,
     face_embed: FaceEmbedder | None = None,
+    trace: list | None = None,
 ) -> list[tuple]:
     """:func:`assemble_turns` with this video's evidence: the voices and (with
     ``params.merge_shot_cuts``) the cuts to another person (:func:`shot_cuts`). A cut
@@ -183,13 +206,18 @@ def speaker_turns(
     if params.merge_shot_cuts:
         pad = 1.0 / params.face_fps
         cuts = shot_cuts(video_path, [(s - pad, e + pad) for s, e in speech], params, face_embed)
+        if params.reaction_max_shot > 0:
+            mark_reaction_shots(cuts, params.reaction_max_shot)
+        # VAD widens speech by its pad, and a cut is seen only to within a frame step: a
+        # pause counts as that much longer on each side (slack) when placing cuts
+        slack = params.vad_speech_pad + 0.5 / params.face_fps
         pauses = list(zip([e for _, e in speech[:-1]], [s for s, _ in speech[1:]], strict=True))
         # a cut between two frames that also hold a pause is taken to be in the pause;
         # one inside speech with another person after it splits that speech
         inner = [
             c
             for c in cuts
-            if not any(a < c.t1 and b > c.t0 for a, b in pauses) and c.other_person()
+            if not any(a - slack < c.t1 and b + slack > c.t0 for a, b in pauses) and c.ends_turn()
         ]
         pieces = []
         for s, e in speech:
@@ -205,7 +233,8 @@ def speaker_turns(
 
         def other_face(i: int) -> bool:
             return any(
-                c.t0 <= speech[i][0] and c.t1 >= speech[i - 1][1] and c.other_person() for c in cuts
+                c.t0 <= speech[i][0] + slack and c.t1 >= speech[i - 1][1] - slack and c.ends_turn()
+                for c in cuts
             )
 
     return assemble_turns(
@@ -218,6 +247,7 @@ def speaker_turns(
         params.merge_min_speech,
         params.max_duration,
         other_face,
+        trace,
     )
 
 
