@@ -65,7 +65,7 @@ TOS_SHOTS = {
 
 
 def _ffmpeg() -> str:
-    from merlib.media import ffmpeg_exe
+    from merlib.av.ffmpeg import ffmpeg_exe
 
     return ffmpeg_exe()
 
@@ -539,7 +539,7 @@ def main(argv: list[str]) -> None:
     import yaml
 
     from merlib.collect.params import CollectParams
-    from merlib.media import limit_threads
+    from merlib.threads import limit_threads
 
     if argv[:1] == ["build"]:
         for r in build_set(Path(argv[1])):

@@ -30,7 +30,8 @@ sys.path.insert(0, str(REPO / "bench"))
 import broadcast_regression_set as bset  # noqa: E402
 
 from merlib.collect.frames import dlib_face_embedder, face_crop, main_face  # noqa: E402
-from merlib.media import limit_threads, make_detector  # noqa: E402
+from merlib.faces.detection import make_detector  # noqa: E402
+from merlib.threads import limit_threads  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 

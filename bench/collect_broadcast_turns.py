@@ -30,9 +30,10 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import broadcast_regression_set as bset  # noqa: E402
 
+from merlib.av.decode import decode_audio  # noqa: E402
 from merlib.collect.params import CollectParams  # noqa: E402
 from merlib.collect.turns import resemblyzer_embedder, speaker_turns, vad_segments  # noqa: E402
-from merlib.media import decode_audio, limit_threads  # noqa: E402
+from merlib.threads import limit_threads  # noqa: E402
 
 
 def _turn_at(truth: list[dict], a: float, b: float) -> int | None:

@@ -17,9 +17,10 @@ from merlib.collect.frames import ShotCut, dlib_face_embedder, main_face, mark_r
 from merlib.collect.params import CollectParams
 from merlib.collect.sources import list_videos
 from merlib.collect.turns import assemble_turns, cut_segments, resemblyzer_embedder
-from merlib.media import Face, limit_threads
+from merlib.faces.detection import Face
+from merlib.threads import limit_threads
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _face(x, y, w, h, score=0.9):
@@ -155,7 +156,7 @@ def test_broadcast_candidates_report_the_face_counts_behind_their_decision(broad
 @pytest.fixture(scope="module")
 def edge_face_clip(tmp_path_factory, shared_data) -> Path:
     """4 s of obama speaking, biden smaller and partly cut off by the right edge of the frame."""
-    from merlib.media import ffmpeg_exe
+    from merlib.av.ffmpeg import ffmpeg_exe
 
     images = shared_data / "images"
     out = tmp_path_factory.mktemp("edge") / "edge.mp4"
@@ -173,7 +174,7 @@ def edge_face_clip(tmp_path_factory, shared_data) -> Path:
 
 
 def _segment(video: Path, start: float, end: float):
-    from merlib.tables import COLLECT_SEGMENTS, table_from_rows
+    from merlib.schemas import COLLECT_SEGMENTS, table_from_rows
 
     row = {"name": f"{video.stem}_{start}", "video": video.name, "source": "subtitle"}
     row.update({"start": start, "end": end, "text": "x", "reason": None})
