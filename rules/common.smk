@@ -5,6 +5,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
 from merlib.collect.sources import find_subtitle, list_videos  # noqa: E402
+from merlib.candidates import CandidatesError, check_candidates  # noqa: E402
+from merlib.candidates import release_names  # noqa: E402
 from merlib.config_check import ConfigError, check_config  # noqa: E402
 from merlib.features.base import feature_resources  # noqa: E402
 from merlib.kernels import pin_cpu_kernels  # noqa: E402
@@ -81,6 +83,27 @@ def get_release_inputs(wildcards=None):
         if os.path.isdir(path):
             inputs[key] = path
     return inputs
+
+
+def get_candidates():
+    """evaluate.candidates as an input ([] when not set)."""
+    return config["evaluate"]["candidates"] or []
+
+
+def check_candidates_in_release():
+    """Candidate names the release does not have: one message before any job. The
+    release's folders are listed when they exist already (a real release); the demo,
+    made by a job, is checked against its predictions by evaluate_predictions."""
+    path = config["evaluate"]["candidates"]
+    if not path or is_demo():
+        return
+    try:
+        check_candidates(path, release_names(DATA_ROOT), f"data_root {DATA_ROOT!r}")
+    except CandidatesError as error:
+        raise SystemExit(str(error)) from None
+
+
+check_candidates_in_release()
 
 
 def get_test_labels():

@@ -5,6 +5,7 @@ rule evaluate_predictions:
         folds="results/fusion/folds.json",
         predictions="results/predictions/unlabelled.parquet",
         test_labels=get_test_labels(),
+        candidates=get_candidates(),
     output:
         summary="results/metrics/summary.json",
         confusion=report(

@@ -112,6 +112,7 @@ rule evaluate_robustness:
         noisy="results/noise/predictions.parquet",
         noise="results/noise/noise.parquet",
         test_labels=get_robustness_labels,
+        candidates=get_candidates(),
         folds="results/fusion/folds.json",
     output:
         summary="results/noise/robustness.json",

@@ -8,6 +8,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
+from merlib.candidates import scored_labels  # noqa: E402
 from merlib.metrics import (  # noqa: E402
     evaluate,
     plot_confusion,
@@ -22,7 +23,7 @@ from merlib.provenance import cv_selection, run_provenance  # noqa: E402
 from merlib.schemas import OOF_PREDICTIONS, PREDICTIONS, read_table  # noqa: E402
 
 
-def main(oof, folds, predictions, test_labels, self_training, output, config):
+def main(oof, folds, predictions, test_labels, candidates, self_training, output, config):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     with open(folds, encoding="utf-8") as fh:
         fold_records = json.load(fh)["folds"]
@@ -30,6 +31,10 @@ def main(oof, folds, predictions, test_labels, self_training, output, config):
     if labels is None:
         logging.info("no test labels given: CV scores only")
     pool = read_table(predictions, PREDICTIONS)
+    restriction = None
+    if labels is not None:
+        # MER2024 scores its candidate subset only; every clip is still predicted
+        labels, restriction = scored_labels(labels, candidates, pool.column("name").to_pylist())
     summary, per_class, confusion = evaluate(
         read_table(oof, OOF_PREDICTIONS), fold_records, pool, labels
     )
@@ -38,6 +43,8 @@ def main(oof, folds, predictions, test_labels, self_training, output, config):
             record = json.load(fh)
         st_pool = read_table(self_training["predictions"], PREDICTIONS)
         summary["self_training"] = self_training_summary(record, st_pool, labels)
+    if restriction is not None:
+        summary["test"]["candidates"] = restriction
     # added keys (existing ones unchanged): how the CV score was selected, and provenance
     summary["cv"]["selection"] = cv_selection(config)
     summary["provenance"] = run_provenance(config, os.path.dirname(os.path.abspath(__file__)))
@@ -54,6 +61,7 @@ main(
     snakemake.input.folds,  # noqa: F821
     snakemake.input.predictions,  # noqa: F821
     snakemake.input.get("test_labels") or None,  # noqa: F821
+    snakemake.input.get("candidates") or None,  # noqa: F821
     {
         key: snakemake.input[f"self_training_{key}"]  # noqa: F821
         for key in ("record", "predictions")

@@ -84,3 +84,23 @@ def test_noise_augmentation_reaches_fusion_as_the_noisy_copys_named_inputs(tmp_p
     # text does not change with noise or blur: the clean copy's files serve
     assert not any("results/noise/train/features/use_m3" in f for f in inputs)
     assert "results/features/use_m3/000.parquet" in inputs
+
+
+def test_candidate_names_not_in_the_release_stop_the_run_before_any_job(tmp_path):
+    release = tmp_path / "release"
+    for folder, name in (("video-labeled", "l1"), ("video-unlabeled-with-test2noise", "u1")):
+        (release / folder).mkdir(parents=True)
+        (release / folder / f"{name}.mp4").write_bytes(b"")
+    (release / "label-disdim.csv").write_text("name,discrete\nl1,happy\n")
+    (release / "label-transcription.csv").write_text("name,chinese\nl1,好\n")
+    candidates = tmp_path / "candidates.csv"
+    candidates.write_text("name\nu1\nghost_a\nghost_b\n")
+    value = f"evaluate={{candidates: {candidates}}}"
+    proc = snakemake(tmp_path, "-n", "--config", f"data_root={release}", value)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, failed(proc)
+    assert "2 of 3 names are not clips of data_root" in out and "ghost_a, ghost_b" in out
+    assert "Traceback" not in out and not (tmp_path / "results").exists()
+    candidates.write_text("name\nu1\n")
+    proc = snakemake(tmp_path, "-n", "--config", f"data_root={release}", value)
+    assert proc.returncode == 0, failed(proc)
