@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from .labels import LABELS
+from .release_check import input_problems
 from .transcripts import TranscriptParams, check_model
 
 MAX_SHOWN = 20
@@ -249,6 +251,10 @@ def _noise(config: Mapping) -> list[str]:
     return problems
 
 
+def _release(config: Mapping) -> list[str]:
+    return input_problems(config, LABELS)
+
+
 # each check, with the sections it reads
 CROSS_KEY_CHECKS = (
     (_fusion_features, ("features", "fusion")),
@@ -256,6 +262,7 @@ CROSS_KEY_CHECKS = (
     (_transcripts, ("transcripts",)),
     (_ov, ("ov",)),
     (_noise, ("noise",)),
+    (_release, ("data_root", "demo", "collect", "transcripts", "evaluate")),
 )
 
 

@@ -4,7 +4,7 @@ The layout (``data_root``)::
 
     video-labeled/<name>.mp4
     label-disdim.csv                      name,discrete
-    label-transcription.csv               name,chinese
+    label-transcription.csv               name,chinese (optional: ASR gives the texts)
     video-unlabeled-with-test2noise/<name>.mp4
 
 Ingest only reads names, CSVs and directory listings (cheap at 120k clips). Whether a
@@ -61,7 +61,7 @@ def plain_name_problem(name: str) -> str | None:
     return None
 
 
-def _read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[dict], str]:
+def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[dict], str]:
     """Rows of a CSV as dicts (values stripped), checking the required columns.
 
     UTF-16 needs a BOM. Otherwise the file is read as UTF-8 (BOM or not) and any value
@@ -172,10 +172,15 @@ def ingest_release(data_root: str | os.PathLike, n_shards: int) -> IngestResult:
     unlabeled_videos = _list_videos(unlabeled_dir, UNLABELED, findings)
 
     labels = _read_labels(root / LABELS_CSV, labeled_videos, findings)
-    texts, encoding = _read_transcriptions(
-        root / TRANSCRIPTION_CSV, labeled_videos, unlabeled_videos, findings
-    )
-    notes.append(f"{TRANSCRIPTION_CSV} decoded as {encoding}")
+    if (root / TRANSCRIPTION_CSV).exists():
+        texts, encoding = _read_transcriptions(
+            root / TRANSCRIPTION_CSV, labeled_videos, unlabeled_videos, findings
+        )
+        notes.append(f"{TRANSCRIPTION_CSV} decoded as {encoding}")
+    else:
+        # no release text: every clip's text comes from ASR (rules/transcripts.smk)
+        texts = {}
+        notes.append(f"no {TRANSCRIPTION_CSV}: every clip's text will come from ASR")
 
     rows = []
     for name, rel in labeled_videos.items():
@@ -220,7 +225,7 @@ def _read_labels(path: Path, videos: dict[str, str], findings: list[dict]) -> di
     """Labels of labelled videos; every problem becomes a finding that excludes the clip."""
     if not videos and not path.exists():
         return {}
-    rows, _ = _read_csv_rows(path, ("name", "discrete"))
+    rows, _ = read_csv_rows(path, ("name", "discrete"))
     counts = Counter(r["name"] for r in rows)
     lines = defaultdict(list)
     for r in rows:
@@ -279,7 +284,7 @@ def _read_transcriptions(
     findings: list[dict],
 ) -> tuple[dict[str, str], str]:
     """Transcriptions by name. Text problems never exclude a clip: its text becomes empty."""
-    rows, encoding = _read_csv_rows(path, ("name", "chinese"))
+    rows, encoding = read_csv_rows(path, ("name", "chinese"))
     counts = Counter(r["name"] for r in rows)
     texts: dict[str, str] = {}
     for r in rows:
