@@ -157,13 +157,16 @@ def get_feature_inputs(wildcards):
     """What one feature job reads: the manifest, plus the shard's audio (audio features),
     face crops (visual) or transcripts (text), so that a job depends only on its input.
     """
-    modality = get_feature_spec(wildcards).get("modality")
-    key, path = _feature_shard_input(modality, wildcards.shard)
+    key, path = _feature_shard_input(get_feature_spec(wildcards), wildcards.shard)
     return {"manifest": get_shard_manifest(wildcards), key: path}
 
 
-def _feature_shard_input(modality, shard):
-    """(input name, file) a feature of this modality reads of one shard."""
+def _feature_shard_input(spec, shard):
+    """(input name, file) a feature of this spec reads of one shard; a precomputed
+    feature reads its folder of <name>.npy files, whatever the shard."""
+    modality = spec.get("modality")
+    if spec.get("backend") == "precomputed":
+        return "precomputed", spec["model"]
     if modality == "text":
         return "transcripts", f"results/transcripts/{shard}.parquet"
     if modality == "visual":
@@ -262,10 +265,10 @@ def get_feature_jobs():
 
 def get_feature_job_inputs(feature, shards):
     """Input function of a job over ``shards``: the manifest and each shard's input."""
-    modality = FEATURES[feature].get("modality")
+    spec = FEATURES[feature]
 
     def inputs(wildcards):
-        files = [_feature_shard_input(modality, shard) for shard in shards]
+        files = [_feature_shard_input(spec, shard) for shard in shards]
         return {
             "manifest": get_shard_manifest(wildcards),
             files[0][0]: [f for _, f in files],

@@ -175,3 +175,22 @@ def test_top_level_cli_values_are_left_as_snakemake_typed_them():
     config = changed(data_root="123")
     read_cli_values(config, {"data_root": "123"}, SCHEMA)
     assert config["data_root"] == "123"
+
+
+def test_a_precomputed_feature_folder_that_does_not_exist_is_a_config_mistake(tmp_path):
+    config = copy.deepcopy(CONFIG)
+    spec = {"modality": "audio", "backend": "precomputed", "model": str(tmp_path / "none")}
+    config["features"]["hubert_utt"] = spec
+    with pytest.raises(ConfigError, match=r"features.hubert_utt.model: .*none' is not a folder"):
+        check_config(config, SCHEMA_PATH)
+    config["features"]["hubert_utt"] = {**spec, "model": str(tmp_path)}
+    check_config(config, SCHEMA_PATH)
+
+
+def test_release_mistakes_come_with_the_configs_own_in_one_message(tmp_path):
+    config = changed(shards=0, data_root=str(tmp_path / "no-release"))
+    with pytest.raises(ConfigError) as info:
+        check_config(config, SCHEMA_PATH)
+    message = str(info.value)
+    assert message.startswith("Config error: 2 mistakes.")
+    assert f"data_root {str(tmp_path / 'no-release')!r} is not a folder" in message

@@ -251,6 +251,19 @@ def _noise(config: Mapping) -> list[str]:
     return problems
 
 
+def _precomputed(config: Mapping) -> list[str]:
+    """A precomputed feature's folder of <name>.npy files exists (its files are checked
+    per clip by the extraction job)."""
+    return [
+        f"features.{name}.model: {spec.get('model')!r} is not a folder; a precomputed "
+        "feature reads <clip name>.npy files from one (MERTools' layout): please point it "
+        "at the feature's folder"
+        for name, spec in config["features"].items()
+        if spec.get("backend") == "precomputed"
+        and not os.path.isdir(os.path.expanduser(str(spec.get("model") or "")))
+    ]
+
+
 def _release(config: Mapping) -> list[str]:
     return input_problems(config, LABELS)
 
@@ -259,6 +272,7 @@ def _release(config: Mapping) -> list[str]:
 CROSS_KEY_CHECKS = (
     (_fusion_features, ("features", "fusion")),
     (_feature_jobs, ("features", "feature_jobs")),
+    (_precomputed, ("features",)),
     (_transcripts, ("transcripts",)),
     (_ov, ("ov",)),
     (_noise, ("noise",)),
