@@ -30,6 +30,9 @@ except ConfigError as error:
 config.update(resolve_protocol(config))
 
 SHARDS = shard_ids(config["shards"])
+# the run's label set (config labels: MER2024's six by default), in the order of the
+# probability columns; passed to the scripts as params.labels
+LABEL_SET = list(config["labels"])
 FEATURES = config["features"]
 FUSION_FEATURES = config["fusion"]["features"]
 # fusion's settings: its feature list reaches the rules once, as params.features

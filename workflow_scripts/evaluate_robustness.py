@@ -10,18 +10,20 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.atomic import write_text_atomic  # noqa: E402
+from merlib.labels import label_set  # noqa: E402
 from merlib.metrics import read_test_labels, write_json  # noqa: E402
 from merlib.noise.robustness import robustness  # noqa: E402
-from merlib.schemas import NOISE, PREDICTIONS, read_table  # noqa: E402
+from merlib.schemas import NOISE, predictions_schema, read_table  # noqa: E402
 
 
-def main(clean, noisy, noise, test_labels, folds, output):
+def main(labels, clean, noisy, noise, test_labels, folds, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     summary, table = robustness(
-        read_table(clean, PREDICTIONS),
-        read_table(noisy, PREDICTIONS),
+        read_table(clean, predictions_schema(labels)),
+        read_table(noisy, predictions_schema(labels)),
         read_table(noise, NOISE),
-        read_test_labels(test_labels),
+        read_test_labels(test_labels, labels),
+        labels,
     )
     with open(folds, encoding="utf-8") as fh:
         # how the scored model was trained: 0 without noise augmentation
@@ -32,6 +34,7 @@ def main(clean, noisy, noise, test_labels, folds, output):
 
 
 main(
+    label_set(snakemake.params.labels),  # noqa: F821
     snakemake.input.clean,  # noqa: F821
     snakemake.input.noisy,  # noqa: F821
     snakemake.input.noise,  # noqa: F821

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .labels import LABELS
+from .labels import label_set
 from .release_check import input_problems
 from .transcripts import TranscriptParams, check_model
 
@@ -265,7 +265,7 @@ def _precomputed(config: Mapping) -> list[str]:
 
 
 def _release(config: Mapping) -> list[str]:
-    return input_problems(config, LABELS)
+    return input_problems(config, label_set(config["labels"]))
 
 
 # each check, with the sections it reads
@@ -276,7 +276,7 @@ CROSS_KEY_CHECKS = (
     (_transcripts, ("transcripts",)),
     (_ov, ("ov",)),
     (_noise, ("noise",)),
-    (_release, ("data_root", "demo", "collect", "transcripts", "evaluate")),
+    (_release, ("labels", "data_root", "demo", "collect", "transcripts", "evaluate")),
 )
 
 

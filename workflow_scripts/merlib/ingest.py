@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .labels import LABELS
+from .labels import MER2024, LabelSet
 from .schemas import INGEST_REJECTS, MANIFEST, table_from_rows
 from .shards import shard_of
 
@@ -155,8 +155,11 @@ def _finding(name: str, split: str, path: str, reason: str, excluded: bool = Tru
     return {"name": name, "split": split, "path": path, "reason": reason, "excluded": excluded}
 
 
-def ingest_release(data_root: str | os.PathLike, n_shards: int) -> IngestResult:
-    """Build the clip manifest and findings for the MER2024-layout folder ``data_root``."""
+def ingest_release(
+    data_root: str | os.PathLike, n_shards: int, labels: LabelSet = MER2024
+) -> IngestResult:
+    """Build the clip manifest and findings for the MER2024-layout folder ``data_root``;
+    a label outside ``labels`` (the run's label set) excludes its clip."""
     root = Path(data_root)
     if not root.is_dir():
         raise IngestError(f"{root}: data_root is not a folder")
@@ -171,7 +174,7 @@ def ingest_release(data_root: str | os.PathLike, n_shards: int) -> IngestResult:
     labeled_videos = _list_videos(labeled_dir, LABELED, findings)
     unlabeled_videos = _list_videos(unlabeled_dir, UNLABELED, findings)
 
-    labels = _read_labels(root / LABELS_CSV, labeled_videos, findings)
+    labels = _read_labels(root / LABELS_CSV, labeled_videos, findings, labels)
     if (root / TRANSCRIPTION_CSV).exists():
         texts, encoding = _read_transcriptions(
             root / TRANSCRIPTION_CSV, labeled_videos, unlabeled_videos, findings
@@ -221,7 +224,9 @@ def _manifest_row(name, split, rel, label, text, n_shards) -> dict:
     }
 
 
-def _read_labels(path: Path, videos: dict[str, str], findings: list[dict]) -> dict[str, str]:
+def _read_labels(
+    path: Path, videos: dict[str, str], findings: list[dict], label_set: LabelSet
+) -> dict[str, str]:
     """Labels of labelled videos; every problem becomes a finding that excludes the clip."""
     if not videos and not path.exists():
         return {}
@@ -257,13 +262,14 @@ def _read_labels(path: Path, videos: dict[str, str], findings: list[dict]) -> di
                 )
             continue
         label = (raw_label or "").strip().lower()
-        if label not in LABELS:
+        if label not in label_set:
             findings.append(
                 _finding(
                     name,
                     LABELED,
                     rel,
-                    f"{where}: unknown label {raw_label!r} (expected one of {', '.join(LABELS)})",
+                    f"{where}: unknown label {raw_label!r} "
+                    f"(expected one of {', '.join(label_set)})",
                 )
             )
             continue
