@@ -194,3 +194,21 @@ def test_release_mistakes_come_with_the_configs_own_in_one_message(tmp_path):
     message = str(info.value)
     assert message.startswith("Config error: 2 mistakes.")
     assert f"data_root {str(tmp_path / 'no-release')!r} is not a folder" in message
+
+
+def test_another_label_set_on_the_demo_corpus_is_a_config_mistake():
+    with pytest.raises(ConfigError, match="data_root is the demo corpus, labelled with MER2024"):
+        check_config(changed(labels=["calm", "tense"]), SCHEMA_PATH)
+
+
+def test_another_label_set_with_mer_ov_fusion_is_a_config_mistake(tmp_path):
+    config = changed(labels=["calm", "tense"], ov={"gt_csv": "ov.csv"})
+    config["data_root"] = "somewhere-else"
+    with pytest.raises(ConfigError, match="ov's fusion method reads the fusion's MER2024"):
+        check_config(config, SCHEMA_PATH)
+
+
+def test_labels_must_be_two_or_more_distinct_lower_case_names():
+    problems = config_problems(changed(labels=["Happy"]), SCHEMA)
+    assert any("labels" in p and "too short" in p for p in problems), problems
+    assert any("'Happy' does not match" in p for p in problems), problems

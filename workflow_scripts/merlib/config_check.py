@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .labels import label_set
+from .labels import MER2024, label_set
 from .release_check import input_problems
 from .transcripts import TranscriptParams, check_model
 
@@ -264,6 +264,28 @@ def _precomputed(config: Mapping) -> list[str]:
     ]
 
 
+def _label_set(config: Mapping) -> list[str]:
+    """What keeps MER2024's six labels: the demo corpus, and MER-OV's fusion baseline."""
+    if list(config["labels"]) == list(MER2024):
+        return []
+    problems = []
+    demo = os.path.normpath(config["demo"]["root"])
+    if os.path.normpath(config["data_root"]) == demo:
+        problems.append(
+            f"labels is {list(config['labels'])}, but data_root is the demo corpus, "
+            f"labelled with MER2024's six ({', '.join(MER2024)}): please point data_root "
+            "at a release of your label set, or remove labels from the config"
+        )
+    ov = config["ov"]
+    if ov["gt_csv"] and not ov["pred_csv"] and "fusion" in (ov["method"], *ov["baselines"]):
+        problems.append(
+            "ov's fusion method reads the fusion's MER2024 probabilities, but labels is "
+            f"{list(config['labels'])}: please set ov.method and ov.baselines without "
+            "fusion, or ov.gt_csv to null"
+        )
+    return problems
+
+
 def _release(config: Mapping) -> list[str]:
     return input_problems(config, label_set(config["labels"]))
 
@@ -276,6 +298,7 @@ CROSS_KEY_CHECKS = (
     (_transcripts, ("transcripts",)),
     (_ov, ("ov",)),
     (_noise, ("noise",)),
+    (_label_set, ("labels", "data_root", "demo", "ov")),
     (_release, ("labels", "data_root", "demo", "collect", "transcripts", "evaluate")),
 )
 
