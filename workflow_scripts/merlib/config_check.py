@@ -307,7 +307,7 @@ def _message(problems: list[str]) -> str:
     """One line for one mistake; a line each for several (the first :data:`MAX_SHOWN`)."""
     where = (
         "Every key is described in docs/configuration.md "
-        "(generated from schemas/config.schema.yaml)."
+        "(generated from schemas/config.schema.yaml); the release's layout in docs/ingest.md."
     )
     if len(problems) == 1:
         return f"Config error: {problems[0]}. {where}"
