@@ -6,8 +6,9 @@ The release (built here, see :func:`cremad_release`): actor 1001's six video cli
 as four labelled copies (the clip re-encoded, mirrored, 10 % faster, and quieter with a
 brighter picture: 3-fold CV needs at least three clips per class); the unlabelled pool is
 actor 1002's six audio-only recordings (a speaker never trained on), whose emotions are
-the test labels. Every clip's text is the sentence the actors read (DFA: "Don't forget
-a jacket"). The figures prove that the label set flows through, not accuracy."""
+the test labels. The release has no label-transcription.csv: every clip's text comes
+from ASR (Whisper-base, English), as a release without transcriptions runs. The figures
+prove that the label set flows through, not accuracy."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ CREMAD = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "video
 EMOTIONS = {"ANG": "angry", "DIS": "disgust", "FEA": "fear", "HAP": "happy",
             "NEU": "neutral", "SAD": "sad"}  # fmt: skip
 LABELS = list(EMOTIONS.values())
-SENTENCE = "Don't forget a jacket."
 # name suffix -> (video filter, audio filter) of each labelled copy
 COPIES = {
     "a": ("null", "anull"),
@@ -45,7 +45,7 @@ def cremad_release(root: Path) -> Path:
     lab, unl = root / "video-labeled", root / "video-unlabeled-with-test2noise"
     lab.mkdir(parents=True)
     unl.mkdir()
-    labels, texts, tests = [], [], []
+    labels, tests = [], []
     for code, label in EMOTIONS.items():
         src = CREMAD / f"1001_DFA_{code}_XX.flv"
         for suffix, (vf, af) in COPIES.items():
@@ -54,15 +54,12 @@ def cremad_release(root: Path) -> Path:
                    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
                    str(lab / f"{name}.mp4"))  # fmt: skip
             labels.append([name, label])
-            texts.append([name, SENTENCE])
         name = f"1002_DFA_{code}"
         ffmpeg(
             "-i", str(CREMAD / f"1002_DFA_{code}_XX.mp3"), "-c:a", "aac", str(unl / f"{name}.mp4")
         )
-        texts.append([name, SENTENCE])
         tests.append([name, label])
     write_csv(root / "label-disdim.csv", ["name", "discrete"], labels)
-    write_csv(root / "label-transcription.csv", ["name", "chinese"], texts)
     write_csv(root / "test-labels.csv", ["name", "discrete"], tests)
     return root
 
@@ -108,3 +105,10 @@ def test_cremad_labels_are_trained_predicted_and_scored_in_their_order(cremad_ru
     assert {r["discrete"] for r in submission} <= set(LABELS)
     oof = pq.read_table(cremad_run / "results/fusion/oof.parquet")
     assert sorted(set(oof.column("discrete").to_pylist())) == sorted(LABELS)
+
+
+def test_every_text_of_a_release_without_transcriptions_comes_from_asr(cremad_run):
+    accounting = pq.read_table(cremad_run / "results/metrics/accounting.parquet")
+    assert accounting.column("text_source").to_pylist() == ["asr"] * 30
+    log = (cremad_run / "logs/account_clips/account_clips.log").read_text()
+    assert 'texts by source: {"asr": 30}' in log
