@@ -37,6 +37,9 @@ pin_cpu_kernels(os.environ)
 config.update(resolve_protocol(config))
 
 SHARDS = shard_ids(config["shards"])
+# the run's label set (config labels: MER2024's six by default), in the order of the
+# probability columns; passed to the scripts as params.labels
+LABEL_SET = list(config["labels"])
 FEATURES = config["features"]
 FUSION_FEATURES = config["fusion"]["features"]
 # fusion's settings: its feature list reaches the rules once, as params.features
@@ -58,25 +61,18 @@ def is_demo():
 
 
 def get_release_inputs(wildcards=None):
-    """The release files ingest reads; a clear error when data_root is not a release."""
+    """The release files ingest reads (checked before any job: merlib/release_check.py);
+    label-transcription.csv only when there is one (without it ASR gives every text)."""
     if is_demo():
         return {
             "labels": f"{DEMO_ROOT}/label-disdim.csv",
             "transcriptions": f"{DEMO_ROOT}/label-transcription.csv",
         }
-    if not os.path.isdir(DATA_ROOT):
-        raise ValueError(
-            f"data_root {DATA_ROOT!r} is not a folder. Please point data_root at a "
-            "MER2024-layout folder (video-labeled/, label-disdim.csv, ...)."
-        )
     inputs = {}
     for key, name in zip(("labels", "transcriptions"), RELEASE_CSVS):
         path = os.path.join(DATA_ROOT, name)
-        if not os.path.isfile(path):
-            raise ValueError(
-                f"No {name} found in data_root {DATA_ROOT!r}. Please check it."
-            )
-        inputs[key] = path
+        if key == "labels" or os.path.isfile(path):
+            inputs[key] = path
     # Folders as inputs: adding or removing a video changes their modification time.
     for key, name in zip(("labeled", "unlabeled"), RELEASE_DIRS):
         path = os.path.join(DATA_ROOT, name)
@@ -192,13 +188,16 @@ def get_feature_inputs(wildcards):
     """What one feature job reads: the manifest, plus the shard's audio (audio features),
     face crops (visual) or transcripts (text), so that a job depends only on its input.
     """
-    modality = get_feature_spec(wildcards).get("modality")
-    key, path = _feature_shard_input(modality, wildcards.shard)
+    key, path = _feature_shard_input(get_feature_spec(wildcards), wildcards.shard)
     return {"manifest": get_shard_manifest(wildcards), key: path}
 
 
-def _feature_shard_input(modality, shard):
-    """(input name, file) a feature of this modality reads of one shard."""
+def _feature_shard_input(spec, shard):
+    """(input name, file) a feature of this spec reads of one shard; a precomputed
+    feature reads its folder of <name>.npy files, whatever the shard."""
+    modality = spec.get("modality")
+    if spec.get("backend") == "precomputed":
+        return "precomputed", spec["model"]
     if modality == "text":
         return "transcripts", f"results/transcripts/{shard}.parquet"
     if modality == "visual":
@@ -297,10 +296,10 @@ def get_feature_jobs():
 
 def get_feature_job_inputs(feature, shards):
     """Input function of a job over ``shards``: the manifest and each shard's input."""
-    modality = FEATURES[feature].get("modality")
+    spec = FEATURES[feature]
 
     def inputs(wildcards):
-        files = [_feature_shard_input(modality, shard) for shard in shards]
+        files = [_feature_shard_input(spec, shard) for shard in shards]
         return {
             "manifest": get_shard_manifest(wildcards),
             files[0][0]: [f for _, f in files],

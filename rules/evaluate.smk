@@ -29,6 +29,8 @@ rule evaluate_predictions:
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        labels=LABEL_SET,
     script:
         "../workflow_scripts/evaluate_predictions.py"
 

@@ -19,6 +19,7 @@ rule train_fusion:
         runtime=120,
         gpu=get_fusion_gpu,
     params:
+        labels=LABEL_SET,
         features=FUSION_FEATURES,
         fusion=FUSION_SETTINGS,
         seed=config["seed"],
@@ -46,6 +47,7 @@ rule predict_unlabelled:
         mem_mb=4000,
         runtime=60,
     params:
+        labels=LABEL_SET,
         features=FUSION_FEATURES,
     script:
         "../workflow_scripts/predict_unlabelled.py"
@@ -72,6 +74,7 @@ rule self_train_fusion:
         runtime=240,
         gpu=0,
     params:
+        labels=LABEL_SET,
         features=FUSION_FEATURES,
         threshold=SELF_TRAINING["threshold"],
         rounds=SELF_TRAINING["rounds"],

@@ -15,6 +15,7 @@ checkpoint ingest_release:
         mem_mb=2000,
         runtime=30,
     params:
+        labels=LABEL_SET,
         data_root=DATA_ROOT,
         shards=config["shards"],
     script:

@@ -127,6 +127,8 @@ rule evaluate_robustness:
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        labels=LABEL_SET,
     script:
         "../workflow_scripts/evaluate_robustness.py"
 

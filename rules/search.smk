@@ -25,6 +25,7 @@ rule search_fusion:
         runtime=240,
         gpu=get_fusion_gpu,
     params:
+        labels=LABEL_SET,
         features=FUSION_FEATURES,
         fusion=FUSION_SETTINGS,
         seed=config["seed"],

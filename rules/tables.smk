@@ -16,6 +16,7 @@ rule tabulate_unimodal:
         runtime=240,
         gpu=0,
     params:
+        labels=LABEL_SET,
         modalities=FEATURE_MODALITIES,
         fusion=FUSION_SETTINGS,
         seed=config["seed"],
@@ -49,6 +50,7 @@ rule tabulate_multimodal:
         runtime=480,
         gpu=0,
     params:
+        labels=LABEL_SET,
         features=list(FEATURES),
         fusion=FUSION_SETTINGS,
         seed=config["seed"],

@@ -18,16 +18,18 @@ def write_feature(path, rows, dim):
     return str(path)
 
 
-def fusion_corpus(tmp_path, n_labelled=36, n_unlabelled=5):
-    """Features a (4-d) and b (3-d) in two shards each, labelled clips L*, unlabelled U*;
-    L000 and U040 have no feature, every fourth clip lacks b. -> (manifest, files)."""
+def fusion_corpus(tmp_path, n_labelled=36, n_unlabelled=5, labels=LABELS):
+    """Features a (4-d) and b (3-d) in two shards each, labelled clips L*, unlabelled U*
+    (labels cycling through ``labels``, MER2024's by default); L000 and U040 have no
+    feature, every fourth clip lacks b. -> (manifest, files)."""
     rng = np.random.default_rng(0)
-    centres = {"a": rng.normal(size=(6, 4)) * 2, "b": rng.normal(size=(6, 3)) * 2}
+    k = len(labels)
+    centres = {"a": rng.normal(size=(k, 4)) * 2, "b": rng.normal(size=(k, 3)) * 2}
     manifest, feats = [], {"a": [], "b": []}
     for i in range(n_labelled + n_unlabelled):
         labelled = i < n_labelled
         name = f"{'L' if labelled else 'U'}{i:03d}"
-        label = LABELS[i % 6]
+        label = labels[i % k]
         manifest.append(
             {
                 "name": name,
@@ -42,7 +44,7 @@ def fusion_corpus(tmp_path, n_labelled=36, n_unlabelled=5):
         for f in ("a", "b"):
             if f == "b" and i % 4 == 1:  # some clips lack feature b only
                 continue
-            feats[f].append((name, centres[f][i % 6] + rng.normal(size=centres[f].shape[1])))
+            feats[f].append((name, centres[f][i % k] + rng.normal(size=centres[f].shape[1])))
     write_table(table_from_rows(manifest, MANIFEST), tmp_path / "manifest.parquet", MANIFEST)
     files = {}
     for f, rows in feats.items():

@@ -8,7 +8,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.accounting import account_clips, status_counts  # noqa: E402
+from merlib.accounting import account_clips, status_counts, text_source_counts  # noqa: E402
 from merlib.fusion.dataset import input_files  # noqa: E402
 from merlib.schemas import (  # noqa: E402
     ACCOUNTING,
@@ -42,6 +42,7 @@ def main(inputs, features, output):
         text_sources(read_table(p, TRANSCRIPTS) for p in inputs.transcripts),
     )
     logging.info("clips by split and status: %s", json.dumps(status_counts(table)))
+    logging.info("texts by source: %s", json.dumps(text_source_counts(table)))
     write_table(table, output.accounting, ACCOUNTING)
 
 

@@ -9,6 +9,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.candidates import scored_labels  # noqa: E402
+from merlib.labels import label_set  # noqa: E402
 from merlib.metrics import (  # noqa: E402
     evaluate,
     plot_confusion,
@@ -20,29 +21,31 @@ from merlib.metrics import (  # noqa: E402
     write_tsv,
 )
 from merlib.provenance import cv_selection, run_provenance  # noqa: E402
-from merlib.schemas import OOF_PREDICTIONS, PREDICTIONS, read_table  # noqa: E402
+from merlib.schemas import oof_schema, predictions_schema, read_table  # noqa: E402
 
 
-def main(oof, folds, predictions, test_labels, candidates, self_training, output, config):
+def main(
+    run_labels, oof, folds, predictions, test_labels, candidates, self_training, output, config
+):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     with open(folds, encoding="utf-8") as fh:
         fold_records = json.load(fh)["folds"]
-    labels = read_test_labels(test_labels) if test_labels else None
+    labels = read_test_labels(test_labels, run_labels) if test_labels else None
     if labels is None:
         logging.info("no test labels given: CV scores only")
-    pool = read_table(predictions, PREDICTIONS)
+    pool = read_table(predictions, predictions_schema(run_labels))
     restriction = None
     if labels is not None:
         # MER2024 scores its candidate subset only; every clip is still predicted
         labels, restriction = scored_labels(labels, candidates, pool.column("name").to_pylist())
     summary, per_class, confusion = evaluate(
-        read_table(oof, OOF_PREDICTIONS), fold_records, pool, labels
+        read_table(oof, oof_schema(run_labels)), fold_records, pool, labels, run_labels
     )
     if self_training:
         with open(self_training["record"], encoding="utf-8") as fh:
             record = json.load(fh)
-        st_pool = read_table(self_training["predictions"], PREDICTIONS)
-        summary["self_training"] = self_training_summary(record, st_pool, labels)
+        st_pool = read_table(self_training["predictions"], predictions_schema(run_labels))
+        summary["self_training"] = self_training_summary(record, st_pool, labels, run_labels)
     if restriction is not None:
         summary["test"]["candidates"] = restriction
     # added keys (existing ones unchanged): how the CV score was selected, and provenance
@@ -51,12 +54,13 @@ def main(oof, folds, predictions, test_labels, candidates, self_training, output
     logging.info("summary: %s", json.dumps(summary))
     write_json(summary, output.summary)
     write_tsv(per_class, output.per_class)
-    test = test_confusion(pool, labels) if labels is not None else None
-    plot_confusion(confusion, output.confusion, test=test)
-    plot_per_class_f1(per_class, output.per_class_plot)
+    test = test_confusion(pool, labels, run_labels) if labels is not None else None
+    plot_confusion(confusion, output.confusion, test=test, labels=run_labels)
+    plot_per_class_f1(per_class, output.per_class_plot, run_labels)
 
 
 main(
+    label_set(snakemake.params.labels),  # noqa: F821
     snakemake.input.oof,  # noqa: F821
     snakemake.input.folds,  # noqa: F821
     snakemake.input.predictions,  # noqa: F821

@@ -11,20 +11,25 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.atomic import write_text_atomic  # noqa: E402
 from merlib.candidates import scored_labels  # noqa: E402
+from merlib.labels import label_set  # noqa: E402
 from merlib.metrics import read_test_labels, write_json  # noqa: E402
 from merlib.noise.robustness import robustness  # noqa: E402
-from merlib.schemas import NOISE, PREDICTIONS, read_table  # noqa: E402
+from merlib.schemas import NOISE, predictions_schema, read_table  # noqa: E402
 
 
-def main(clean, noisy, noise, test_labels, candidates, folds, output):
+def main(labels, clean, noisy, noise, test_labels, candidates, folds, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
-    clean = read_table(clean, PREDICTIONS)
+    clean = read_table(clean, predictions_schema(labels))
     # MER2024 scores its candidate subset only
-    labels, restriction = scored_labels(
-        read_test_labels(test_labels), candidates, clean.column("name").to_pylist()
+    test, restriction = scored_labels(
+        read_test_labels(test_labels, labels), candidates, clean.column("name").to_pylist()
     )
     summary, table = robustness(
-        clean, read_table(noisy, PREDICTIONS), read_table(noise, NOISE), labels
+        clean,
+        read_table(noisy, predictions_schema(labels)),
+        read_table(noise, NOISE),
+        test,
+        labels,
     )
     if restriction is not None:
         summary["candidates"] = restriction
@@ -37,6 +42,7 @@ def main(clean, noisy, noise, test_labels, candidates, folds, output):
 
 
 main(
+    label_set(snakemake.params.labels),  # noqa: F821
     snakemake.input.clean,  # noqa: F821
     snakemake.input.noisy,  # noqa: F821
     snakemake.input.noise,  # noqa: F821

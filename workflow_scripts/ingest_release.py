@@ -8,12 +8,13 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.ingest import ingest_release  # noqa: E402
+from merlib.labels import label_set  # noqa: E402
 from merlib.schemas import INGEST_REJECTS, MANIFEST, write_table  # noqa: E402
 
 
-def main(data_root, n_shards, manifest_path, rejects_path):
+def main(labels, data_root, n_shards, manifest_path, rejects_path):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
-    result = ingest_release(data_root, n_shards)
+    result = ingest_release(data_root, n_shards, labels)
     for note in result.notes:
         logging.info(note)
     excluded = sum(result.findings.column("excluded").to_pylist())
@@ -30,6 +31,7 @@ def main(data_root, n_shards, manifest_path, rejects_path):
 
 
 main(
+    label_set(snakemake.params.labels),  # noqa: F821
     snakemake.params.data_root,  # noqa: F821
     snakemake.params.shards,  # noqa: F821
     snakemake.output.manifest,  # noqa: F821

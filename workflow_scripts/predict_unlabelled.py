@@ -12,13 +12,14 @@ import torch  # noqa: E402
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.prediction import load_checkpoint, predict_manifest  # noqa: E402
 from merlib.fusion.submission import write_submission  # noqa: E402
-from merlib.schemas import FALLBACKS, PREDICTIONS, write_table  # noqa: E402
+from merlib.labels import label_set  # noqa: E402
+from merlib.schemas import FALLBACKS, predictions_schema, write_table  # noqa: E402
 
 
-def main(manifest, model, sources, threads, output):
+def main(labels, manifest, model, sources, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
-    checkpoint = load_checkpoint(model)
+    checkpoint = load_checkpoint(model, labels)
     logging.info(
         "model %s: features %s, %d folds",
         model,
@@ -33,12 +34,13 @@ def main(manifest, model, sources, threads, output):
         run.predictions.num_rows,
         run.fallbacks.num_rows,
     )
-    write_table(run.predictions, output.predictions, PREDICTIONS)
+    write_table(run.predictions, output.predictions, predictions_schema(labels))
     write_table(run.fallbacks, output.fallbacks, FALLBACKS)
     write_submission(run.predictions, output.submission)
 
 
 main(
+    label_set(snakemake.params.labels),  # noqa: F821
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.model,  # noqa: F821
     FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821

@@ -15,17 +15,20 @@ import torch  # noqa: E402
 
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.params import FusionParams  # noqa: E402
+from merlib.labels import label_set  # noqa: E402
 from merlib.metrics import write_json  # noqa: E402
 from merlib.search import run_combinations  # noqa: E402
 
 
-def main(manifest, features, sources, fusion, seed, combinations, per_job, threads, output):
+def main(labels, manifest, features, sources, fusion, seed, combinations, per_job, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     base = FusionParams.from_config(fusion, seed=seed)
     logging.info("combinations %s on features %s", combinations, ", ".join(features))
     device = fusion.get("device", "auto")
-    records = run_combinations(manifest, sources, features, base, combinations, device)
+    records = run_combinations(
+        manifest, sources, features, base, combinations, device, labels=labels
+    )
     for record in records:
         logging.info(
             "combination %d: WAF %.4f +- %.4f",
@@ -37,6 +40,7 @@ def main(manifest, features, sources, fusion, seed, combinations, per_job, threa
 
 
 main(
+    label_set(snakemake.params.labels),  # noqa: F821
     snakemake.input.manifest,  # noqa: F821
     list(snakemake.params.features),  # noqa: F821
     FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821

@@ -13,21 +13,24 @@ import torch  # noqa: E402
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.prediction import load_checkpoint  # noqa: E402
 from merlib.fusion.selftrain import self_train  # noqa: E402
+from merlib.labels import label_set  # noqa: E402
 from merlib.metrics import write_json  # noqa: E402
-from merlib.schemas import PREDICTIONS, write_table  # noqa: E402
+from merlib.schemas import predictions_schema, write_table  # noqa: E402
 
 
-def main(manifest, model, folds, sources, threshold, rounds, threads, output):
+def main(labels, manifest, model, folds, sources, threshold, rounds, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     with open(folds, encoding="utf-8") as fh:
         supervised_folds = json.load(fh)["folds"]
-    run = self_train(manifest, sources, load_checkpoint(model), supervised_folds, threshold, rounds)
-    write_table(run.predictions.predictions, output.predictions, PREDICTIONS)
+    checkpoint = load_checkpoint(model, labels)
+    run = self_train(manifest, sources, checkpoint, supervised_folds, threshold, rounds)
+    write_table(run.predictions.predictions, output.predictions, predictions_schema(labels))
     write_json(run.record, output.record)
 
 
 main(
+    label_set(snakemake.params.labels),  # noqa: F821
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.model,  # noqa: F821
     snakemake.input.folds,  # noqa: F821

@@ -16,11 +16,11 @@ from merlib.metrics import write_tsv  # noqa: E402
 from merlib.paper_tables import TableOptions, multimodal_table, plot_tables  # noqa: E402
 
 
-def main(manifest, unimodal, sources, fusion, seed, tables, search, threads, output):
+def main(labels, manifest, unimodal, sources, fusion, seed, tables, search, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     params = FusionParams.from_config(fusion, seed=seed)
-    options = TableOptions.from_config(tables, search)
+    options = TableOptions.from_config(tables, search, labels)
     ranked = pd.read_csv(unimodal, sep="\t")
     table = multimodal_table(manifest, sources, ranked, params, options)
     write_tsv(table, output.table)
@@ -28,6 +28,7 @@ def main(manifest, unimodal, sources, fusion, seed, tables, search, threads, out
 
 
 main(
+    snakemake.params.labels,  # noqa: F821
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.unimodal,  # noqa: F821
     FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821

@@ -15,15 +15,16 @@ from merlib.metrics import write_tsv  # noqa: E402
 from merlib.paper_tables import TableOptions, unimodal_table  # noqa: E402
 
 
-def main(manifest, sources, modalities, fusion, seed, tables, search, threads, output):
+def main(labels, manifest, sources, modalities, fusion, seed, tables, search, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     params = FusionParams.from_config(fusion, seed=seed)
-    options = TableOptions.from_config(tables, search)
+    options = TableOptions.from_config(tables, search, labels)
     write_tsv(unimodal_table(manifest, sources, modalities, params, options), output.table)
 
 
 main(
+    snakemake.params.labels,  # noqa: F821
     snakemake.input.manifest,  # noqa: F821
     FeatureSources.from_inputs(snakemake.input, list(snakemake.params.modalities)),  # noqa: F821
     dict(snakemake.params.modalities),  # noqa: F821

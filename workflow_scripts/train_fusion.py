@@ -14,11 +14,12 @@ from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.params import FusionParams  # noqa: E402
 from merlib.fusion.prediction import save_checkpoint  # noqa: E402
 from merlib.fusion.training import train_on_manifest  # noqa: E402
+from merlib.labels import label_set  # noqa: E402
 from merlib.metrics import summarise, write_json  # noqa: E402
-from merlib.schemas import OOF_PREDICTIONS, write_table  # noqa: E402
+from merlib.schemas import oof_schema, write_table  # noqa: E402
 
 
-def main(manifest, features, sources, fusion, seed, selected, threads, output):
+def main(labels, manifest, features, sources, fusion, seed, selected, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     params = FusionParams.from_config(fusion, seed=seed)
@@ -35,7 +36,7 @@ def main(manifest, features, sources, fusion, seed, selected, threads, output):
     if sources.noisy is not None:
         logging.info("noise augmentation: the noisy copies of the training clips join each fold")
     device = fusion.get("device", "auto")
-    run = train_on_manifest(manifest, sources, features, params, seed_offset, device)
+    run = train_on_manifest(manifest, sources, features, params, seed_offset, device, labels)
     for row in run.excluded:
         logging.info("excluded %s: %s", row["name"], row["reason"])
     cv = summarise(run.cv.folds)
@@ -49,11 +50,12 @@ def main(manifest, features, sources, fusion, seed, selected, threads, output):
         cv["std"]["acc"],
     )
     save_checkpoint(run.cv.checkpoint, output.model)
-    write_table(run.oof, output.oof, OOF_PREDICTIONS)
+    write_table(run.oof, output.oof, oof_schema(labels))
     write_json(run.record, output.folds)
 
 
 main(
+    label_set(snakemake.params.labels),  # noqa: F821
     snakemake.input.manifest,  # noqa: F821
     list(snakemake.params.features),  # noqa: F821
     FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821

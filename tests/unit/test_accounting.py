@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from merlib.accounting import account_clips, status_counts
+from merlib.accounting import account_clips, status_counts, text_source_counts
 from merlib.schemas import (
     FALLBACKS,
     FEATURE_FLAGS,
@@ -93,3 +93,22 @@ def test_every_clip_gets_one_status_with_all_its_reasons():
         "labeled": {"trained": 1, "excluded": 2},
         "unlabeled": {"predicted": 1, "fallback": 1},
     }
+
+
+def test_text_sources_are_counted_per_source():
+    manifest = table_from_rows(
+        [manifest_row("a1", "labeled", "happy"), manifest_row("u1", "unlabeled"),
+         manifest_row("u2", "unlabeled")],
+        MANIFEST,
+    )  # fmt: skip
+    empty = table_from_rows([], FALLBACKS)
+    table = account_clips(
+        manifest,
+        table_from_rows([], INGEST_REJECTS),
+        [],
+        {},
+        [],
+        empty,
+        text_sources={"a1": "asr", "u1": "asr", "u2": "release"},
+    )
+    assert text_source_counts(table) == {"asr": 2, "release": 1}

@@ -175,3 +175,40 @@ def test_top_level_cli_values_are_left_as_snakemake_typed_them():
     config = changed(data_root="123")
     read_cli_values(config, {"data_root": "123"}, SCHEMA)
     assert config["data_root"] == "123"
+
+
+def test_a_precomputed_feature_folder_that_does_not_exist_is_a_config_mistake(tmp_path):
+    config = copy.deepcopy(CONFIG)
+    spec = {"modality": "audio", "backend": "precomputed", "model": str(tmp_path / "none")}
+    config["features"]["hubert_utt"] = spec
+    with pytest.raises(ConfigError, match=r"features.hubert_utt.model: .*none' is not a folder"):
+        check_config(config, SCHEMA_PATH)
+    config["features"]["hubert_utt"] = {**spec, "model": str(tmp_path)}
+    check_config(config, SCHEMA_PATH)
+
+
+def test_release_mistakes_come_with_the_configs_own_in_one_message(tmp_path):
+    config = changed(shards=0, data_root=str(tmp_path / "no-release"))
+    with pytest.raises(ConfigError) as info:
+        check_config(config, SCHEMA_PATH)
+    message = str(info.value)
+    assert message.startswith("Config error: 2 mistakes.")
+    assert f"data_root {str(tmp_path / 'no-release')!r} is not a folder" in message
+
+
+def test_another_label_set_on_the_demo_corpus_is_a_config_mistake():
+    with pytest.raises(ConfigError, match="data_root is the demo corpus, labelled with MER2024"):
+        check_config(changed(labels=["calm", "tense"]), SCHEMA_PATH)
+
+
+def test_another_label_set_with_mer_ov_fusion_is_a_config_mistake(tmp_path):
+    config = changed(labels=["calm", "tense"], ov={"gt_csv": "ov.csv"})
+    config["data_root"] = "somewhere-else"
+    with pytest.raises(ConfigError, match="ov's fusion method reads the fusion's MER2024"):
+        check_config(config, SCHEMA_PATH)
+
+
+def test_labels_must_be_two_or_more_distinct_lower_case_names():
+    problems = config_problems(changed(labels=["Happy"]), SCHEMA)
+    assert any("labels" in p and "too short" in p for p in problems), problems
+    assert any("'Happy' does not match" in p for p in problems), problems

@@ -111,11 +111,13 @@ def test_missing_column_is_an_error_naming_the_file_and_columns(tmp_path):
         ingest_release(root, 2)
 
 
-def test_missing_transcription_file_is_an_error(tmp_path):
-    root = make_release(tmp_path, ["a1"], [], "name,discrete\na1,happy\n", "name,chinese\n")
+def test_release_without_transcription_file_leaves_every_text_to_asr(tmp_path):
+    root = make_release(tmp_path, ["a1"], ["u1"], "name,discrete\na1,happy\n", "name,chinese\n")
     (root / "label-transcription.csv").unlink()
-    with pytest.raises(IngestError, match="label-transcription.csv: required file is missing"):
-        ingest_release(root, 2)
+    result = ingest_release(root, 2)
+    assert result.manifest.column("transcription").to_pylist() == [None, None]
+    assert result.manifest.num_rows == 2 and result.findings.num_rows == 0
+    assert any("every clip's text will come from ASR" in note for note in result.notes)
 
 
 def test_gb18030_transcriptions_are_decoded(tmp_path):

@@ -92,3 +92,13 @@ def status_counts(table: pa.Table) -> dict[str, dict[str, int]]:
     for row in table.select(["split", "status"]).to_pylist():
         counts[row["split"]][row["status"]] += 1
     return {split: dict(c) for split, c in counts.items()}
+
+
+def text_source_counts(table: pa.Table) -> dict[str, int]:
+    """{text source: clips} of an accounting table (release, asr, none): how many texts
+    came from ASR (every one, for a release without label-transcription.csv)."""
+    counts: dict[str, int] = defaultdict(int)
+    for source in table.column("text_source").to_pylist():
+        if source is not None:
+            counts[source] += 1
+    return dict(sorted(counts.items()))

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from .labels import MER2024, label_set
+from .release_check import input_problems
 from .transcripts import TranscriptParams, check_model
 
 MAX_SHOWN = 20
@@ -249,13 +251,55 @@ def _noise(config: Mapping) -> list[str]:
     return problems
 
 
+def _precomputed(config: Mapping) -> list[str]:
+    """A precomputed feature's folder of <name>.npy files exists (its files are checked
+    per clip by the extraction job)."""
+    return [
+        f"features.{name}.model: {spec.get('model')!r} is not a folder; a precomputed "
+        "feature reads <clip name>.npy files from one (MERTools' layout): please point it "
+        "at the feature's folder"
+        for name, spec in config["features"].items()
+        if spec.get("backend") == "precomputed"
+        and not os.path.isdir(os.path.expanduser(str(spec.get("model") or "")))
+    ]
+
+
+def _label_set(config: Mapping) -> list[str]:
+    """What keeps MER2024's six labels: the demo corpus, and MER-OV's fusion baseline."""
+    if list(config["labels"]) == list(MER2024):
+        return []
+    problems = []
+    demo = os.path.normpath(config["demo"]["root"])
+    if os.path.normpath(config["data_root"]) == demo:
+        problems.append(
+            f"labels is {list(config['labels'])}, but data_root is the demo corpus, "
+            f"labelled with MER2024's six ({', '.join(MER2024)}): please point data_root "
+            "at a release of your label set, or remove labels from the config"
+        )
+    ov = config["ov"]
+    if ov["gt_csv"] and not ov["pred_csv"] and "fusion" in (ov["method"], *ov["baselines"]):
+        problems.append(
+            "ov's fusion method reads the fusion's MER2024 probabilities, but labels is "
+            f"{list(config['labels'])}: please set ov.method and ov.baselines without "
+            "fusion, or ov.gt_csv to null"
+        )
+    return problems
+
+
+def _release(config: Mapping) -> list[str]:
+    return input_problems(config, label_set(config["labels"]))
+
+
 # each check, with the sections it reads
 CROSS_KEY_CHECKS = (
     (_fusion_features, ("features", "fusion")),
     (_feature_jobs, ("features", "feature_jobs")),
+    (_precomputed, ("features",)),
     (_transcripts, ("transcripts",)),
     (_ov, ("ov",)),
     (_noise, ("noise",)),
+    (_label_set, ("labels", "data_root", "demo", "ov")),
+    (_release, ("labels", "data_root", "demo", "collect", "transcripts", "evaluate")),
 )
 
 
@@ -263,7 +307,7 @@ def _message(problems: list[str]) -> str:
     """One line for one mistake; a line each for several (the first :data:`MAX_SHOWN`)."""
     where = (
         "Every key is described in docs/configuration.md "
-        "(generated from schemas/config.schema.yaml)."
+        "(generated from schemas/config.schema.yaml); the release's layout in docs/ingest.md."
     )
     if len(problems) == 1:
         return f"Config error: {problems[0]}. {where}"

@@ -4,7 +4,7 @@ The layout (``data_root``)::
 
     video-labeled/<name>.mp4
     label-disdim.csv                      name,discrete
-    label-transcription.csv               name,chinese
+    label-transcription.csv               name,chinese (optional: ASR gives the texts)
     video-unlabeled-with-test2noise/<name>.mp4
 
 Ingest only reads names, CSVs and directory listings (cheap at 120k clips). Whether a
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .labels import LABELS
+from .labels import MER2024, LabelSet
 from .schemas import INGEST_REJECTS, MANIFEST, table_from_rows
 from .shards import shard_of
 
@@ -61,7 +61,7 @@ def plain_name_problem(name: str) -> str | None:
     return None
 
 
-def _read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[dict], str]:
+def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[dict], str]:
     """Rows of a CSV as dicts (values stripped), checking the required columns.
 
     UTF-16 needs a BOM. Otherwise the file is read as UTF-8 (BOM or not) and any value
@@ -155,8 +155,11 @@ def _finding(name: str, split: str, path: str, reason: str, excluded: bool = Tru
     return {"name": name, "split": split, "path": path, "reason": reason, "excluded": excluded}
 
 
-def ingest_release(data_root: str | os.PathLike, n_shards: int) -> IngestResult:
-    """Build the clip manifest and findings for the MER2024-layout folder ``data_root``."""
+def ingest_release(
+    data_root: str | os.PathLike, n_shards: int, labels: LabelSet = MER2024
+) -> IngestResult:
+    """Build the clip manifest and findings for the MER2024-layout folder ``data_root``;
+    a label outside ``labels`` (the run's label set) excludes its clip."""
     root = Path(data_root)
     if not root.is_dir():
         raise IngestError(f"{root}: data_root is not a folder")
@@ -171,11 +174,16 @@ def ingest_release(data_root: str | os.PathLike, n_shards: int) -> IngestResult:
     labeled_videos = _list_videos(labeled_dir, LABELED, findings)
     unlabeled_videos = _list_videos(unlabeled_dir, UNLABELED, findings)
 
-    labels = _read_labels(root / LABELS_CSV, labeled_videos, findings)
-    texts, encoding = _read_transcriptions(
-        root / TRANSCRIPTION_CSV, labeled_videos, unlabeled_videos, findings
-    )
-    notes.append(f"{TRANSCRIPTION_CSV} decoded as {encoding}")
+    labels = _read_labels(root / LABELS_CSV, labeled_videos, findings, labels)
+    if (root / TRANSCRIPTION_CSV).exists():
+        texts, encoding = _read_transcriptions(
+            root / TRANSCRIPTION_CSV, labeled_videos, unlabeled_videos, findings
+        )
+        notes.append(f"{TRANSCRIPTION_CSV} decoded as {encoding}")
+    else:
+        # no release text: every clip's text comes from ASR (rules/transcripts.smk)
+        texts = {}
+        notes.append(f"no {TRANSCRIPTION_CSV}: every clip's text will come from ASR")
 
     rows = []
     for name, rel in labeled_videos.items():
@@ -216,11 +224,13 @@ def _manifest_row(name, split, rel, label, text, n_shards) -> dict:
     }
 
 
-def _read_labels(path: Path, videos: dict[str, str], findings: list[dict]) -> dict[str, str]:
+def _read_labels(
+    path: Path, videos: dict[str, str], findings: list[dict], label_set: LabelSet
+) -> dict[str, str]:
     """Labels of labelled videos; every problem becomes a finding that excludes the clip."""
     if not videos and not path.exists():
         return {}
-    rows, _ = _read_csv_rows(path, ("name", "discrete"))
+    rows, _ = read_csv_rows(path, ("name", "discrete"))
     counts = Counter(r["name"] for r in rows)
     lines = defaultdict(list)
     for r in rows:
@@ -252,13 +262,14 @@ def _read_labels(path: Path, videos: dict[str, str], findings: list[dict]) -> di
                 )
             continue
         label = (raw_label or "").strip().lower()
-        if label not in LABELS:
+        if label not in label_set:
             findings.append(
                 _finding(
                     name,
                     LABELED,
                     rel,
-                    f"{where}: unknown label {raw_label!r} (expected one of {', '.join(LABELS)})",
+                    f"{where}: unknown label {raw_label!r} "
+                    f"(expected one of {', '.join(label_set)})",
                 )
             )
             continue
@@ -279,7 +290,7 @@ def _read_transcriptions(
     findings: list[dict],
 ) -> tuple[dict[str, str], str]:
     """Transcriptions by name. Text problems never exclude a clip: its text becomes empty."""
-    rows, encoding = _read_csv_rows(path, ("name", "chinese"))
+    rows, encoding = read_csv_rows(path, ("name", "chinese"))
     counts = Counter(r["name"] for r in rows)
     texts: dict[str, str] = {}
     for r in rows:

@@ -40,6 +40,7 @@ import pandas as pd
 from .fusion.dataset import FeatureSources, load_labelled
 from .fusion.params import FusionParams
 from .fusion.training import cross_validate
+from .labels import MER2024, LabelSet, label_set
 from .metrics import summarise
 from .search import SEARCHED, combination_params, fold_seed_offset, sample_combinations
 
@@ -68,6 +69,7 @@ class TableOptions:
     bimodal_repeat: bool = False
     row_search: int = 0
     search_space: Mapping = field(default_factory=dict)  # config "search": lists, seed
+    labels: LabelSet = MER2024  # the run's label set (config labels)
 
     def __post_init__(self) -> None:
         if self.unimodal_branches not in (1, 3):
@@ -78,13 +80,16 @@ class TableOptions:
             raise ValueError("row_search > 0 needs the search space (config 'search')")
 
     @classmethod
-    def from_config(cls, tables: Mapping | None, search: Mapping | None) -> TableOptions:
+    def from_config(
+        cls, tables: Mapping | None, search: Mapping | None, labels=None
+    ) -> TableOptions:
         tables = dict(tables or {})
         return cls(
             unimodal_branches=int(tables.get("unimodal_branches") or 1),
             bimodal_repeat=bool(tables.get("bimodal_repeat") or False),
             row_search=int(tables.get("row_search") or 0),
             search_space=dict(search or {}),
+            labels=label_set(labels),
         )
 
 
@@ -102,7 +107,11 @@ def branch_inputs(data_X: Mapping, mask: Mapping, slots: Sequence[str]) -> tuple
 
 def _cv_summary(data, slots, params, seed_offset=0) -> dict:
     X, M = branch_inputs(data.X, data.mask, slots)
-    s = summarise(cross_validate(X, M, data.labels, params, seed_offset=seed_offset).folds)
+    s = summarise(
+        cross_validate(
+            X, M, data.labels, params, seed_offset=seed_offset, labels=data.label_set
+        ).folds
+    )
     return {
         "waf": s["waf"],
         "waf_std": s["std"]["waf"],
@@ -113,7 +122,8 @@ def _cv_summary(data, slots, params, seed_offset=0) -> dict:
 
 def _scores(manifest_path, sources, slots, params, options=None) -> tuple[dict, dict]:
     features = list(dict.fromkeys(slots))
-    data = load_labelled(manifest_path, sources, features)
+    labels = options.labels if options is not None else MER2024
+    data = load_labelled(manifest_path, sources, features, labels=labels)
     dims = {f: int(data.X[f].shape[1]) for f in features}
     row = {"n_clips": len(data.names)}
     if options is None or not options.row_search:

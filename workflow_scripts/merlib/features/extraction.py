@@ -117,6 +117,16 @@ class _Items:
         return self._texts[position]
 
 
+class _ByName:
+    """The input of an encoder that reads clips by name (precomputed files)."""
+
+    def __init__(self, encoder: Encoder):
+        self._load = encoder.load
+
+    def get(self, position: int, name: str) -> Any:
+        return self._load(name)
+
+
 # --------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------
@@ -177,7 +187,11 @@ def encode_shard(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     names: list[str] = manifest.column("name").to_pylist()
     _unique_index(manifest, "the manifest")
-    items = _Items(encoder.modality, manifest, audio, faces)
+    items = (
+        _ByName(encoder)
+        if encoder.reads_names
+        else _Items(encoder.modality, manifest, audio, faces)
+    )
 
     kept_names: list[str] = []
     kept_rows: list[np.ndarray] = []
@@ -191,10 +205,10 @@ def encode_shard(
             name = names[position]
             try:
                 item = items.get(position, name)
-            except MediaError as exc:
+            except MediaError as exc:  # precomputed: FeatureFileError, a MediaError too
                 rejects.append({"name": name, "reason": str(exc)})
                 continue
-            if encoder.modality == "text" and is_empty_text(item):
+            if encoder.modality == "text" and not encoder.reads_names and is_empty_text(item):
                 n_empty_text += 1
             batch_names.append(name)
             batch_items.append(item)
@@ -205,7 +219,8 @@ def encode_shard(
                 kept_names.append(name)
                 kept_rows.append(row)
             else:
-                reason = _non_finite_reason(name, feature, encoder.modality, item)
+                modality = None if encoder.reads_names else encoder.modality
+                reason = _non_finite_reason(name, feature, modality, item)
                 rejects.append({"name": name, "reason": reason})
         progress.update(len(batch))
 
@@ -292,9 +307,9 @@ EMPTY_TRANSCRIPTION = "empty_transcription"
 def feature_flags(spec: Mapping[str, Any], manifest: pa.Table, features: pa.Table) -> pa.Table:
     """FEATURE_FLAGS of a shard: for a text feature, each encoded clip whose transcription
     is blank (its vector is zeros) is flagged ``empty_transcription``; other modalities
-    have no flags."""
-    if spec.get("modality") != "text":
-        return FEATURE_FLAGS.empty_table()
+    and precomputed features have no flags."""
+    if spec.get("modality") != "text" or spec.get("backend") == "precomputed":
+        return FEATURE_FLAGS.empty_table()  # a precomputed vector is the organisers' own
     encoded = set(features.column("name").to_pylist())
     rows = [
         {"name": n, "flag": EMPTY_TRANSCRIPTION}

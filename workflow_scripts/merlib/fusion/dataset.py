@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..labels import label_index
+from ..labels import MER2024, LabelSet
 from ..schemas import FEATURE_FLAGS, MANIFEST, read_features, read_table
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,7 @@ class LabelledSet:
     mask: dict[str, np.ndarray]
     excluded: list[dict]  # {"name", "reason"} per labelled clip left out
     noisy: ExtraRows | None = None  # noisy copies of these clips (noise augmentation)
+    label_set: LabelSet = MER2024  # the run's label set, which ``labels`` belong to
 
     @property
     def n_noisy(self) -> int:
@@ -286,6 +287,7 @@ def load_labelled(
     manifest_path: str | os.PathLike,
     sources: FeatureSources | Files,
     features: Sequence[str],
+    labels: LabelSet = MER2024,
 ) -> LabelledSet:
     """The manifest's labelled clips (split ``labeled``) and their features.
 
@@ -294,7 +296,9 @@ def load_labelled(
     With noise augmentation (``sources.noisy``: the features of a noisy copy of the
     labelled clips, same names), ``noisy`` holds one extra training row per kept clip whose
     copy has a usable feature, with that clip as its source (:class:`ExtraRows`).
+    ``labels``: the run's label set (the noisy rows' label indices).
     """
+    label_names = labels
     sources = FeatureSources.of(sources)
     manifest = read_table(manifest_path, MANIFEST).to_pandas()
     labelled = manifest[(manifest["split"] == "labeled") & manifest["discrete"].notna()]
@@ -316,7 +320,7 @@ def load_labelled(
     mask = {f: mask[f][keep] for f in features}
     noisy = None
     if sources.noisy is not None:
-        noisy = load_noisy_copies(names, labels, sources.noisy, features)
+        noisy = load_noisy_copies(names, labels, sources.noisy, features, label_names)
     for f in features:
         log.info(
             "feature %s: dim %d, present for %d of %d clips",
@@ -325,7 +329,7 @@ def load_labelled(
             int(mask[f].sum()),
             len(names),
         )
-    return LabelledSet(names, labels, X, mask, excluded, noisy)
+    return LabelledSet(names, labels, X, mask, excluded, noisy, label_names)
 
 
 def load_noisy_copies(
@@ -333,6 +337,7 @@ def load_noisy_copies(
     labels: Sequence[str],
     noisy: FeatureSources,
     features: Sequence[str],
+    label_set: LabelSet = MER2024,
 ) -> ExtraRows:
     """Training rows from the noisy copy (``noisy``: its feature and flags files) of the
     clips ``names`` (labels ``labels``): one per clip whose copy has a usable feature,
@@ -343,7 +348,7 @@ def load_noisy_copies(
     return ExtraRows(
         X={f: X[f][keep] for f in features},
         mask={f: mask[f][keep] for f in features},
-        y=np.array([label_index(labels[i]) for i in keep], dtype=np.int64),
+        y=np.array([label_set.index(labels[i]) for i in keep], dtype=np.int64),
         source=keep.astype(np.int64),
     )
 

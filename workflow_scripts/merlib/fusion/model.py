@@ -160,7 +160,12 @@ class StackedFusion:
     """``M`` attention-fusion models with the same features, width and attention mode."""
 
     def __init__(
-        self, dims: Sequence[int], hidden_dim: int, attention: str, seeds: Sequence[int]
+        self,
+        dims: Sequence[int],
+        hidden_dim: int,
+        attention: str,
+        seeds: Sequence[int],
+        n_classes: int = len(LABELS),
     ) -> None:
         self.dims = [int(d) for d in dims]
         self.hidden_dim = int(hidden_dim)
@@ -170,7 +175,8 @@ class StackedFusion:
         for seed in seeds:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(seed))
-                states.append(AttentionFusion(self.dims, hidden_dim, 0.0, attention).state_dict())
+                model = AttentionFusion(self.dims, hidden_dim, 0.0, attention, n_classes)
+                states.append(model.state_dict())
         # All parameters of model m live in row m of one (M, P) buffer: Adam, weight decay
         # and keeping the best epoch are then a few operations on one tensor per step.
         # Layer i reads its weight (M, in, out) and bias (M, 1, out) as views of it.

@@ -27,8 +27,8 @@ import pyarrow as pa
 import torch
 
 from ..atomic import atomic_path
-from ..labels import LABELS, PROB_COLUMNS
-from ..schemas import FALLBACKS, PREDICTIONS, table_from_rows
+from ..labels import LabelSet, label_set
+from ..schemas import FALLBACKS, predictions_schema, table_from_rows
 from .dataset import (
     FeatureSources,
     Files,
@@ -56,8 +56,9 @@ def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> None:
         torch.save(checkpoint, tmp)
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Load a checkpoint with ``weights_only=True`` and check it is a fusion model."""
+def load_checkpoint(path: str | os.PathLike, labels: LabelSet | None = None) -> dict:
+    """Load a checkpoint with ``weights_only=True`` and check it is a fusion model (of the
+    label set ``labels``, in its order, when given: the run's config labels)."""
     checkpoint = torch.load(path, weights_only=True)
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a merflow attention-fusion checkpoint")
@@ -66,15 +67,17 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
             f"{path}: checkpoint version {checkpoint.get('version')}, "
             f"this merflow reads version {CHECKPOINT_VERSION}"
         )
-    if list(checkpoint["labels"]) != list(LABELS):
-        raise CheckpointError(f"{path}: label order {checkpoint['labels']} is not {LABELS}")
+    if labels is not None and list(checkpoint["labels"]) != list(labels):
+        raise CheckpointError(
+            f"{path}: labels {list(checkpoint['labels'])} are not the config's {list(labels)}"
+        )
     return checkpoint
 
 
 def predict(
     checkpoint: Mapping, X: Mapping[str, np.ndarray], mask: Mapping[str, np.ndarray]
 ) -> np.ndarray:
-    """(n, 6) float64 probabilities: softmax of the mean of the K fold models' logits.
+    """(n, labels) float64 probabilities: softmax of the mean of the K fold models' logits.
 
     ``X``/``mask`` must hold every feature of the checkpoint (extra ones are ignored).
     Clips with no feature at all get the checkpoint's class prior.
@@ -90,10 +93,11 @@ def predict(
     arrays = [np.asarray(X[f], dtype=np.float32) for f in features]
     M = stack_mask(mask, features)
     params = FusionParams(**checkpoint["params"])
-    total = np.zeros((M.shape[0], len(LABELS)), dtype=np.float64)
+    n_classes = len(checkpoint["labels"])
+    total = np.zeros((M.shape[0], n_classes), dtype=np.float64)
     for entry in checkpoint["folds"]:
         model = AttentionFusion(
-            checkpoint["dims"], params.hidden_dim, params.dropout, params.attention
+            checkpoint["dims"], params.hidden_dim, params.dropout, params.attention, n_classes
         )
         model.load_state_dict(entry["state_dict"])
         Z = [
@@ -109,7 +113,7 @@ def predict(
 
 @dataclass
 class PredictionRun:
-    predictions: pa.Table  # PREDICTIONS
+    predictions: pa.Table  # predictions_schema(the checkpoint's labels)
     fallbacks: pa.Table  # FALLBACKS
 
 
@@ -121,8 +125,10 @@ def predict_manifest(
     """Predict every unlabelled clip of the manifest (split ``unlabeled``), exactly once.
 
     Clips without a usable feature among the model's (none present, or only flagged
-    vectors) get the training class prior and a row in the fallbacks table.
+    vectors) get the training class prior and a row in the fallbacks table. The label set
+    is the checkpoint's (its probability columns, in its order).
     """
+    labels = label_set(checkpoint["labels"])
     sources = FeatureSources.of(sources)
     features = list(checkpoint["features"])
     missing = [f for f in features if f not in sources.files]
@@ -130,7 +136,7 @@ def predict_manifest(
         raise ValueError(f"the model needs feature(s) {', '.join(missing)}: no files given")
     pool = load_unlabelled(manifest_path, sources, features)
     names, X, mask, flags = pool.names, pool.X, pool.mask, pool.flags
-    probs = predict(checkpoint, X, mask) if names else np.zeros((0, len(LABELS)))
+    probs = predict(checkpoint, X, mask) if names else np.zeros((0, len(labels)))
     if names:
         has_any = usable_features(mask, flags)
         probs[~has_any] = checkpoint["class_prior"].numpy().astype(np.float64)
@@ -138,8 +144,8 @@ def predict_manifest(
         has_any = np.zeros(0, dtype=bool)
     rows = [
         {"name": n}
-        | dict(zip(PROB_COLUMNS, map(float, p), strict=True))
-        | {"discrete": LABELS[int(np.argmax(p))]}
+        | dict(zip(labels.prob_columns, map(float, p), strict=True))
+        | {"discrete": labels[int(np.argmax(p))]}
         for n, p in zip(names, probs, strict=True)
     ]
     fallbacks = [
@@ -147,7 +153,7 @@ def predict_manifest(
         for i, (n, ok) in enumerate(zip(names, has_any, strict=True))
         if not ok
     ]
-    predictions = table_from_rows(rows, PREDICTIONS)
+    predictions = table_from_rows(rows, predictions_schema(labels))
     predicted = predictions.column("name").to_pylist()
     if len(predicted) != len(set(predicted)) or set(predicted) != set(names):
         raise AssertionError("predictions must hold each unlabelled clip exactly once")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..labels import LABELS
+from ..labels import LabelSet, label_set
 from ..metrics import summarise
 from ..schemas import MANIFEST, read_table
 from .dataset import ExtraRows, FeatureSources, load_labelled, usable_features
@@ -42,15 +42,17 @@ class SelfTrainingRun:
     predictions: PredictionRun  # the unlabelled pool, from the last round's models
 
 
-def _round_record(round_: int, folds: Sequence[Mapping], pseudo: np.ndarray | None) -> dict:
+def _round_record(
+    round_: int, folds: Sequence[Mapping], pseudo: np.ndarray | None, labels: LabelSet
+) -> dict:
     summary = summarise(folds)
-    counts = np.bincount(pseudo, minlength=len(LABELS)) if pseudo is not None else None
+    counts = np.bincount(pseudo, minlength=len(labels)) if pseudo is not None else None
     return {
         "round": round_,
         "n_pseudo": 0 if pseudo is None else int(len(pseudo)),
         "pseudo_per_class": {}
         if counts is None
-        else {label: int(c) for label, c in zip(LABELS, counts, strict=True)},
+        else {label: int(c) for label, c in zip(labels, counts, strict=True)},
         "waf": summary["waf"],
         "acc": summary["acc"],
         "std": summary["std"],
@@ -68,7 +70,8 @@ def self_train(
 ) -> SelfTrainingRun:
     """Self-train from the supervised checkpoint; see the module docstring.
 
-    ``supervised_folds`` are the supervised run's per-fold scores (round 0).
+    ``supervised_folds`` are the supervised run's per-fold scores (round 0). The label
+    set is the supervised checkpoint's.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"self-training threshold must be in (0, 1], got {threshold}")
@@ -77,8 +80,9 @@ def self_train(
     features = list(supervised["features"])
     params = FusionParams(**supervised["params"])
     seed_offset = int(supervised.get("seed_offset", 0))
+    labels = label_set(supervised["labels"])
     sources = FeatureSources.of(sources)
-    data = load_labelled(manifest_path, sources, features)
+    data = load_labelled(manifest_path, sources, features, labels=labels)
     manifest = read_table(manifest_path, MANIFEST).to_pandas()
     pool = manifest.loc[manifest["split"] == "unlabeled", "name"].tolist()
     X_pool, mask_pool, flags = sources.load(pool, features)
@@ -91,14 +95,16 @@ def self_train(
 
     record = {
         "threshold": float(threshold),
-        "rounds": [_round_record(0, supervised_folds, None)],
+        "rounds": [_round_record(0, supervised_folds, None, labels)],
         "pool": len(pool),
         "pool_with_features": int(len(usable)),
         "noisy_copies": data.n_noisy,
     }
     checkpoint = dict(supervised)
     for r in range(1, rounds + 1):
-        probs = predict(checkpoint, X_pool, mask_pool) if len(usable) else np.zeros((0, 6))
+        probs = (
+            predict(checkpoint, X_pool, mask_pool) if len(usable) else np.zeros((0, len(labels)))
+        )
         confident = np.flatnonzero(probs.max(axis=1) >= threshold)
         pseudo = probs[confident].argmax(axis=1)
         pseudo_rows = ExtraRows(
@@ -108,9 +114,10 @@ def self_train(
         )
         extra = ExtraRows.concat([data.noisy, pseudo_rows])
         cv = cross_validate(
-            data.X, data.mask, data.labels, params, extra=extra, seed_offset=seed_offset
-        )
-        record["rounds"].append(_round_record(r, cv.folds, pseudo))
+            data.X, data.mask, data.labels, params, extra=extra, seed_offset=seed_offset,
+            labels=labels,
+        )  # fmt: skip
+        record["rounds"].append(_round_record(r, cv.folds, pseudo, labels))
         checkpoint = cv.checkpoint
         log.info(
             "round %d: %d of %d pool clips pseudo-labelled (p >= %.2f): WAF %.4f, acc %.4f",

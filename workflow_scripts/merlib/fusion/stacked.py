@@ -54,7 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch.optim.adam import adam
 
-from ..labels import LABELS
+from ..labels import MER2024
 from ..progress import Progress
 from .device_random import CounterStream
 from .model import StackedFusion, predicted_classes
@@ -62,7 +62,6 @@ from .standardise import fit_standardiser
 
 log = logging.getLogger(__name__)
 
-N_CLASSES = len(LABELS)
 
 ADAM_BETAS = (0.9, 0.999)
 
@@ -114,10 +113,12 @@ def fusion_device(setting: str | torch.device = "auto") -> torch.device:
     return torch.device(setting)
 
 
-def waf_per_model(y: torch.Tensor, pred: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+def waf_per_model(
+    y: torch.Tensor, pred: torch.Tensor, valid: torch.Tensor, n_classes: int
+) -> torch.Tensor:
     """(M,) float64 WAF of each model's valid rows (sklearn's arithmetic, as waf_indices)."""
     M = y.shape[0]
-    k = N_CLASSES
+    k = n_classes
     model = torch.arange(M, device=y.device).view(-1, 1).expand_as(y)
     # Padding rows go to one extra bin (dropped) rather than being indexed out: a boolean
     # index would wait for the device to learn its size.
@@ -260,6 +261,7 @@ def train_stacked(
     scaling: str = "zscore",
     progress: Progress | None = None,
     random_stream: str = "auto",
+    n_classes: int = len(MER2024),
 ) -> list[StackedResult]:
     """Train ``len(specs)`` fusion models together; see the module docstring.
 
@@ -276,7 +278,8 @@ def train_stacked(
     a CUDA device, ``host`` on the CPU.
 
     ``arrays[f]`` is (n, dim_f) float32 (zeros where missing), ``mask`` (n, F) bool,
-    ``y`` (n,) label indices (only rows in a model's train/val sets are read).
+    ``y`` (n,) label indices (only rows in a model's train/val sets are read) of a
+    label set of ``n_classes`` labels (the models' outputs).
     ``scaling`` is :func:`merlib.fusion.standardise.fit_standardiser`'s (``"none"``: raw).
     ``progress`` (a :class:`merlib.progress.Progress` counting model-epochs) is updated
     by ``len(specs)`` after every epoch.
@@ -325,8 +328,9 @@ def train_stacked(
     torch.use_deterministic_algorithms(True, warn_only=dev.type != "cpu")
     try:
         model = StackedFusion(
-            [a.shape[1] for a in arrays], hidden_dim, attention, [s.seed for s in specs]
-        ).to(dev)
+            [a.shape[1] for a in arrays], hidden_dim, attention, [s.seed for s in specs],
+            n_classes,
+        ).to(dev)  # fmt: skip
         flat = model.flat
         grad = torch.zeros_like(flat)
         grad_views = [v for i in range(len(model.layout)) for v in model.views(grad, i)]
@@ -340,7 +344,7 @@ def train_stacked(
         best_waf = torch.full((M,), -1.0, dtype=torch.float64, device=dev)
         best_epoch = torch.zeros(M, dtype=torch.int64, device=dev)
         best_flat = flat.detach().clone()
-        best_logits = torch.zeros((M, val_idx.shape[1], N_CLASSES), device=dev)
+        best_logits = torch.zeros((M, val_idx.shape[1], n_classes), device=dev)
         for epoch in range(1, epochs + 1):
             if on_device:
                 order = train_table.gather(1, stream.permutation(epoch, n_train, width))
@@ -362,7 +366,7 @@ def train_stacked(
                     draw = functools.partial(_draw, stream, epoch, step)
                 logits = model.logits(xs, present, keep, generators, counts, draw)
                 nll = F.nll_loss(
-                    F.log_softmax(logits, dim=2).reshape(-1, N_CLASSES),
+                    F.log_softmax(logits, dim=2).reshape(-1, n_classes),
                     y_t[idx].reshape(-1),
                     reduction="none",
                 ).view(M, -1)
@@ -374,7 +378,7 @@ def train_stacked(
             with torch.no_grad():
                 val_logits = model.logits(val_x, val_m)
                 pred = torch.softmax(val_logits.double(), dim=2).argmax(dim=2)
-                score = waf_per_model(val_y, pred, val_valid)
+                score = waf_per_model(val_y, pred, val_valid, n_classes)
                 better = score > best_waf
                 # On the CPU the check spares the copies; on a device it would wait for it,
                 # and keeping the old values where nothing is better changes no bit.

@@ -45,9 +45,9 @@ import torch.nn.functional as F
 from sklearn.model_selection import StratifiedKFold
 
 from .. import metrics
-from ..labels import LABELS, PROB_COLUMNS, label_index
+from ..labels import MER2024, LabelSet
 from ..progress import Progress
-from ..schemas import OOF_PREDICTIONS, table_from_rows
+from ..schemas import oof_schema, table_from_rows
 from .dataset import (
     NO_SOURCE,
     ExtraRows,
@@ -174,14 +174,15 @@ def train_fold(
 class CVResult:
     """Result of :func:`cross_validate`."""
 
-    oof_probs: np.ndarray  # (n, 6) float64, each clip predicted by its fold's kept model
+    oof_probs: np.ndarray  # (n, labels) float64, each clip predicted by its fold's kept model
     fold: np.ndarray  # (n,) int32, the fold each clip was held out in
     folds: list[dict] = field(default_factory=list)  # per fold: fold, waf, acc, best_epoch, ...
     checkpoint: dict = field(default_factory=dict)
+    labels: LabelSet = MER2024
 
     @property
     def oof_labels(self) -> list[str]:
-        return [LABELS[i] for i in self.oof_probs.argmax(axis=1)]
+        return [self.labels[i] for i in self.oof_probs.argmax(axis=1)]
 
 
 def block_splits(n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -204,15 +205,20 @@ def block_splits(n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.nda
 
 
 def cv_splits(
-    y_idx: np.ndarray, folds: int, seed: int, split: str = "stratified"
+    y_idx: np.ndarray,
+    folds: int,
+    seed: int,
+    split: str = "stratified",
+    labels: LabelSet = MER2024,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The seeded K-fold splits ``(train_idx, val_idx)`` every run uses: stratified
-    (merflow's default) or the reference's contiguous blocks (:func:`block_splits`)."""
+    (merflow's default) or the reference's contiguous blocks (:func:`block_splits`).
+    ``labels``: the label set ``y_idx`` indexes (named in the error)."""
     n = len(y_idx)
     if split == "blocks":
         return block_splits(n, folds, seed)
-    counts = np.bincount(y_idx, minlength=len(LABELS))
-    present = {LABELS[i]: int(c) for i, c in enumerate(counts) if c}
+    counts = np.bincount(y_idx, minlength=len(labels))
+    present = {labels[i]: int(c) for i, c in enumerate(counts) if c}
     if min(present.values(), default=0) < folds:
         raise ValueError(
             f"{folds}-fold cross validation needs at least {folds} labelled clips "
@@ -260,6 +266,7 @@ def cross_validate(
     extra: ExtraRows | None = None,
     seed_offset: int = 0,
     device: str = "cpu",
+    labels: LabelSet = MER2024,
 ) -> CVResult:
     """Stratified K-fold training of the attention fusion on labelled clips, on ``device``
     (``auto``, ``cpu`` or ``cuda``: :func:`merlib.fusion.stacked.fusion_device`).
@@ -273,8 +280,9 @@ def cross_validate(
     ``extra`` rows join training folds, never a validation fold (a copied row only the
     folds that train on its source clip: :class:`ExtraRows`), so scores stay comparable
     with a run without them (same folds, same seed, validation on the same clips).
+    ``labels``: the run's label set (the model has one output per label, in its order).
     """
-    return cross_validate_many(X, mask, y, [(params, seed_offset)], extra, device)[0]
+    return cross_validate_many(X, mask, y, [(params, seed_offset)], extra, device, labels=labels)[0]
 
 
 def stack_key(params: FusionParams) -> tuple:
@@ -291,6 +299,7 @@ def cross_validate_many(
     extra: ExtraRows | None = None,
     device: str = "cpu",
     progress: Progress | None = None,
+    labels: LabelSet = MER2024,
 ) -> list[CVResult]:
     """:func:`cross_validate` of each ``(params, seed_offset)`` of ``runs`` on the same
     clips; the runs with the same :func:`stack_key` (a search's combinations of one
@@ -302,7 +311,7 @@ def cross_validate_many(
     the CPU, ``tests/unit/test_search_jobs.py``). ``progress`` (:class:`merlib.progress.Progress`,
     counting fold-epochs) is updated after every epoch of every stack.
     """
-    y_idx = np.array([label_index(v) for v in y], dtype=np.int64)
+    y_idx = np.array([labels.index(v) for v in y], dtype=np.int64)
     n = len(y_idx)
     features, arrays, M = _check_inputs(X, mask, n)
     all_arrays, all_mask, all_y = list(arrays.values()), M, y_idx
@@ -321,7 +330,7 @@ def cross_validate_many(
     results: list[CVResult | None] = [None] * len(runs)
     for members in stacks.values():
         params = runs[members[0]][0]
-        splits = cv_splits(y_idx, params.folds, params.seed, params.split)
+        splits = cv_splits(y_idx, params.folds, params.seed, params.split, labels)
         extra_rows = [fold_extra_rows(train_idx, sources, n) for train_idx, _ in splits]
         specs = [
             ModelSpec(
@@ -348,13 +357,14 @@ def cross_validate_many(
             device=device,
             scaling=params.scaling,
             progress=progress,
+            n_classes=len(labels),
         )
         seconds = (time.perf_counter() - start) / len(members)
         K = len(splits)
         for j, i in enumerate(members):
             results[i] = _cv_result(
                 features, arrays, y_idx, splits, extra_rows, trained[j * K : (j + 1) * K],
-                runs[i], seconds,
+                runs[i], seconds, labels,
             )  # fmt: skip
     return results
 
@@ -368,11 +378,12 @@ def _cv_result(
     trained: Sequence[StackedResult],
     run: tuple[FusionParams, int],
     seconds: float,
+    labels: LabelSet = MER2024,
 ) -> CVResult:
     """One run's CVResult from its K trained folds (``seconds``: the run's share)."""
     params, seed_offset = run
     n = len(y_idx)
-    logits = np.zeros((n, len(LABELS)), dtype=np.float64)
+    logits = np.zeros((n, len(labels)), dtype=np.float64)
     fold_of = np.full(n, -1, dtype=np.int32)
     states, folds = [], []
     for fold, ((train_idx, val_idx), r) in enumerate(zip(splits, trained, strict=True)):
@@ -411,11 +422,11 @@ def _cv_result(
                 "seconds": round(seconds / len(splits), 3),
             }
         )
-    prior = np.bincount(y_idx, minlength=len(LABELS)).astype(np.float64) / n
+    prior = np.bincount(y_idx, minlength=len(labels)).astype(np.float64) / n
     checkpoint = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
-        "labels": list(LABELS),
+        "labels": list(labels),
         "features": features,
         "dims": [int(a.shape[1]) for a in arrays.values()],
         "params": params.as_dict(),
@@ -423,7 +434,9 @@ def _cv_result(
         "class_prior": torch.from_numpy(prior),
         "folds": states,
     }
-    return CVResult(oof_probs=softmax(logits), fold=fold_of, folds=folds, checkpoint=checkpoint)
+    return CVResult(
+        oof_probs=softmax(logits), fold=fold_of, folds=folds, checkpoint=checkpoint, labels=labels
+    )
 
 
 # --- the workflow's step ---------------------------------------------------------------
@@ -444,6 +457,7 @@ def train_on_manifest(
     params: FusionParams,
     seed_offset: int = 0,
     device: str = "cpu",
+    labels: LabelSet = MER2024,
 ) -> TrainingRun:
     """Cross-validate the fusion on the manifest's labelled clips (split ``labeled``).
 
@@ -451,8 +465,9 @@ def train_on_manifest(
     (:func:`load_labelled`). ``seed_offset`` shifts the models' initialisation seeds (a
     search combination's). With noise augmentation (``sources.noisy``) each fold also
     trains on the noisy copies of its training clips; validation stays on the clean clips.
+    ``labels``: the run's label set (config labels).
     """
-    data = load_labelled(manifest_path, sources, features)
+    data = load_labelled(manifest_path, sources, features, labels=labels)
     cv = cross_validate(
         data.X,
         data.mask,
@@ -461,6 +476,7 @@ def train_on_manifest(
         extra=data.noisy,
         seed_offset=seed_offset,
         device=device,
+        labels=labels,
     )
     return TrainingRun(
         cv, oof_table(data, cv), data.excluded, run_record(data, features, params, cv)
@@ -468,15 +484,16 @@ def train_on_manifest(
 
 
 def oof_table(data: LabelledSet, cv: CVResult) -> pa.Table:
-    """The OOF_PREDICTIONS table of a cross-validation of ``data``."""
+    """The OOF table (:func:`merlib.schemas.oof_schema` of the run's labels) of a
+    cross-validation of ``data``."""
     rows = [
         {"name": n, "discrete": t, "predicted": p, "fold": int(k)}
-        | dict(zip(PROB_COLUMNS, map(float, probs), strict=True))
+        | dict(zip(cv.labels.prob_columns, map(float, probs), strict=True))
         for n, t, p, k, probs in zip(
             data.names, data.labels, cv.oof_labels, cv.fold, cv.oof_probs, strict=True
         )
     ]
-    return table_from_rows(rows, OOF_PREDICTIONS)
+    return table_from_rows(rows, oof_schema(cv.labels))
 
 
 def run_record(

@@ -6,19 +6,22 @@ from __future__ import annotations
 import pyarrow as pa
 
 from ..av.wav import read_wav
+from ..labels import MER2024, LabelSet
 from ..metrics import EvaluationError, accuracy, waf
 from ..schemas import ROBUSTNESS, table_from_rows
 from .mixing import measured_snr_db
 
 
-def robustness(clean: pa.Table, noisy: pa.Table, noise: pa.Table, labels) -> tuple[dict, pa.Table]:
+def robustness(
+    clean: pa.Table, noisy: pa.Table, noise: pa.Table, labels, label_set: LabelSet = MER2024
+) -> tuple[dict, pa.Table]:
     """WAF and accuracy of the clean and the noisy predictions on the same clips.
 
     ``clean`` / ``noisy`` are PREDICTIONS tables, ``noise`` the NOISE table, ``labels`` a
     ``name, discrete`` DataFrame (:func:`merlib.metrics.read_test_labels`). Scored clips:
     those with a noisy copy and a label; every one of them must have both predictions.
     Returns the summary dict (``all``, ``by_snr_db``, ``by_blur_factor``) and the
-    ROBUSTNESS table with the same figures.
+    ROBUSTNESS table with the same figures. ``label_set``: the run's label set.
     """
     truth = dict(zip(labels["name"], labels["discrete"], strict=True))
     pred = {}
@@ -42,8 +45,8 @@ def robustness(clean: pa.Table, noisy: pa.Table, noise: pa.Table, labels) -> tup
         out = {"n_clips": len(rows)}
         for what in ("clean", "noisy"):
             p = [pred[what][r["name"]] for r in rows]
-            out[f"waf_{what}"] = waf(t, p)
-            out[f"acc_{what}"] = accuracy(t, p)
+            out[f"waf_{what}"] = waf(t, p, label_set)
+            out[f"acc_{what}"] = accuracy(t, p, label_set)
         out["waf_drop"] = out["waf_clean"] - out["waf_noisy"]
         return out
 
