@@ -524,6 +524,11 @@ SEARCH_COMBINATIONS = sample_combinations(
     config["search"], config["search"]["n_combinations"], config["search"]["seed"]
 )
 SELF_TRAINING = config["self_training"]
+if config["submission"]["model"] == "self_training" and SELF_TRAINING["rounds"] < 1:
+    raise ValueError(
+        "submission.model is self_training but self_training.rounds is 0 (off): set "
+        "rounds to 1 or more, or submission.model to auto or supervised."
+    )
 
 
 def get_search_combination(wildcards):
