@@ -22,7 +22,7 @@ from merlib.provenance import cv_selection, run_provenance  # noqa: E402
 from merlib.schemas import OOF_PREDICTIONS, PREDICTIONS, read_table  # noqa: E402
 
 
-def main(oof, folds, predictions, test_labels, self_training, output, config):
+def main(oof, folds, predictions, test_labels, self_training, choice, output, config):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     with open(folds, encoding="utf-8") as fh:
         fold_records = json.load(fh)["folds"]
@@ -38,8 +38,11 @@ def main(oof, folds, predictions, test_labels, self_training, output, config):
             record = json.load(fh)
         st_pool = read_table(self_training["predictions"], PREDICTIONS)
         summary["self_training"] = self_training_summary(record, st_pool, labels)
-    # added keys (existing ones unchanged): how the CV score was selected, and provenance
+    # added keys (existing ones unchanged): how the CV score was selected, which model the
+    # submission comes from and why, and provenance
     summary["cv"]["selection"] = cv_selection(config)
+    with open(choice, encoding="utf-8") as fh:
+        summary["submission"] = json.load(fh)
     summary["provenance"] = run_provenance(config, os.path.dirname(os.path.abspath(__file__)))
     logging.info("summary: %s", json.dumps(summary))
     write_json(summary, output.summary)
@@ -59,6 +62,7 @@ main(
         for key in ("record", "predictions")
         if f"self_training_{key}" in snakemake.input.keys()  # noqa: F821
     },
+    snakemake.input.submission_choice,  # noqa: F821
     snakemake.output,  # noqa: F821
     snakemake.config,  # noqa: F821
 )

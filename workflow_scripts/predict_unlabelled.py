@@ -11,7 +11,6 @@ import torch  # noqa: E402
 
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.prediction import load_checkpoint, predict_manifest  # noqa: E402
-from merlib.fusion.submission import write_submission  # noqa: E402
 from merlib.schemas import FALLBACKS, PREDICTIONS, write_table  # noqa: E402
 
 
@@ -35,7 +34,6 @@ def main(manifest, model, sources, threads, output):
     )
     write_table(run.predictions, output.predictions, PREDICTIONS)
     write_table(run.fallbacks, output.fallbacks, FALLBACKS)
-    write_submission(run.predictions, output.submission)
 
 
 main(
