@@ -404,14 +404,23 @@ def get_ov_outputs():
 # --- MER-NOISE (rules/noise.smk) --------------------------------------------------------
 
 NOISE = config["noise"]
+# Without noise.musan_dir, the demo mixes its own synthetic speech (rule make_demo_noise)
+# as MUSAN's speech subset stands in; demo.noise_files 0 leaves MER-NOISE off there too.
+DEMO_NOISE = f"{DEMO_ROOT}-noise/speech"
+NOISE_DIR = NOISE["musan_dir"] or (
+    DEMO_NOISE if is_demo() and config["demo"]["noise_files"] > 0 else None
+)
 NOISE_CLIPS = (
     "results/noise/clips"  # data_root of the noisy copy (one folder per shard)
 )
 
 
 def get_noise_corpus(wildcards=None):
-    """The MUSAN speech folder; a clear error when it is unset or not a folder."""
-    path = NOISE["musan_dir"]
+    """The MUSAN speech folder (the demo's own speech on the demo); a clear error when it
+    is unset or not a folder."""
+    path = NOISE_DIR
+    if path == DEMO_NOISE:
+        return path  # made by rule make_demo_noise
     if not path:
         raise ValueError(
             "MER-NOISE needs noise.musan_dir: please set it to your copy of MUSAN's speech "
@@ -444,10 +453,11 @@ def get_noise_params():
 
 AUGMENT_TRAINING = NOISE["augment_training"]
 NOISE_TRAIN = "results/noise/train"  # the noisy copy of the labelled clips
-if AUGMENT_TRAINING and not NOISE["musan_dir"]:
+if AUGMENT_TRAINING and not NOISE_DIR:
     raise ValueError(
-        "noise.augment_training needs noise.musan_dir (the speech noise to add): please "
-        "set it, or turn augment_training off."
+        "noise.augment_training needs noise.musan_dir (the speech noise to add; on the "
+        "demo, demo.noise_files > 0 gives its own): please set it, or turn "
+        "augment_training off."
     )
 
 
@@ -501,7 +511,7 @@ def get_robustness_labels(wildcards):
 def get_noise_outputs():
     """MER-NOISE targets of the default target (none unless noise.musan_dir is set; the
     robustness figures only when the evaluation clips' labels are known)."""
-    if not NOISE["musan_dir"]:
+    if not NOISE_DIR:
         return []
     outputs = ["results/noise/noise.parquet"]
     # the noisy copies' per-shard tables, for the reason get_documented_shard_outputs gives
