@@ -788,11 +788,14 @@ def get_report_table_titles():
 
 
 def get_report_summary_inputs(wildcards=None):
-    """What the summary page reads: the summary and accounting, MER-NOISE and MER-OV
-    figures when this config computes them."""
+    """What the summary page and the first page read: the summary, accounting, manifest
+    and evaluation pictures, MER-NOISE and MER-OV figures when this config computes them."""
     inputs = {
         "summary": "results/metrics/summary.json",
         "accounting": "results/metrics/accounting.parquet",
+        "manifest": "results/ingest/manifest.parquet",  # its digest: the data's
+        "confusion": "results/metrics/confusion.png",  # pictures on the first page
+        "per_class_f1": "results/metrics/per_class_f1.png",
     }
     if "results/noise/robustness.json" in get_noise_outputs():
         inputs["robustness"] = "results/noise/robustness.json"
