@@ -131,6 +131,7 @@ TRAINING_AND_EVALUATION = frozenset(
     {
         "train_fusion",
         "predict_unlabelled",
+        "write_submission",  # the submission CSV from the chosen model's predictions
         "evaluate_predictions",
         "account_clips",
         # the report's summary page and its HTML tables (per_class.html reads evaluate's TSV)
