@@ -11,6 +11,7 @@ import torch  # noqa: E402
 
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.prediction import load_checkpoint, predict_manifest  # noqa: E402
+from merlib.fusion.submission import write_submission  # noqa: E402
 from merlib.schemas import FALLBACKS, PREDICTIONS, write_table  # noqa: E402
 
 
@@ -34,6 +35,11 @@ def main(manifest, model, sources, threads, output):
     )
     write_table(run.predictions, output.predictions, PREDICTIONS)
     write_table(run.fallbacks, output.fallbacks, FALLBACKS)
+    if "submission" in output.keys():
+        # predict_noisy_clips (rules/noise.smk): the noisy copy's CSV, always the supervised
+        # model's (the self-trained one does not predict the noisy copy). The challenge
+        # submission itself is rule write_submission's (submission.model).
+        write_submission(run.predictions, output.submission)
 
 
 main(
