@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from merlib.av.ffmpeg import ffmpeg_exe
 from merlib.collect.sources import segment_name
-from merlib.media import ffmpeg_exe
 from merlib.schemas import COLLECT_SEGMENTS, table_from_rows
 
 

@@ -39,7 +39,7 @@ def one_torch_thread():
 
 def make_clip(out: Path, image: Path | None, audio: Path | None, seconds: float = 3.0) -> Path:
     """An H.264/AAC mp4 of a still image (or a grey frame) and a speech file (or none)."""
-    from merlib.media import ffmpeg_exe
+    from merlib.av.ffmpeg import ffmpeg_exe
 
     args = [ffmpeg_exe(), "-y", "-v", "error", "-nostdin"]
     if image is not None:

@@ -7,7 +7,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.demo import make_noise_speech  # noqa: E402
+from merlib.demo.noise_speech import make_noise_speech  # noqa: E402
 
 make_noise_speech(
     snakemake.output.speech,  # noqa: F821

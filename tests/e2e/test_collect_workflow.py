@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 import pytest
 from e2e_helpers import config_path, overlay
 
+from merlib.av.ffmpeg import ffmpeg_exe
 from merlib.ingest import ingest_release
-from merlib.media import ffmpeg_exe
 from merlib.schemas import COLLECT_CLIPS, read_table
 
 REPO = Path(__file__).resolve().parents[2]

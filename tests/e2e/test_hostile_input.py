@@ -21,7 +21,7 @@ from e2e_helpers import (
     write_csv,
 )
 
-from merlib.media import ffmpeg_exe
+from merlib.av.ffmpeg import ffmpeg_exe
 from merlib.schemas import ACCOUNTING, read_table
 
 pytestmark = pytest.mark.e2e

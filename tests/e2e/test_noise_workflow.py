@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from e2e_helpers import config_path, overlay
 
-from merlib.noise import snr_check
+from merlib.noise.robustness import snr_check
 from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, PREDICTIONS, read_table
 
 REPO = Path(__file__).resolve().parents[2]

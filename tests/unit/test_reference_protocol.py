@@ -12,7 +12,7 @@ from merlib import paper_tables, protocol
 from merlib.fusion import stacked, training
 from merlib.fusion.params import FusionParams
 from merlib.fusion.standardise import fit_standardiser
-from merlib.noise import noise_segment
+from merlib.noise.draws import noise_segment
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

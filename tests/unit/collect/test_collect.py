@@ -16,6 +16,8 @@ import torch
 from collect_scenes import ffmpeg, segments_of
 from conftest import YUNET_ONNX
 
+from merlib.av.decode import decode_audio
+from merlib.av.ffmpeg import ffmpeg_exe
 from merlib.collect.export import export_clips, fetch_checked, write_release_csvs
 from merlib.collect.filtering import filter_segments
 from merlib.collect.frames import iter_frames
@@ -29,8 +31,8 @@ from merlib.collect.turns import (
     vad_segments,
 )
 from merlib.ingest import ingest_release
-from merlib.media import decode_audio, ffmpeg_exe, limit_threads
 from merlib.schemas import COLLECT_CLIPS, table_from_rows
+from merlib.threads import limit_threads
 
 
 @pytest.fixture(autouse=True, scope="module")

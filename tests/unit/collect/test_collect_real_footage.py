@@ -12,7 +12,7 @@ from merlib.collect.filtering import filter_segments
 from merlib.collect.frames import dlib_face_embedder
 from merlib.collect.params import CollectParams
 from merlib.collect.turns import cut_segments, resemblyzer_embedder
-from merlib.media import limit_threads
+from merlib.threads import limit_threads
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from merlib import demo
+from merlib.av.ffmpeg import ffmpeg_exe
+from merlib.demo import corpus as corpus_module
+from merlib.demo.corpus import make_demo_corpus
+from merlib.demo.expressions import EXPRESSIONS, expression_field
+from merlib.demo.planning import draw_cues, plan_clips
+from merlib.demo.spec import FRAME_SIZE, LABELLED_DIR, UNLABELLED_DIR
+from merlib.demo.speech import PROSODY, synthesize_batch
+from merlib.demo.text import ENDINGS, PHRASES, make_sentence
 from merlib.labels import LABELS
 
 SEED = 11
@@ -28,7 +35,7 @@ SCRIPT = Path(__file__).resolve().parents[3] / "workflow_scripts/make_demo_corpu
 
 
 def _ffmpeg() -> str:
-    return demo.ffmpeg_exe()
+    return ffmpeg_exe()
 
 
 def probe(path: Path) -> dict:
@@ -54,7 +61,7 @@ def decode_audio(path: Path) -> np.ndarray:
 
 
 def decode_frames(path: Path, fps: float = 2.0) -> np.ndarray:
-    size = demo.FRAME_SIZE
+    size = FRAME_SIZE
     out = subprocess.run(
         [_ffmpeg(), "-v", "error", "-i", str(path), "-vf", f"fps={fps}"]
         + ["-f", "rawvideo", "-pix_fmt", "bgr24", "-"],
@@ -71,8 +78,8 @@ def read_csv(path: Path) -> tuple[list[str], list[dict]]:
 
 
 def clip_paths(root: Path) -> list[Path]:
-    return sorted((root / demo.LABELLED_DIR).glob("*.mp4")) + sorted(
-        (root / demo.UNLABELLED_DIR).glob("*.mp4")
+    return sorted((root / LABELLED_DIR).glob("*.mp4")) + sorted(
+        (root / UNLABELLED_DIR).glob("*.mp4")
     )
 
 
@@ -105,14 +112,14 @@ def rms(x: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("demo") / "corpus"
-    demo.make_demo_corpus(root, seed=SEED, **SMALL)
+    make_demo_corpus(root, seed=SEED, **SMALL)
     return root
 
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("demo_twin") / "corpus"
-    demo.make_demo_corpus(root, seed=SEED, **{**SMALL, "workers": 1})
+    make_demo_corpus(root, seed=SEED, **{**SMALL, "workers": 1})
     return root
 
 
@@ -148,14 +155,14 @@ def test_label_tables_have_exact_columns_and_one_row_per_clip(corpus):
     assert columns == ["name", "discrete"]
     assert sorted(r["discrete"] for r in labelled) == sorted(list(LABELS) * 2)
     assert sorted(r["name"] for r in labelled) == sorted(
-        p.stem for p in (corpus / demo.LABELLED_DIR).glob("*.mp4")
+        p.stem for p in (corpus / LABELLED_DIR).glob("*.mp4")
     )
 
     columns, hidden = read_csv(corpus / "test-labels.csv")
     assert columns == ["name", "discrete"]
     assert len(hidden) == 3 and all(r["discrete"] in LABELS for r in hidden)
     assert sorted(r["name"] for r in hidden) == sorted(
-        p.stem for p in (corpus / demo.UNLABELLED_DIR).glob("*.mp4")
+        p.stem for p in (corpus / UNLABELLED_DIR).glob("*.mp4")
     )
 
     columns, texts = read_csv(corpus / "label-transcription.csv")
@@ -177,15 +184,15 @@ def test_names_and_row_order_carry_no_label_information(corpus):
 
 def test_unlabelled_pool_labels_are_balanced_and_names_never_collide():
     face_ids = ["f0", "f1", "f2"]
-    plans = demo.plan_clips(3, clips_per_class=5, unlabelled_clips=60, face_ids=face_ids)
-    unlabelled = [p.label for p in plans if p.folder == demo.UNLABELLED_DIR]
+    plans = plan_clips(3, clips_per_class=5, unlabelled_clips=60, face_ids=face_ids)
+    unlabelled = [p.label for p in plans if p.folder == UNLABELLED_DIR]
     assert {label: unlabelled.count(label) for label in LABELS} == dict.fromkeys(LABELS, 10)
     assert len({p.name for p in plans}) == len(plans) == 90
 
 
 def test_different_seeds_give_different_plans():
-    a = demo.plan_clips(1, 3, 6, ["f0", "f1"])
-    b = demo.plan_clips(2, 3, 6, ["f0", "f1"])
+    a = plan_clips(1, 3, 6, ["f0", "f1"])
+    b = plan_clips(2, 3, 6, ["f0", "f1"])
     assert [p.name for p in a] != [p.name for p in b]
     assert [p.text for p in a] != [p.text for p in b]
 
@@ -230,7 +237,7 @@ def test_a_face_is_detected_in_most_sampled_frames(corpus):
 def test_opencv_yunet_detects_a_face_in_most_sampled_frames(corpus):
     import cv2
 
-    size = demo.FRAME_SIZE
+    size = FRAME_SIZE
     detector = cv2.FaceDetectorYN.create(str(YUNET_ONNX), "", (size, size), 0.6)
     found = total = 0
     for path in clip_paths(corpus):
@@ -334,9 +341,9 @@ def test_failed_build_keeps_the_previous_corpus_and_leaves_no_temporary(tmp_path
         (root / "label-disdim.csv").write_text("half")
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(demo, "_build", broken_build)
+    monkeypatch.setattr(corpus_module, "_build", broken_build)
     with pytest.raises(RuntimeError, match="killed"):
-        demo.make_demo_corpus(out)
+        make_demo_corpus(out)
     assert (out / "label-disdim.csv").read_text() == "name,discrete\nold,happy\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
 
@@ -350,8 +357,8 @@ def test_existing_corpus_and_leftovers_of_killed_runs_are_replaced(tmp_path, mon
     def build(root, *args):
         (root / "label-disdim.csv").write_text("name,discrete\n")
 
-    monkeypatch.setattr(demo, "_build", build)
-    demo.make_demo_corpus(out)
+    monkeypatch.setattr(corpus_module, "_build", build)
+    make_demo_corpus(out)
     assert not (out / "stale.txt").exists()
     assert (out / "label-disdim.csv").exists() and (out / "README.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
@@ -362,7 +369,7 @@ def test_existing_corpus_and_leftovers_of_killed_runs_are_replaced(tmp_path, mon
 )
 def test_invalid_counts_raise_before_anything_is_written(tmp_path, kwargs):
     with pytest.raises(ValueError, match="clips_per_class"):
-        demo.make_demo_corpus(tmp_path / "demo", **kwargs)
+        make_demo_corpus(tmp_path / "demo", **kwargs)
     assert not list(tmp_path.iterdir())
 
 
@@ -395,16 +402,16 @@ def test_snakemake_script_passes_params_and_writes_the_log(tmp_path):
 
 
 def test_each_emotion_has_its_own_prosody_expression_and_phrases():
-    prosodies = [demo.PROSODY[label] for label in LABELS]
+    prosodies = [PROSODY[label] for label in LABELS]
     assert len(set(prosodies)) == len(LABELS)
-    expressions = [tuple(sorted(demo.EXPRESSIONS[label].items())) for label in LABELS]
+    expressions = [tuple(sorted(EXPRESSIONS[label].items())) for label in LABELS]
     assert len(set(expressions)) == len(LABELS)
-    assert demo.EXPRESSIONS["neutral"] == {}
-    banks = [set(demo.PHRASES[label]) for label in LABELS]
+    assert EXPRESSIONS["neutral"] == {}
+    banks = [set(PHRASES[label]) for label in LABELS]
     for i, a in enumerate(banks):
         for b in banks[i + 1 :]:
             assert not a & b
-    p = demo.PROSODY
+    p = PROSODY
     assert p["angry"].rate > p["neutral"].rate > p["sad"].rate
     assert p["angry"].volume > p["neutral"].volume > p["sad"].volume
     assert p["surprise"].pitch == max(x.pitch for x in prosodies)
@@ -415,14 +422,14 @@ def test_each_emotion_has_its_own_prosody_expression_and_phrases():
 @pytest.mark.parametrize("label", LABELS)
 def test_sentences_carry_their_emotion_in_the_wording(label):
     rng = np.random.default_rng(0)
-    emotional = [x for lab in LABELS if lab != "neutral" for x in demo.PHRASES[lab]]
+    emotional = [x for lab in LABELS if lab != "neutral" for x in PHRASES[lab]]
     for n_emotion in (1, 2):
-        sentence = demo.make_sentence(label, rng, n_emotion)
+        sentence = make_sentence(label, rng, n_emotion)
         if label == "neutral":
             assert not any(phrase in sentence for phrase in emotional)
         else:
-            assert any(phrase in sentence for phrase in demo.PHRASES[label])
-        assert sentence.endswith(demo.ENDINGS[label])
+            assert any(phrase in sentence for phrase in PHRASES[label])
+        assert sentence.endswith(ENDINGS[label])
 
 
 def test_about_a_quarter_of_emotional_clips_have_one_uninformative_modality():
@@ -430,12 +437,12 @@ def test_about_a_quarter_of_emotional_clips_have_one_uninformative_modality():
     n = 4000
     dropped = []
     for _ in range(n):
-        cues = demo.draw_cues("angry", rng)
+        cues = draw_cues("angry", rng)
         neutral = [cues.text_label, cues.prosody_label, cues.expression].count("neutral")
         assert neutral <= 1
         dropped.append(neutral)
     assert 0.22 < np.mean(dropped) < 0.28
-    neutral_cues = demo.draw_cues("neutral", rng)
+    neutral_cues = draw_cues("neutral", rng)
     assert {neutral_cues.text_label, neutral_cues.prosody_label, neutral_cues.expression} == {
         "neutral"
     }
@@ -443,8 +450,8 @@ def test_about_a_quarter_of_emotional_clips_have_one_uninformative_modality():
 
 def test_angry_speech_is_higher_louder_and_faster_than_sad_speech():
     text = "我刚从公司回来，今天下午三点开会。"
-    speech = demo.synthesize_batch(
-        [(text, "cmn", demo.PROSODY[label]) for label in ("angry", "sad", "surprise", "neutral")]
+    speech = synthesize_batch(
+        [(text, "cmn", PROSODY[label]) for label in ("angry", "sad", "surprise", "neutral")]
     )
     angry, sad, surprise, neutral = speech
     assert median_f0(angry) > 1.2 * median_f0(sad)
@@ -454,9 +461,9 @@ def test_angry_speech_is_higher_louder_and_faster_than_sad_speech():
 
 
 def test_synthesize_batch_is_reproducible():
-    requests = [("真的吗，没想到？", "cmn+f2", demo.PROSODY["surprise"])] * 2
-    first = demo.synthesize_batch(requests)
-    second = demo.synthesize_batch(requests)
+    requests = [("真的吗，没想到？", "cmn+f2", PROSODY["surprise"])] * 2
+    first = synthesize_batch(requests)
+    second = synthesize_batch(requests)
     for a, b in zip(first, second, strict=True):
         assert np.array_equal(a, b)
 
@@ -471,7 +478,7 @@ def _move(field: np.ndarray, x: float, y: float) -> np.ndarray:
 
 
 def test_expressions_move_mouth_and_brows_the_designed_way():
-    fields = {label: demo.expression_field(LANDMARKS, label) for label in LABELS}
+    fields = {label: expression_field(LANDMARKS, label) for label in LABELS}
     left_corner, right_corner = LANDMARKS[3], LANDMARKS[4]
     brow_inner_left = LANDMARKS[0] + IOD * np.array([0.18, -0.38])
     lower_lip = (LANDMARKS[3] + LANDMARKS[4]) / 2 + IOD * np.array([0.0, 0.08])
@@ -490,32 +497,6 @@ def test_expressions_move_mouth_and_brows_the_designed_way():
 
 
 def test_expression_intensity_scales_the_displacement():
-    full = demo.expression_field(LANDMARKS, "happy", 1.0)
-    half = demo.expression_field(LANDMARKS, "happy", 0.5)
+    full = expression_field(LANDMARKS, "happy", 1.0)
+    half = expression_field(LANDMARKS, "happy", 0.5)
     np.testing.assert_allclose(half, 0.5 * full, atol=1e-6)
-
-
-# --------------------------------------------------------------------------------------
-# noise speech: the demo's stand-in for MUSAN's speech subset
-# --------------------------------------------------------------------------------------
-
-
-def test_noise_speech_is_reproducible_16k_mono_wav_that_mer_noise_reads(tmp_path):
-    import wave
-
-    from merlib.noise import find_noise_files, load_noise
-
-    a = demo.make_noise_speech(tmp_path / "a", seed=SEED, n_files=2, sentences=1)
-    b = demo.make_noise_speech(tmp_path / "b", seed=SEED, n_files=2, sentences=1)
-    c = demo.make_noise_speech(tmp_path / "c", seed=SEED + 1, n_files=2, sentences=1)
-    assert [p.name for p in a] == ["speech-demo-0000.wav", "speech-demo-0001.wav"]
-    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
-    assert [p.read_bytes() for p in a] != [p.read_bytes() for p in c]
-    for path in a:
-        with wave.open(str(path)) as w:
-            assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (1, 16000, 2)
-            assert w.getnframes() > 0.5 * 16000  # a sentence and a pause
-    assert find_noise_files(tmp_path / "a") == a
-    speech = load_noise(a[0], 16000).astype(np.float64) / 32768
-    assert np.sqrt(np.mean(speech**2)) > 0.01  # speech, not silence
-    assert not list(tmp_path.glob(".*tmp*"))  # nothing left half-written

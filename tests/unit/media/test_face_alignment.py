@@ -10,9 +10,15 @@ import numpy as np
 import pytest
 import yaml
 
-from merlib import alignment, media, protocol
+from merlib import protocol
+from merlib.av.decode import decode_frames, native_fps
 from merlib.config_check import config_problems
 from merlib.errors import VideoLoadingError
+from merlib.faces import alignment, detection
+from merlib.faces.crops import aligned_crop, crop_face
+from merlib.faces.detection import Face, make_detector
+from merlib.media.params import MediaParams
+from merlib.media.shard import extract_shard
 
 # The ArcFace template written out again here, so the test does not trust the module's copy.
 TEMPLATE = [
@@ -79,8 +85,8 @@ def test_degenerate_landmarks_raise_naming_them():
 
 @pytest.mark.parametrize("kind", ["opencv", "yuface"])
 def test_both_detectors_give_five_landmarks_in_yunet_order(clip_dir, kind):
-    frames, _ = media.decode_frames(clip_dir / "face.mp4", fps=1)
-    (face,) = media.make_detector(kind)(frames[0])
+    frames, _ = decode_frames(clip_dir / "face.mp4", fps=1)
+    (face,) = make_detector(kind)(frames[0])
     points = np.reshape(face.landmarks, (5, 2))
     assert np.all(points[:, 0] >= face.x) and np.all(points[:, 0] <= face.x + face.w)
     assert np.all(points[:, 1] >= face.y) and np.all(points[:, 1] <= face.y + face.h)
@@ -90,8 +96,8 @@ def test_both_detectors_give_five_landmarks_in_yunet_order(clip_dir, kind):
 
 
 def test_arcface_crops_put_the_eyes_on_the_template(clip_dir):
-    params = media.MediaParams(face_fps=1, face_align="arcface")
-    _, faces, rejects = media.extract_shard(
+    params = MediaParams(face_fps=1, face_align="arcface")
+    _, faces, rejects = extract_shard(
         [{"name": "face", "path": "face.mp4"}], clip_dir, params, workers=1
     )
     assert rejects.num_rows == 0 and faces.num_rows == 3
@@ -100,25 +106,24 @@ def test_arcface_crops_put_the_eyes_on_the_template(clip_dir):
     # The detector run on the aligned crop, upscaled, finds the eyes where the template has
     # them (within 4 template pixels: the detector's own landmark noise).
     big = cv2.resize(crop, (448, 448), interpolation=cv2.INTER_CUBIC)
-    (face,) = media.make_detector("opencv")(big)
+    (face,) = make_detector("opencv")(big)
     eyes = np.reshape(face.landmarks, (5, 2))[:2] / 4
     assert np.allclose(eyes, TEMPLATE[:2], atol=4)
 
 
 def test_arcface_needs_landmarks_and_says_so():
-    params = media.MediaParams(face_align="arcface", detector="yuface")
-    face = media.Face(0.9, 10, 10, 40, 40)  # no landmarks
+    face = Face(0.9, 10, 10, 40, 40)  # no landmarks
     with pytest.raises(VideoLoadingError, match=r"clip\.mp4: face_align arcface needs"):
-        media.face_crop(np.zeros((64, 64, 3), np.uint8), face, params, "clip.mp4")
+        aligned_crop(np.zeros((64, 64, 3), np.uint8), face, "arcface", 112, "clip.mp4", "yuface")
 
 
 def test_a_face_without_landmarks_rejects_the_clips_visual_modality(clip_dir, monkeypatch):
     def no_landmarks(kind, model=None, score=0.6):
-        return lambda frame: [media.Face(0.9, 10, 10, 40, 40)]
+        return lambda frame: [Face(0.9, 10, 10, 40, 40)]
 
-    monkeypatch.setattr(media, "make_detector", no_landmarks)
-    params = media.MediaParams(face_fps=1, face_align="arcface")
-    audio, faces, rejects = media.extract_shard(
+    monkeypatch.setattr(detection, "make_detector", no_landmarks)
+    params = MediaParams(face_fps=1, face_align="arcface")
+    audio, faces, rejects = extract_shard(
         [{"name": "face", "path": "face.mp4"}], clip_dir, params, workers=1
     )
     assert audio.num_rows == 1 and faces.num_rows == 0
@@ -129,16 +134,17 @@ def test_a_face_without_landmarks_rejects_the_clips_visual_modality(clip_dir, mo
 
 def test_box_crop_is_the_default_and_ignores_landmarks():
     frame = _coordinate_image(200)
-    face = media.Face(0.9, 40, 40, 80, 80, tuple(float(v) for v in np.ravel(TEMPLATE)))
-    crop = media.face_crop(frame, face, media.MediaParams(), "clip.mp4")
-    assert np.array_equal(crop, media.crop_face(frame, face, 112))
+    face = Face(0.9, 40, 40, 80, 80, tuple(float(v) for v in np.ravel(TEMPLATE)))
+    params = MediaParams()
+    crop = aligned_crop(frame, face, params.face_align, params.face_size, "clip.mp4", "opencv")
+    assert np.array_equal(crop, crop_face(frame, face, 112))
 
 
 def test_native_fps_samples_every_frame_at_the_videos_rate(clip_dir):
     # conftest's clips are 3 s at 10 frames per second.
-    assert media.native_fps(clip_dir / "face.mp4") == 10.0
-    params = media.MediaParams(face_fps="native")
-    _, faces, rejects = media.extract_shard(
+    assert native_fps(clip_dir / "face.mp4") == 10.0
+    params = MediaParams(face_fps="native")
+    _, faces, rejects = extract_shard(
         [{"name": "face", "path": "face.mp4"}], clip_dir, params, workers=1
     )
     assert rejects.num_rows == 0
@@ -147,8 +153,8 @@ def test_native_fps_samples_every_frame_at_the_videos_rate(clip_dir):
 
 
 def test_native_fps_of_a_file_that_is_not_a_video_is_a_visual_reject(clip_dir):
-    params = media.MediaParams(face_fps="native")
-    audio, faces, rejects = media.extract_shard(
+    params = MediaParams(face_fps="native")
+    audio, faces, rejects = extract_shard(
         [{"name": "text", "path": "text.mp4"}], clip_dir, params, workers=1
     )
     assert audio.num_rows == 0 and faces.num_rows == 0

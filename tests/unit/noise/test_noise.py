@@ -11,9 +11,18 @@ import pyarrow as pa
 import pytest
 from conftest import make_clip
 
-from merlib import noise
+from merlib.av.decode import decode_audio
+from merlib.av.wav import read_wav, write_wav
 from merlib.labels import LABELS, PROB_COLUMNS
-from merlib.media import decode_audio
+from merlib.noise.blur import blur_frame
+from merlib.noise.corpus import NoiseCorpus, find_noise_files, load_noise
+from merlib.noise.draws import clip_seed, draw_clip, noise_segment
+from merlib.noise.errors import NoiseCorpusError, NoiseFileError, SilentClipError, SilentNoiseError
+from merlib.noise.manifest import noisy_manifest
+from merlib.noise.mixing import measured_snr_db, mix_at_snr
+from merlib.noise.params import NoiseParams
+from merlib.noise.robustness import robustness
+from merlib.noise.shard import inject_shard
 from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, PREDICTIONS, table_from_rows
 
 
@@ -24,7 +33,7 @@ def librispeech(shared_data):
 
 @pytest.fixture(scope="module")
 def corpus(librispeech):
-    return noise.NoiseCorpus.open(librispeech)
+    return NoiseCorpus.open(librispeech)
 
 
 @pytest.fixture(scope="module")
@@ -40,22 +49,22 @@ def speech(librispeech):
 
 
 def test_missing_noise_folder_raises_naming_it(tmp_path):
-    with pytest.raises(noise.NoiseCorpusError, match=r"nowhere.*is not a folder"):
-        noise.find_noise_files(tmp_path / "nowhere")
+    with pytest.raises(NoiseCorpusError, match=r"nowhere.*is not a folder"):
+        find_noise_files(tmp_path / "nowhere")
 
 
 def test_noise_folder_without_audio_raises_naming_it(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "notes.txt").write_text("no audio here")
-    with pytest.raises(noise.NoiseCorpusError, match=rf"{tmp_path}.*holds no audio file"):
-        noise.find_noise_files(tmp_path)
+    with pytest.raises(NoiseCorpusError, match=rf"{tmp_path}.*holds no audio file"):
+        find_noise_files(tmp_path)
 
 
 def test_noise_files_are_found_recursively_in_a_stable_order(tmp_path, librispeech):
     for i, src in enumerate(sorted(librispeech.glob("*.flac"))[:3]):
         (tmp_path / f"speaker{2 - i}").mkdir()
         shutil.copy(src, tmp_path / f"speaker{2 - i}" / src.name)
-    found = noise.find_noise_files(tmp_path)
+    found = find_noise_files(tmp_path)
     rel = [p.relative_to(tmp_path).as_posix() for p in found]
     assert len(rel) == 3 and rel == sorted(rel)
 
@@ -63,23 +72,23 @@ def test_noise_files_are_found_recursively_in_a_stable_order(tmp_path, librispee
 def test_undecodable_noise_file_raises_naming_it(tmp_path):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF but not really a wav file")
-    with pytest.raises(noise.NoiseFileError, match=r"bad\.wav does not decode"):
-        noise.load_noise(bad)
+    with pytest.raises(NoiseFileError, match=r"bad\.wav does not decode"):
+        load_noise(bad)
 
 
 # --- draws -----------------------------------------------------------------------------------
 
 
 def test_clip_seed_depends_only_on_the_config_seed_and_the_name():
-    assert noise.clip_seed(2024, "a") == noise.clip_seed(2024, "a")
-    assert noise.clip_seed(2024, "a") != noise.clip_seed(2024, "b")
-    assert noise.clip_seed(2024, "a") != noise.clip_seed(2025, "a")
-    assert 0 <= noise.clip_seed(2024, "a") < 2**63
+    assert clip_seed(2024, "a") == clip_seed(2024, "a")
+    assert clip_seed(2024, "a") != clip_seed(2024, "b")
+    assert clip_seed(2024, "a") != clip_seed(2025, "a")
+    assert 0 <= clip_seed(2024, "a") < 2**63
 
 
 def test_snr_is_an_integer_drawn_uniformly_within_both_bounds():
-    params = noise.NoiseParams(snr_db=(5, 10), blur_factors=(1, 2, 4))
-    draws = [noise.draw_clip(f"clip{i}", params)[0] for i in range(600)]
+    params = NoiseParams(snr_db=(5, 10), blur_factors=(1, 2, 4))
+    draws = [draw_clip(f"clip{i}", params)[0] for i in range(600)]
     snrs = np.array([d.snr_db for d in draws])
     assert set(snrs) == set(range(5, 11))
     counts = np.bincount(snrs)[5:]
@@ -89,15 +98,15 @@ def test_snr_is_an_integer_drawn_uniformly_within_both_bounds():
 
 def test_noise_params_reject_reversed_bounds_and_non_power_of_two_factors():
     with pytest.raises(ValueError, match="min <= max"):
-        noise.NoiseParams(snr_db=(10, 5))
+        NoiseParams(snr_db=(10, 5))
     with pytest.raises(ValueError, match="powers of two"):
-        noise.NoiseParams(blur_factors=(3,))
+        NoiseParams(blur_factors=(3,))
 
 
 def test_noise_is_files_concatenated_in_random_order_until_longer_then_cropped():
     files = [np.arange(k * 1000, k * 1000 + 300, dtype=np.int16) for k in range(5)]
     rng = np.random.default_rng(3)
-    segment, used, offset = noise.noise_segment(rng, 5, 700, lambda i: files[i])
+    segment, used, offset = noise_segment(rng, 5, 700, lambda i: files[i])
     assert segment.size == 700
     assert len(used) == len(set(used)) == 3  # 900 > 700 after three files
     joined = np.concatenate([files[i] for i in used])
@@ -107,7 +116,7 @@ def test_noise_is_files_concatenated_in_random_order_until_longer_then_cropped()
 
 def test_noise_segment_goes_round_again_when_all_files_are_too_short():
     files = [np.full(100, k + 1, dtype=np.int16) for k in range(3)]
-    segment, used, _ = noise.noise_segment(np.random.default_rng(0), 3, 500, lambda i: files[i])
+    segment, used, _ = noise_segment(np.random.default_rng(0), 3, 500, lambda i: files[i])
     assert segment.size == 500 and len(used) == 6
     assert sorted(used[:3]) == [0, 1, 2]
 
@@ -118,33 +127,33 @@ def test_noise_segment_goes_round_again_when_all_files_are_too_short():
 @pytest.mark.parametrize("snr", [5, 7, 10])
 def test_mix_has_the_drawn_snr(speech, snr):
     clean, other = speech
-    mix = noise.mix_at_snr(clean, other, snr)
+    mix = mix_at_snr(clean, other, snr)
     assert mix.audio.dtype == np.int16 and mix.audio.shape == clean.shape
     assert not mix.rescaled and mix.mix_scale == 1.0
-    assert abs(noise.measured_snr_db(clean, mix.audio) - snr) < 0.01
+    assert abs(measured_snr_db(clean, mix.audio) - snr) < 0.01
 
 
 def test_overflowing_mix_is_rescaled_as_a_whole_and_flagged(speech):
     clean, other = speech
     loud = (clean.astype(np.float64) * 30000 / np.abs(clean).max()).astype(np.int16)
-    mix = noise.mix_at_snr(loud, other, 5)
+    mix = mix_at_snr(loud, other, 5)
     assert mix.rescaled and 0 < mix.mix_scale < 1
     assert np.abs(mix.audio.astype(np.int32)).max() <= 32767
     # the SNR holds for the rescaled clean signal, not for the clean file
-    assert abs(noise.measured_snr_db(loud, mix.audio, mix.mix_scale) - 5) < 0.01
-    assert abs(noise.measured_snr_db(loud, mix.audio) - 5) > 0.1
+    assert abs(measured_snr_db(loud, mix.audio, mix.mix_scale) - 5) < 0.01
+    assert abs(measured_snr_db(loud, mix.audio) - 5) > 0.1
 
 
 def test_silent_clip_raises_instead_of_dividing_by_zero(speech):
     _, other = speech
-    with pytest.raises(noise.SilentClipError, match="silent"):
-        noise.mix_at_snr(np.zeros_like(other), other, 5, what="x.mp4")
+    with pytest.raises(SilentClipError, match="silent"):
+        mix_at_snr(np.zeros_like(other), other, 5, what="x.mp4")
 
 
 def test_silent_noise_segment_raises(speech):
     clean, _ = speech
-    with pytest.raises(noise.SilentNoiseError, match="noise segment drawn is silent"):
-        noise.mix_at_snr(clean, np.zeros_like(clean), 5)
+    with pytest.raises(SilentNoiseError, match="noise segment drawn is silent"):
+        mix_at_snr(clean, np.zeros_like(clean), 5)
 
 
 # --- blur ------------------------------------------------------------------------------------
@@ -156,7 +165,7 @@ def photo(shared_data):
 
 
 def test_blur_factor_one_leaves_the_frame_as_it_is(photo):
-    assert noise.blur_frame(photo, 1) is photo
+    assert blur_frame(photo, 1) is photo
 
 
 @pytest.mark.parametrize("factor, levels", [(2, 1), (4, 2)])
@@ -167,7 +176,7 @@ def test_blur_is_repeated_pyrdown_then_pyrup_at_the_original_size(photo, factor,
         expected = cv2.pyrDown(expected)
     for _ in range(levels):
         expected = cv2.pyrUp(expected)
-    blurred = noise.blur_frame(odd, factor)
+    blurred = blur_frame(odd, factor)
     assert blurred.shape == odd.shape and blurred.dtype == np.uint8
     if expected.shape == odd.shape:
         assert np.array_equal(blurred, expected)
@@ -176,7 +185,7 @@ def test_blur_is_repeated_pyrdown_then_pyrup_at_the_original_size(photo, factor,
 
 
 def test_stronger_blur_removes_more_detail(photo):
-    sharpness = [cv2.Laplacian(noise.blur_frame(photo, f), cv2.CV_64F).var() for f in (1, 2, 4)]
+    sharpness = [cv2.Laplacian(blur_frame(photo, f), cv2.CV_64F).var() for f in (1, 2, 4)]
     assert sharpness[0] > sharpness[1] > sharpness[2]
 
 
@@ -191,7 +200,7 @@ def release(tmp_path_factory, shared_data, clip_dir):
     make_clip(root / "a.mp4", images / "obama.jpg", speech / "3080-5032-0000.flac", 2.0)
     make_clip(root / "b.mp4", images / "biden.jpg", speech / "1688-142285-0001.flac", 1.5)
     silence = root / "silence.wav"
-    noise.write_wav(silence, np.zeros(32000, dtype=np.int16), 16000)
+    write_wav(silence, np.zeros(32000, dtype=np.int16), 16000)
     make_clip(root / "silent.mp4", images / "obama2.jpg", silence, 1.0)
     make_clip(root / "short.mp4", images / "obama2.jpg", speech / "3080-5032-0001.flac", 0.05)
     for name in ("noaudio", "truncated", "empty", "text"):
@@ -207,8 +216,8 @@ def clips(*names):
 def shard_run(tmp_path_factory, release, corpus):
     out = tmp_path_factory.mktemp("noisy")
     names = ("a", "noaudio", "b", "truncated", "empty", "text", "silent", "short")
-    table, rejects, timings = noise.inject_shard(
-        clips(*names), release, out, corpus, noise.NoiseParams(), workers=2
+    table, rejects, timings = inject_shard(
+        clips(*names), release, out, corpus, NoiseParams(), workers=2
     )
     return out, table, rejects, timings
 
@@ -235,11 +244,11 @@ def test_noisy_clip_keeps_fps_frames_and_audio_length(shard_run, release):
         for prop in (cv2.CAP_PROP_FPS, cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_WIDTH):
             assert noisy_cap.get(prop) == clean_cap.get(prop)
         assert row["n_frames"] == clean_cap.get(cv2.CAP_PROP_FRAME_COUNT)
-        clean, rate_c = noise.read_wav(row["clean_audio"])
-        noisy, rate_n = noise.read_wav(row["noisy_audio"])
+        clean, rate_c = read_wav(row["clean_audio"])
+        noisy, rate_n = read_wav(row["noisy_audio"])
         assert rate_c == rate_n == 16000 and clean.size == noisy.size
         assert np.array_equal(clean, decode_audio(release / f"{row['name']}.mp4"))
-        assert abs(noise.measured_snr_db(clean, noisy, row["mix_scale"]) - row["snr_db"]) < 0.1
+        assert abs(measured_snr_db(clean, noisy, row["mix_scale"]) - row["snr_db"]) < 0.1
         muxed = decode_audio(row["video"])
         assert abs(muxed.size - noisy.size) < 0.05 * 16000
         assert row["noise_files"] and all(f.endswith(".flac") for f in row["noise_files"])
@@ -249,8 +258,8 @@ def test_noisy_clips_are_bit_identical_whatever_the_grouping_and_workers(
     shard_run, tmp_path, release, corpus
 ):
     out, table, _, _ = shard_run
-    again, _, _ = noise.inject_shard(
-        clips("b"), release, tmp_path, noise.NoiseCorpus.open(corpus.root), noise.NoiseParams()
+    again, _, _ = inject_shard(
+        clips("b"), release, tmp_path, NoiseCorpus.open(corpus.root), NoiseParams()
     )
     row = again.to_pylist()[0]
     first = next(r for r in table.to_pylist() if r["name"] == "b")
@@ -262,8 +271,8 @@ def test_noisy_clips_are_bit_identical_whatever_the_grouping_and_workers(
 
 
 def test_another_noise_seed_gives_other_draws():
-    params = [noise.NoiseParams(seed=s) for s in (1, 2, 3, 4)]
-    draws = {(noise.draw_clip("a", p)[0].snr_db, noise.draw_clip("a", p)[0].seed) for p in params}
+    params = [NoiseParams(seed=s) for s in (1, 2, 3, 4)]
+    draws = {(draw_clip("a", p)[0].snr_db, draw_clip("a", p)[0].seed) for p in params}
     assert len(draws) == 4
 
 
@@ -271,9 +280,9 @@ def test_broken_noise_file_stops_the_shard_naming_the_file(tmp_path, release):
     musan = tmp_path / "musan"
     musan.mkdir()
     (musan / "broken.wav").write_bytes(b"\x00" * 64)
-    corpus = noise.NoiseCorpus.open(musan)
-    with pytest.raises(noise.NoiseFileError, match=r"broken\.wav does not decode"):
-        noise.inject_shard(clips("a"), release, tmp_path / "out", corpus, noise.NoiseParams())
+    corpus = NoiseCorpus.open(musan)
+    with pytest.raises(NoiseFileError, match=r"broken\.wav does not decode"):
+        inject_shard(clips("a"), release, tmp_path / "out", corpus, NoiseParams())
     assert not any(p.is_file() for p in (tmp_path / "out").rglob("*.mp4"))
 
 
@@ -296,7 +305,7 @@ def test_noisy_manifest_points_at_the_noisy_clips(tmp_path):
     )
     rows = [{"name": n, "video": f"results/noise/clips/000/video/{n}.mp4"} for n in ("a", "c")]
     table = pd.DataFrame(rows)
-    out = noise.noisy_manifest(manifest, pa.Table.from_pandas(table), "results/noise/clips")
+    out = noisy_manifest(manifest, pa.Table.from_pandas(table), "results/noise/clips")
     assert out.column("name").to_pylist() == ["a", "c"]
     assert out.column("path").to_pylist() == ["000/video/a.mp4", "000/video/c.mp4"]
     assert out.column("transcription").to_pylist() == ["t", "t"]
@@ -321,7 +330,7 @@ def test_robustness_scores_clean_and_noisy_overall_and_per_draw():
         {"name": names, "snr_db": [5, 5, 5, 10, 10, 10], "blur_factor": [1, 2, 4, 1, 2, 4]}
     )
     labels = pd.DataFrame({"name": names + ["other"], "discrete": list(LABELS) + ["sad"]})
-    summary, table = noise.robustness(clean, noisy, pa.Table.from_pandas(drawn), labels)
+    summary, table = robustness(clean, noisy, pa.Table.from_pandas(drawn), labels)
     assert summary["all"]["acc_clean"] == 1.0 and summary["all"]["acc_noisy"] == 0.5
     assert summary["by_snr_db"]["5"]["acc_noisy"] == 0.0
     assert summary["by_snr_db"]["10"]["waf_noisy"] == 1.0

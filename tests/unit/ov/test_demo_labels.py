@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from merlib import demo
+from merlib.demo.text import PHRASES
 from merlib.ov.demo_labels import DEMO_PHRASE_WORDS, demo_openset_labels
 
 
 def test_demo_ground_truth_comes_from_the_label_and_the_sentence():
-    emotional = {p for label, bank in demo.PHRASES.items() if label != "neutral" for p in bank}
+    emotional = {p for label, bank in PHRASES.items() if label != "neutral" for p in bank}
     assert emotional == set(DEMO_PHRASE_WORDS)
     labels = pd.DataFrame({"name": ["a", "b"], "discrete": ["surprise", "neutral"]})
     text = pd.DataFrame(

@@ -14,10 +14,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..av.decode import decode_audio
 from ..errors import AudioLoadingError, VideoLoadingError
-from ..media import (
-    decode_audio,
-)
 from ..schemas import COLLECT_SEGMENTS, table_from_rows
 from ..subtitles import SubtitleError, read_subtitles
 from .frames import FaceEmbedder, shot_cuts

@@ -1,5 +1,5 @@
 """Open-set ground truth of the demo corpus: each demo class's word plus the words of the
-emotional phrases (the demo's phrase bank, :data:`merlib.demo.PHRASES`) its sentence holds.
+emotional phrases (the demo's phrase bank, :data:`merlib.demo.text.PHRASES`) its sentence holds.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pandas as pd
 from .openset import OpenSetError
 
 # The word each demo class stands for, and the words each emotional phrase of the demo
-# corpus's phrase banks (merlib.demo.PHRASES) says. A demo clip's open-set ground truth is
+# corpus's phrase banks (merlib.demo.text.PHRASES) says. A demo clip's open-set ground truth is
 # its class word plus the words of the phrases its sentence holds, in sentence order.
 DEMO_LABEL_WORDS: dict[str, tuple[str, ...]] = {
     "neutral": ("neutral",),

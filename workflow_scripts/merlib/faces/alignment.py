@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .errors import VideoLoadingError
+from ..errors import VideoLoadingError
 
 TEMPLATE_SIZE = 112
 # The ArcFace (insightface) five-point template for 112x112 crops, in pixels (x, y):
