@@ -290,7 +290,9 @@ def test_report_first_screen_shows_the_pictures_and_figures(demo_run, report_dom
     there (the screenshot, not only the DOM)."""
     page = demo_run / "results" / "report.html"
     layout = report_layout(page, tmp_path)
-    assert layout["first_table"]["top"] < 120, layout  # no blank band above the figures
+    # no blank band: the block starts under the one-sentence intro, its first table under
+    # the provenance line (Snakemake's vertical centring put it about 480 px down)
+    assert layout["headline"]["top"] < 120 and layout["first_table"]["top"] < 160, layout
     images = layout["images"]
     alts = {i["alt"] for i in images}
     assert alts == {"self-training gain", "per-class F1", "confusion matrix",
