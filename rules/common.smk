@@ -437,14 +437,23 @@ def get_ov_outputs():
 # --- MER-NOISE (rules/noise.smk) --------------------------------------------------------
 
 NOISE = config["noise"]
+# Without noise.musan_dir, the demo mixes its own synthetic speech (rule make_demo_noise)
+# as MUSAN's speech subset stands in; demo.noise_files 0 leaves MER-NOISE off there too.
+DEMO_NOISE = f"{DEMO_ROOT}-noise/speech"
+NOISE_DIR = NOISE["musan_dir"] or (
+    DEMO_NOISE if is_demo() and config["demo"]["noise_files"] > 0 else None
+)
 NOISE_CLIPS = (
     "results/noise/clips"  # data_root of the noisy copy (one folder per shard)
 )
 
 
 def get_noise_corpus(wildcards=None):
-    """The MUSAN speech folder; a clear error when it is unset or not a folder."""
-    path = NOISE["musan_dir"]
+    """The MUSAN speech folder (the demo's own speech on the demo); a clear error when it
+    is unset or not a folder."""
+    path = NOISE_DIR
+    if path == DEMO_NOISE:
+        return path  # made by rule make_demo_noise
     if not path:
         raise ValueError(
             "MER-NOISE needs noise.musan_dir: please set it to your copy of MUSAN's speech "
@@ -490,7 +499,7 @@ def get_robustness_labels(wildcards):
 def get_noise_outputs():
     """MER-NOISE targets of the default target (none unless noise.musan_dir is set; the
     robustness figures only when the evaluation clips' labels are known)."""
-    if not NOISE["musan_dir"]:
+    if not NOISE_DIR:
         return []
     outputs = ["results/noise/noise.parquet"]
     # the noisy copies' per-shard tables, for the reason get_documented_shard_outputs gives
@@ -742,11 +751,14 @@ def get_report_table_titles():
 
 
 def get_report_summary_inputs(wildcards=None):
-    """What the summary page reads: the summary and accounting, MER-NOISE and MER-OV
-    figures when this config computes them."""
+    """What the summary page and the first page read: the summary, accounting, manifest
+    and evaluation pictures, MER-NOISE and MER-OV figures when this config computes them."""
     inputs = {
         "summary": "results/metrics/summary.json",
         "accounting": "results/metrics/accounting.parquet",
+        "manifest": "results/ingest/manifest.parquet",  # its digest: the data's
+        "confusion": "results/metrics/confusion.png",  # pictures on the first page
+        "per_class_f1": "results/metrics/per_class_f1.png",
     }
     if "results/noise/robustness.json" in get_noise_outputs():
         inputs["robustness"] = "results/noise/robustness.json"

@@ -21,3 +21,24 @@ rule make_demo_corpus:
         episodes=config["demo"]["episodes"],
     script:
         "../workflow_scripts/make_demo_corpus.py"
+
+
+rule make_demo_noise:
+    """The demo's stand-in for MUSAN's speech subset (used when noise.musan_dir is null)."""
+    output:
+        speech=directory(DEMO_NOISE),
+    log:
+        "logs/make_demo_noise/make_demo_noise.log",
+    benchmark:
+        "benchmarks/make_demo_noise/make_demo_noise.tsv"
+    conda:
+        "../envs/demo.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        seed=config["demo"]["seed"],
+        n_files=config["demo"]["noise_files"],
+    script:
+        "../workflow_scripts/make_demo_noise.py"

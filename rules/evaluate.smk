@@ -4,6 +4,7 @@ rule evaluate_predictions:
         oof="results/fusion/oof.parquet",
         folds="results/fusion/folds.json",
         predictions="results/predictions/unlabelled.parquet",
+        submission_choice="results/submission/choice.json",
         test_labels=get_test_labels(),
         candidates=get_candidates(),
     output:

@@ -34,7 +34,6 @@ rule predict_unlabelled:
         model="results/fusion/model.pt",
     output:
         predictions="results/predictions/unlabelled.parquet",
-        submission="results/submission/mer2024-semi-noise.csv",
         fallbacks="results/predictions/fallbacks.parquet",
     log:
         "logs/predict_unlabelled/predict_unlabelled.log",
@@ -80,3 +79,28 @@ rule self_train_fusion:
         rounds=SELF_TRAINING["rounds"],
     script:
         "../workflow_scripts/self_train_fusion.py"
+
+
+rule write_submission:
+    """The challenge CSV from the model submission.model names (auto: the better CV WAF)."""
+    input:
+        unpack(get_self_training_results),
+        supervised="results/predictions/unlabelled.parquet",
+    output:
+        submission="results/submission/mer2024-semi-noise.csv",
+        choice="results/submission/choice.json",
+    log:
+        "logs/write_submission/write_submission.log",
+    benchmark:
+        "benchmarks/write_submission/write_submission.tsv"
+    conda:
+        "../envs/fusion.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        model=config["submission"]["model"],
+        labels=LABEL_SET,
+    script:
+        "../workflow_scripts/write_submission.py"

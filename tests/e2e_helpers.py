@@ -4,6 +4,7 @@ from the demo corpus, and compare two runs' outputs as tables (never as bytes)."
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
 import re
@@ -130,6 +131,7 @@ TRAINING_AND_EVALUATION = frozenset(
     {
         "train_fusion",
         "predict_unlabelled",
+        "write_submission",  # the submission CSV from the chosen model's predictions
         "evaluate_predictions",
         "account_clips",
         # the report's summary page and its HTML tables (per_class.html reads evaluate's TSV)
@@ -274,3 +276,52 @@ def visible_text(dom: str) -> str:
     parser = Text()
     parser.feed(dom)
     return " ".join(" ".join(parser.parts).split())
+
+
+# Appended to a copy of the report: once the page has rendered, writes where each picture of
+# the first page and its first table lie (CSS pixels, as laid out in the window) into a
+# <pre id="merflow-layout"> that --dump-dom then shows.
+LAYOUT_PROBE = """
+<script>
+window.addEventListener("load", () => setTimeout(() => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {left: r.left, top: r.top, width: r.width, height: r.height}; };
+  const root = document.querySelector(".merflow-headline");
+  const out = {
+    headline: root ? box(root) : null,
+    first_table: root && root.querySelector("table") ? box(root.querySelector("table")) : null,
+    images: [...document.querySelectorAll(".merflow-headline figure img")].map((img) =>
+      Object.assign(box(img), {natural_width: img.naturalWidth, alt: img.alt})),
+    figures: document.querySelectorAll(".merflow-headline figure").length,
+  };
+  const pre = document.createElement("pre");
+  pre.id = "merflow-layout";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}, 1000));
+</script>
+"""
+
+
+def report_layout(page: Path, scratch: Path, window: str = "1400,1000") -> dict:
+    """Where the first page's pictures and first table lie in a ``window``-sized Chromium:
+    ``{"headline", "first_table", "images": [{left, top, width, height, natural_width,
+    alt}], "figures"}`` (boxes in CSS pixels from the window's top left)."""
+    probe = scratch / "report-probe.html"
+    probe.write_text(page.read_text(encoding="utf-8") + LAYOUT_PROBE, encoding="utf-8")
+    dom = chromium(probe, scratch / "probe-profile", f"--window-size={window}", "--dump-dom")
+    found = re.search(r'<pre id="merflow-layout">(.*?)</pre>', dom, re.S)
+    assert found, "the layout probe did not run: the report's page did not load"
+    return json.loads(html.unescape(found[1]))
+
+
+def coloured_share(png: Path, box: tuple[int, int, int, int]) -> float:
+    """Share of the pixels of ``png`` inside ``box`` (left, top, right, bottom) that are
+    coloured (saturation above 60 of 255): pictures, not text on white."""
+    import cv2
+
+    image = cv2.imread(str(png))
+    assert image is not None, f"cannot read {png}"
+    left, top, right, bottom = box
+    hsv = cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_BGR2HSV)
+    return float((hsv[..., 1] > 60).mean())

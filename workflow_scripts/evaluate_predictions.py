@@ -25,7 +25,16 @@ from merlib.schemas import oof_schema, predictions_schema, read_table  # noqa: E
 
 
 def main(
-    run_labels, oof, folds, predictions, test_labels, candidates, self_training, output, config
+    run_labels,
+    oof,
+    folds,
+    predictions,
+    test_labels,
+    candidates,
+    self_training,
+    choice,
+    output,
+    config,
 ):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     with open(folds, encoding="utf-8") as fh:
@@ -48,8 +57,11 @@ def main(
         summary["self_training"] = self_training_summary(record, st_pool, labels, run_labels)
     if restriction is not None:
         summary["test"]["candidates"] = restriction
-    # added keys (existing ones unchanged): how the CV score was selected, and provenance
+    # added keys (existing ones unchanged): how the CV score was selected, which model the
+    # submission comes from and why, and provenance
     summary["cv"]["selection"] = cv_selection(config)
+    with open(choice, encoding="utf-8") as fh:
+        summary["submission"] = json.load(fh)
     summary["provenance"] = run_provenance(config, os.path.dirname(os.path.abspath(__file__)))
     logging.info("summary: %s", json.dumps(summary))
     write_json(summary, output.summary)
@@ -71,6 +83,7 @@ main(
         for key in ("record", "predictions")
         if f"self_training_{key}" in snakemake.input.keys()  # noqa: F821
     },
+    snakemake.input.submission_choice,  # noqa: F821
     snakemake.output,  # noqa: F821
     snakemake.config,  # noqa: F821
 )

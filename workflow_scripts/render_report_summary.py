@@ -10,8 +10,9 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.metrics import write_text_atomic  # noqa: E402
+from merlib.provenance import manifest_sha256  # noqa: E402
 from merlib.report import headline_fragment, summary_page  # noqa: E402
-from merlib.schemas import ACCOUNTING, read_table  # noqa: E402
+from merlib.schemas import ACCOUNTING, MANIFEST, read_table  # noqa: E402
 
 
 def read_json(path):
@@ -27,8 +28,14 @@ def main(inputs, output):
     robustness = read_json(inputs.get("robustness"))
     ov = read_json(inputs.get("ov"))
     accounting = read_table(inputs.accounting, ACCOUNTING)
+    data_digest = manifest_sha256(read_table(inputs.manifest, MANIFEST))
+    pictures = {}
+    for key in ("confusion", "per_class_f1"):
+        with open(inputs[key], "rb") as fh:
+            pictures[key] = fh.read()
     write_text_atomic(summary_page(summary, accounting, robustness, ov), output.page)
-    write_text_atomic(headline_fragment(summary, robustness, ov, accounting), output.headline)
+    first = headline_fragment(summary, robustness, ov, accounting, pictures, data_digest)
+    write_text_atomic(first, output.headline)
     logging.info("wrote %s and %s", output.page, output.headline)
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from merlib.config_check import ConfigError, check_config, config_problems, read_cli_values
+from merlib.config_check import (
+    ConfigError,
+    check_config,
+    config_problems,
+    cross_key_problems,
+    read_cli_values,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO / "schemas" / "config.schema.yaml"
@@ -77,6 +83,7 @@ def test_three_mistakes_of_different_kinds_are_named_together_in_one_error():
     config = changed(
         fusion={"features": ["egemaps", "egemap"]},  # not a configured feature
         noise={"augment_training": True},  # without noise.musan_dir
+        demo={"noise_files": 0},  # nor the demo's own speech
         ov={"method": "llm"},  # without ov.llm.model
     )
     with pytest.raises(ConfigError) as info:
@@ -212,3 +219,16 @@ def test_labels_must_be_two_or_more_distinct_lower_case_names():
     problems = config_problems(changed(labels=["Happy"]), SCHEMA)
     assert any("labels" in p and "too short" in p for p in problems), problems
     assert any("'Happy' does not match" in p for p in problems), problems
+
+
+def test_augmentation_on_the_demo_uses_its_own_speech_but_not_on_a_release():
+    assert not cross_key_problems(changed(noise={"augment_training": True}))
+    release = changed(noise={"augment_training": True}, data_root="/data/mer2024")
+    assert any("needs noise.musan_dir" in p for p in cross_key_problems(release))
+
+
+def test_submitting_self_training_while_it_is_off_is_a_config_error():
+    config = changed(submission={"model": "self_training"}, self_training={"rounds": 0})
+    with pytest.raises(ConfigError, match="self_training.rounds is 0"):
+        check_config(config, SCHEMA_PATH)
+    assert not cross_key_problems(changed(submission={"model": "self_training"}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from merlib import report
@@ -116,3 +118,139 @@ def test_table_page_renders_every_row_and_escapes_cells():
     page = report.table_page(table, "Per class", "results/metrics/per_class.tsv")
     assert "&lt;sad&gt;" in page and "<sad>" not in page
     assert "0.812" in page and "2 rows" in page and "results/metrics/per_class.tsv" in page
+
+
+# --- the first page: figures per track, pictures in the page, provenance in one line --------
+
+ROBUSTNESS_BY = ROBUSTNESS | {
+    "by_snr_db": {
+        "10": {
+            "n_clips": 30,
+            "waf_clean": 0.9,
+            "acc_clean": 0.9,
+            "waf_noisy": 0.8,
+            "acc_noisy": 0.8,
+            "waf_drop": 0.1,
+        },
+        "5": {
+            "n_clips": 30,
+            "waf_clean": 0.86,
+            "acc_clean": 0.9,
+            "waf_noisy": 0.6,
+            "acc_noisy": 0.6,
+            "waf_drop": 0.26,
+        },
+    },
+    "by_blur_factor": {
+        "4": {
+            "n_clips": 20,
+            "waf_clean": 0.85,
+            "acc_clean": 0.9,
+            "waf_noisy": 0.55,
+            "acc_noisy": 0.6,
+            "waf_drop": 0.3,
+        },
+    },
+}
+CHOICE = {
+    "requested": "auto",
+    "model": "self_training",
+    "reason": "auto: self-training's CV WAF 0.902 is above supervised's 0.881 (same folds)",
+}
+PNG = b"\x89PNG\r\n\x1a\nfake"
+
+
+def _first_page(**kwargs):
+    summary = SUMMARY | {"submission": CHOICE}
+    pictures = {"confusion": PNG, "per_class_f1": PNG}
+    return report.headline_fragment(
+        summary, ROBUSTNESS_BY, OV, _accounting(), pictures, "d" * 64, **kwargs
+    )
+
+
+def test_first_page_carries_every_picture_as_a_data_uri_inside_a_figure():
+    import base64
+
+    page = _first_page()
+    sources = re.findall(r"<figure[^>]*><img src='([^']+)'", page)
+    assert len(sources) == 4  # self-training gain, per-class F1, confusion, MER-NOISE
+    assert all(s.startswith("data:image/") for s in sources)
+    assert sum(s == "data:image/png;base64," + base64.b64encode(PNG).decode() for s in sources) == 2
+    svgs = [base64.b64decode(s.split(",", 1)[1]).decode() for s in sources if "svg" in s]
+    assert any("self-training gain" in s and "gain +0.021" in s for s in svgs)
+    assert any("by SNR and blur" in s and "5 dB" in s and "blur x4" in s for s in svgs)
+    assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # nothing to fetch
+
+
+def test_first_page_shows_semi_gain_noise_by_snr_and_blur_and_ov():
+    text = _first_page()
+    for expected in (
+        "0.881 ± 0.053",  # supervised CV WAF
+        "0.902 ± 0.049",  # self-trained CV WAF
+        "+0.021",  # CV gain
+        "+0.051",  # test gain 0.933 - 0.882
+        "<th>5 dB</th>",
+        "<th>10 dB</th>",
+        "<th>blur x4</th>",
+        "0.550",  # noisy WAF at blur 4
+        "MER-OV (set-level, lexicon)",
+        "0.728",
+    ):
+        assert expected in text, expected
+    header, rows = report.noise_table(ROBUSTNESS_BY)
+    assert header == ["MER-NOISE", "all", "5 dB", "10 dB", "blur x4"]  # numeric order
+    assert [r[0] for r in rows] == ["WAF clean", "WAF noisy", "drop", "clips"]
+
+
+def test_first_page_names_the_submitted_model_and_why():
+    text = _first_page()
+    assert "Submitted: the self-trained model" in text
+    assert "0.902 is above supervised" in text
+
+
+def test_provenance_is_one_line_with_commit_config_data_and_date():
+    text = _first_page()
+    line = re.search(r"<p class='mf-prov'>(.*?)</p>", text)[1]
+    for expected in (
+        "commit abcdef123456",
+        "config ffffffffffff",
+        "data dddddddddddd",
+        "2026-01-01 00:00 UTC",
+    ):
+        assert expected in line, expected
+    assert "<br" not in line and "\n" not in line
+
+
+def test_first_page_style_lifts_the_landing_box_to_the_top_only_on_the_landing_page():
+    text = _first_page()
+    style = re.search(r"<style>(.*?)</style>", text, re.S)[1]
+    assert "div.h-screen:has(.merflow-headline) { align-items: flex-start;" in style
+    assert "div.prose:has(.merflow-headline)" in style
+
+
+def test_bar_chart_zooms_to_the_values_and_labels_each_bar():
+    svg = report.bar_chart_svg("t", ["a", "b"], [("s", "#000", [0.9, None], [0.02, None])])
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "0.900" in svg and svg.count("<rect") == 3  # background, one bar, one legend
+    assert ">0.80<" in svg and ">1.00<" in svg and ">0.00<" not in svg
+
+
+def test_manifest_digest_ignores_row_order_and_sees_a_changed_label():
+    from merlib.provenance import manifest_sha256
+    from merlib.schemas import MANIFEST
+
+    rows = [
+        {
+            "name": n,
+            "split": "labeled",
+            "path": f"{n}.mp4",
+            "discrete": "sad",
+            "transcription": "x",
+            "shard": "000",
+        }
+        for n in ("a", "b")
+    ]
+    one = manifest_sha256(table_from_rows(rows, MANIFEST))
+    assert one == manifest_sha256(table_from_rows(rows[::-1], MANIFEST))
+    rows[1]["discrete"] = "happy"
+    assert one != manifest_sha256(table_from_rows(rows, MANIFEST))

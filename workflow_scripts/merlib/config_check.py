@@ -237,10 +237,17 @@ def _ov(config: Mapping) -> list[str]:
 def _noise(config: Mapping) -> list[str]:
     noise = config["noise"]
     problems = []
-    if noise["augment_training"] and not noise["musan_dir"]:
+    # on the demo corpus, its own synthetic speech stands in for MUSAN (demo.noise_files)
+    demo = config["demo"]
+    demo_speech = (
+        os.path.normpath(config["data_root"]) == os.path.normpath(demo["root"])
+        and demo["noise_files"] > 0
+    )
+    if noise["augment_training"] and not noise["musan_dir"] and not demo_speech:
         problems.append(
-            "noise.augment_training needs noise.musan_dir (the speech noise to add): "
-            "please set it, or turn augment_training off"
+            "noise.augment_training needs noise.musan_dir (the speech noise to add; on the "
+            "demo, demo.noise_files > 0 gives its own): please set it, or turn "
+            "augment_training off"
         )
     low, high = noise["snr_db"]
     if low > high:
@@ -290,6 +297,15 @@ def _release(config: Mapping) -> list[str]:
     return input_problems(config, label_set(config["labels"]))
 
 
+def _submission(config: Mapping) -> list[str]:
+    if config["submission"]["model"] == "self_training" and config["self_training"]["rounds"] < 1:
+        return [
+            "submission.model is self_training but self_training.rounds is 0 (off): set "
+            "rounds to 1 or more, or submission.model to auto or supervised"
+        ]
+    return []
+
+
 # each check, with the sections it reads
 CROSS_KEY_CHECKS = (
     (_fusion_features, ("features", "fusion")),
@@ -297,9 +313,10 @@ CROSS_KEY_CHECKS = (
     (_precomputed, ("features",)),
     (_transcripts, ("transcripts",)),
     (_ov, ("ov",)),
-    (_noise, ("noise",)),
+    (_noise, ("noise", "demo", "data_root")),
     (_label_set, ("labels", "data_root", "demo", "ov")),
     (_release, ("labels", "data_root", "demo", "collect", "transcripts", "evaluate")),
+    (_submission, ("submission", "self_training")),
 )
 
 

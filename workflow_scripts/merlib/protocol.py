@@ -48,6 +48,8 @@ OPTIONS = (
     # the reference's per-row search draws as many combinations as the main search
     Option("tables", "row_search", 0, "search.n_combinations"),
     Option("noise", "replacement", False, True),
+    # MERTools has no self-training: its submission is the supervised model's
+    Option("submission", "model", "auto", "supervised"),
     # OpenFace-aligned faces of every frame: landmarks aligned onto the ArcFace template
     Option("media", "face_align", "box", "arcface"),
     Option("media", "face_fps", 4, "native"),

@@ -43,6 +43,16 @@ def config_sha256(config: Mapping) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def manifest_sha256(manifest) -> str:
+    """SHA-256 of the ingested release as merflow read it: the manifest's rows (name, split,
+    path, label, transcription, shard), sorted by name, as canonical JSON. Equal clip lists,
+    labels and texts give equal digests, whatever the row order; the video bytes are not
+    read (a re-encoded clip under the same name keeps the digest)."""
+    rows = sorted(manifest.to_pylist(), key=lambda r: (r["name"], r["split"]))
+    text = json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def git_commit(folder: str | os.PathLike) -> dict | None:
     """``{"sha", "dirty"}`` of the git checkout holding ``folder``; None outside one (a
     copied workflow, an archive) or without git."""
@@ -167,6 +177,7 @@ __all__ = [
     "encoder_revision",
     "fused_encoders",
     "git_commit",
+    "manifest_sha256",
     "run_provenance",
     "seeds",
 ]

@@ -252,51 +252,369 @@ def clips_sentence(accounting: pa.Table) -> str:
     return "Clips: " + text + "."
 
 
+# --- the first page: figures per track, pictures, provenance in one line ----------------
+
+# Snakemake 9's report shows report/workflow.rst (rendered by docutils, our HTML fragment
+# included raw) in a narrow column ("prose max-w-lg", 32rem) inside a full-height flex box
+# that centres its content vertically ("items-center h-screen"): a page shorter than the
+# window gets a blank band above it, a taller one loses its top. A <style> element inside
+# the fragment (innerHTML applies it) widens that column and aligns the box to the top;
+# ":has(.merflow-headline)" keeps the rules to the landing page.
+FIRST_PAGE_STYLE = """
+div.h-screen:has(.merflow-headline) { align-items: flex-start; justify-content: flex-start; }
+div.prose:has(.merflow-headline) { max-width: 62rem; }
+.merflow-headline { font-size: 13px; line-height: 1.35; }
+.merflow-headline p { margin: 0.3em 0; }
+.merflow-headline table { margin: 0.2em 0 0.4em; font-size: 12px; width: auto; }
+.merflow-headline th, .merflow-headline td { padding: 1px 6px; }
+.merflow-headline caption { font-weight: 600; text-align: left; }
+.merflow-headline .mf-prov { font-family: ui-monospace, monospace; font-size: 11px;
+  color: #444; background: #f4f4f4; padding: 2px 6px; }
+.merflow-headline .mf-tracks { display: flex; flex-wrap: wrap; gap: 0 1.2em; }
+.merflow-headline .mf-figures { display: grid; grid-template-columns: 1fr 1fr; gap: 6px 12px;
+  margin: 0.4em 0; }
+.merflow-headline figure { margin: 0; }
+.merflow-headline figure img { width: 100%; height: auto; margin: 0; border: 1px solid #eee; }
+.merflow-headline figcaption { font-size: 11px; color: #555; margin: 0; }
+.merflow-headline .note { color: #555; font-size: 11px; }
+"""
+
+SUPERVISED_COLOUR, SELF_TRAINED_COLOUR = "#4878b0", "#e08a2c"
+CLEAN_COLOUR, NOISY_COLOUR = "#4878b0", "#c8463c"
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    """``data`` as a data: URI (a picture the page carries itself, nothing to fetch)."""
+    import base64
+
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+def bar_chart_svg(
+    title: str,
+    categories: Sequence[str],
+    series: Sequence[tuple[str, str, Sequence[float | None], Sequence[float | None] | None]],
+    notes: Sequence[str] | None = None,
+    width: int = 460,
+    height: int = 230,
+) -> str:
+    """A grouped bar chart as standalone SVG: ``series`` are ``(name, colour, values,
+    errors)`` (``None`` skips a bar, ``errors`` may be None), one bar per series in each
+    category, each labelled with its value; ``notes`` (one per category) are printed
+    above the group. The y axis is zoomed to the values (never below 0 or above 1)."""
+    import math
+
+    spans = [
+        (v - (e or 0), v + (e or 0))
+        for _, _, values, errors in series
+        for v, e in zip(values, errors or [None] * len(values), strict=True)
+        if v is not None
+    ]
+    lows, highs = [a for a, _ in spans], [b for _, b in spans]
+    lo = max(0.0, math.floor((min(lows, default=0) - 0.05) * 10) / 10)
+    hi = min(1.0, math.ceil((max(highs, default=1) + 0.04) * 10) / 10)
+    if hi <= lo:
+        lo, hi = 0.0, 1.0
+    left, right, top, bottom = 34, 8, 34, 44
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - (v - lo) / (hi - lo))
+
+    out = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' font-family='sans-serif' font-size='10'>",
+        f"<rect width='{width}' height='{height}' fill='white'/>",
+        f"<text x='{width / 2}' y='13' text-anchor='middle' font-size='12' "
+        f"font-weight='bold'>{html.escape(title)}</text>",
+    ]
+    steps = 4
+    for i in range(steps + 1):
+        v = lo + (hi - lo) * i / steps
+        out.append(
+            f"<line x1='{left}' x2='{width - right}' y1='{y(v):.1f}' y2='{y(v):.1f}' "
+            "stroke='#ddd'/>"
+            f"<text x='{left - 3}' y='{y(v) + 3:.1f}' text-anchor='end'>{v:.2f}</text>"
+        )
+    group_w = plot_w / max(1, len(categories))
+    bar_w = min(28.0, group_w * 0.8 / max(1, len(series)))
+    for c, category in enumerate(categories):
+        x0 = left + c * group_w + (group_w - bar_w * len(series)) / 2
+        for k, (_name, colour, values, errors) in enumerate(series):
+            v = values[c]
+            if v is None:
+                continue
+            x = x0 + k * bar_w
+            out.append(
+                f"<rect x='{x:.1f}' y='{y(v):.1f}' width='{bar_w - 2:.1f}' "
+                f"height='{y(lo) - y(v):.1f}' fill='{colour}'/>"
+            )
+            err = errors[c] if errors else None
+            mid = x + (bar_w - 2) / 2
+            if err:
+                y1, y2 = y(max(lo, v - err)), y(min(hi, v + err))
+                out.append(
+                    f"<line x1='{mid:.1f}' x2='{mid:.1f}' y1='{y1:.1f}' y2='{y2:.1f}' "
+                    "stroke='#222'/>"
+                )
+            out.append(
+                f"<text x='{mid:.1f}' y='{y(v) + 11:.1f}' text-anchor='middle' "
+                f"fill='white' font-size='8'>{v:.3f}</text>"
+            )
+        cx = left + (c + 0.5) * group_w
+        out.append(
+            f"<text x='{cx:.1f}' y='{top + plot_h + 12}' text-anchor='middle'>"
+            f"{html.escape(category)}</text>"
+        )
+        if notes and notes[c]:
+            out.append(
+                f"<text x='{cx:.1f}' y='{top - 4}' text-anchor='middle' font-weight='bold'>"
+                f"{html.escape(notes[c])}</text>"
+            )
+    lx = left
+    for name, colour, _values, _errors in series:
+        out.append(
+            f"<rect x='{lx}' y='{height - 14}' width='10' height='10' fill='{colour}'/>"
+            f"<text x='{lx + 13}' y='{height - 5}'>{html.escape(name)}</text>"
+        )
+        lx += 20 + 6 * len(name)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def self_training_gain_svg(summary: Mapping) -> str | None:
+    """Supervised vs self-trained WAF (CV with ± std, and test) and the gain above each."""
+    st = summary.get("self_training")
+    if not st:
+        return None
+    cv = summary["cv"]
+    categories, sup, self_, sup_err, self_err, notes = [], [], [], [], [], []
+    categories.append("cross-validation")
+    sup.append(cv["waf"])
+    self_.append(st["cv"]["waf"])
+    sup_err.append(cv["std"]["waf"])
+    self_err.append(st["cv"]["std"]["waf"])
+    if "test" in summary and "test" in st:
+        categories.append("test (pool)")
+        sup.append(summary["test"]["waf"])
+        self_.append(st["test"]["waf"])
+        sup_err.append(None)
+        self_err.append(None)
+    notes = [f"gain {b - a:+.3f}" for a, b in zip(sup, self_, strict=True)]
+    return bar_chart_svg(
+        "MER-SEMI: self-training gain (WAF)",
+        categories,
+        [
+            ("supervised", SUPERVISED_COLOUR, sup, sup_err),
+            ("self-trained", SELF_TRAINED_COLOUR, self_, self_err),
+        ],
+        notes,
+    )
+
+
+def robustness_svg(robustness: Mapping) -> str | None:
+    """MER-NOISE: WAF clean vs noisy over all clips, per SNR and per blur factor."""
+    if not robustness:
+        return None
+    groups = noise_groups(robustness)
+    return bar_chart_svg(
+        "MER-NOISE: WAF clean vs noisy, by SNR and blur factor",
+        [g for g, _ in groups],
+        [
+            ("clean", CLEAN_COLOUR, [v["waf_clean"] for _, v in groups], None),
+            ("noisy", NOISY_COLOUR, [v["waf_noisy"] for _, v in groups], None),
+        ],
+        [f"n={v['n_clips']}" for _, v in groups],
+        width=max(460, 52 * len(groups) + 50),
+    )
+
+
+def _by_number(mapping: Mapping | None) -> list[tuple[str, Mapping]]:
+    return sorted((mapping or {}).items(), key=lambda kv: float(kv[0]))
+
+
+def semi_rows(summary: Mapping) -> list[list]:
+    """MER-SEMI: ``[model, CV WAF ± std, CV acc ± std, test WAF, test acc]``, then the gain
+    of self-training over supervised."""
+    cv, test = summary["cv"], summary.get("test") or {}
+
+    def row(name: str, cv: Mapping, test: Mapping) -> list:
+        return [
+            name,
+            mean_std(cv["waf"], cv["std"]["waf"]),
+            mean_std(cv["acc"], cv["std"]["acc"]),
+            fmt(test.get("waf")),
+            fmt(test.get("acc")),
+        ]
+
+    rows = [row("supervised", cv, test)]
+    st = summary.get("self_training")
+    if st:
+        st_test = st.get("test") or {}
+        rows.append(row("self-trained", st["cv"], st_test))
+
+        def gain(a: Mapping, b: Mapping, key: str) -> str:
+            return f"{b[key] - a[key]:+.3f}" if key in a and key in b else ""
+
+        rows.append(
+            [
+                "gain",
+                gain(cv, st["cv"], "waf"),
+                gain(cv, st["cv"], "acc"),
+                gain(test, st_test, "waf"),
+                gain(test, st_test, "acc"),
+            ]
+        )
+    return rows
+
+
+SEMI_HEADER = ["MER-SEMI", "CV WAF", "CV acc", "test WAF", "test acc"]
+
+
+def noise_groups(robustness: Mapping) -> list[tuple[str, Mapping]]:
+    """``(name, scores)`` of all clips, each SNR and each blur factor, in numeric order."""
+    groups = [("all", robustness["all"])]
+    groups += [(f"{k} dB", v) for k, v in _by_number(robustness.get("by_snr_db"))]
+    groups += [(f"blur x{k}", v) for k, v in _by_number(robustness.get("by_blur_factor"))]
+    return groups
+
+
+def noise_table(robustness: Mapping) -> tuple[list[str], list[list]]:
+    """MER-NOISE, one column per group (all clips, each SNR, each blur factor): rows WAF
+    clean, WAF noisy, the drop and the clips."""
+    groups = noise_groups(robustness)
+    header = ["MER-NOISE"] + [g for g, _ in groups]
+    rows = [
+        ["WAF clean"] + [fmt(v["waf_clean"]) for _, v in groups],
+        ["WAF noisy"] + [fmt(v["waf_noisy"]) for _, v in groups],
+        ["drop"] + [f"{v['waf_drop']:+.3f}" for _, v in groups],
+        ["clips"] + [v["n_clips"] for _, v in groups],
+    ]
+    return header, rows
+
+
+def submission_sentence(summary: Mapping) -> str:
+    choice = summary.get("submission")
+    if not choice:
+        return ""
+    model = {"self_training": "self-trained", "supervised": "supervised"}[choice["model"]]
+    return f"Submitted: the {model} model's predictions ({choice['reason']})."
+
+
+def provenance_line(provenance: Mapping, data_digest: str | None = None) -> str:
+    """Commit, config digest, data digest (the manifest's) and date in one line."""
+    commit = provenance.get("commit") or {}
+    sha = commit.get("sha", "unknown")[:12] + ("+dirty" if commit.get("dirty") else "")
+    created = str(provenance.get("created", ""))
+    date = created[:16].replace("T", " ") + (" UTC" if created.endswith("+00:00") else "")
+    parts = [
+        f"commit {sha}",
+        f"config {provenance.get('config_sha256', '')[:12]}",
+        f"data {data_digest[:12]}" if data_digest else "data unknown",
+        date,
+        f"merflow {provenance.get('merflow_version')}",
+    ]
+    return " · ".join(parts)
+
+
+def _figure(src: str, caption: str, alt: str) -> str:
+    return (
+        f"<figure><img src='{src}' alt='{html.escape(alt)}'>"
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
 def headline_fragment(
     summary: Mapping,
     robustness: Mapping | None = None,
     ov: Mapping | None = None,
     accounting: pa.Table | None = None,
+    pictures: Mapping[str, bytes] | None = None,
+    data_digest: str | None = None,
 ) -> str:
-    """The landing page's block (an HTML fragment for workflow.rst): headline results,
-    MER-OV, clip counts, the fused encoders and the commit, compact enough for the
-    report's side column."""
-    parts = [
-        _table(
-            ["result", "WAF", "accuracy", "clips"],
-            [r[:4] for r in headline_rows(summary, robustness)],
-            "Headline results",
+    """The report's first page (an HTML fragment report/workflow.rst includes): provenance
+    in one line, the headline figures per track (MER-SEMI, MER-NOISE, MER-OV), the
+    submission's model and why, and the pictures themselves (``pictures``: PNG bytes of
+    ``confusion`` and ``per_class_f1``; the self-training gain and the MER-NOISE figures
+    drawn here as SVG), all carried in the page as data URIs."""
+    pictures = pictures or {}
+    parts = [f"<style>{FIRST_PAGE_STYLE}</style>"]
+    prov = summary.get("provenance")
+    if prov:
+        parts.append(f"<p class='mf-prov'>{html.escape(provenance_line(prov, data_digest))}</p>")
+    tracks = [_table(SEMI_HEADER, semi_rows(summary), "MER-SEMI (cross-validation, test pool)")]
+    if ov:
+        tracks.append(
+            _table(
+                ["accuracy", "recall", "avg", "clips"],
+                [[fmt(ov["accuracy"]), fmt(ov["recall"]), fmt(ov["avg"]), ov["n_clips"]]],
+                f"MER-OV (set-level, {ov.get('grouping', '')})",
+            )
         )
+    if robustness:
+        header, rows = noise_table(robustness)
+        tracks.append(_table(header, rows, "MER-NOISE (WAF by SNR and blur factor)"))
+    parts.append("<div class='mf-tracks'>" + "\n".join(tracks) + "</div>")
+    sentence = submission_sentence(summary)
+    if sentence:
+        parts.append(f"<p><b>{html.escape(sentence)}</b></p>")
+    gain = self_training_gain_svg(summary)
+    noise = robustness_svg(robustness) if robustness else None
+    svg = "image/svg+xml"
+    shown = [  # (picture, type, caption, alt text)
+        (
+            gain and gain.encode("utf-8"),
+            svg,
+            "Self-training gain: WAF of both models on the same folds (bars ± std) and on "
+            "the test pool.",
+            "self-training gain",
+        ),
+        (
+            pictures.get("per_class_f1"),
+            "image/png",
+            "Per-class F1 of the supervised model: cross-validation (out-of-fold) and test.",
+            "per-class F1",
+        ),
+        (
+            pictures.get("confusion"),
+            "image/png",
+            "Confusion matrices, cross-validation and test (rows: true class; shade: share "
+            "of the row).",
+            "confusion matrix",
+        ),
+        (
+            noise and noise.encode("utf-8"),
+            svg,
+            "MER-NOISE: the same model on the clean and the noisy copy of the pool.",
+            "MER-NOISE robustness",
+        ),
     ]
+    figures = [
+        _figure(data_uri(data, mime), caption, alt) for data, mime, caption, alt in shown if data
+    ]
+    if figures:
+        parts.append("<div class='mf-figures'>" + "\n".join(figures) + "</div>")
     selection = summary["cv"].get("selection") or {}
     if selection.get("best_of_n_combinations"):
         parts.append(
-            f"<p class='note'>The cross-validation WAF is the best of "
-            f"{selection['best_of_n_combinations']} search combinations scored on the same "
-            "folds, each fold's epoch also picked on its own validation set (the reference's "
-            "protocol): an optimistic estimate. The test row is the honest one.</p>"
+            f"<p class='note'>CV WAF: the best of {selection['best_of_n_combinations']} "
+            "search combinations scored on the same folds, each fold's epoch also picked on "
+            "its own validation set (the reference's protocol): an optimistic estimate. The "
+            "test column is the honest one.</p>"
         )
     else:
         parts.append(
-            "<p class='note'>Each fold's epoch is picked on its own validation set (the "
-            "reference's protocol): the cross-validation WAF is optimistic.</p>"
+            "<p class='note'>CV WAF: each fold's epoch is picked on its own validation set "
+            "(the reference's protocol): an optimistic estimate.</p>"
         )
-    if ov:
-        parts.append(_table(OV_HEADER, ov_rows(ov), "MER-OV (set-level)"))
     if accounting is not None:
         parts.append(f"<p class='note'>{html.escape(clips_sentence(accounting))}</p>")
-    prov = summary.get("provenance")
     if prov:
         encoders = ", ".join(
             f"{e['name']} ({e.get('model')}, {e.get('revision') or 'not pinned'})"
             for e in prov.get("fused_features", [])
         )
-        commit = (prov.get("commit") or {}).get("sha", "unknown")[:12]
-        text = (
-            f"Fused: {encoders}. merflow {prov.get('merflow_version')}, commit {commit}, "
-            f"config {prov['config_sha256'][:12]}, data {prov.get('data_root')}."
-        )
-        parts.append(f"<p class='note'>{html.escape(text)}</p>")
+        parts.append(f"<p class='note'>{html.escape('Fused: ' + encoders + '.')}</p>")
     return "<div class='merflow-headline'>\n" + "\n".join(parts) + "\n</div>\n"
 
 
@@ -334,11 +652,15 @@ def _protocol(summary: Mapping) -> str:
 
 
 __all__ = [
+    "bar_chart_svg",
     "clip_counts",
     "clips_sentence",
     "fmt",
     "headline_fragment",
     "headline_rows",
+    "provenance_line",
+    "robustness_svg",
+    "self_training_gain_svg",
     "summary_page",
     "table_page",
 ]

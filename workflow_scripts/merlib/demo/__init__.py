@@ -66,7 +66,8 @@ sentences), :mod:`.speech` (espeak-ng prosody and synthesis), :mod:`.face_assets
 photos and their landmarks), :mod:`.expressions` (facial actions as displacement fields),
 :mod:`.rendering` (frames of a timeline of shots), :mod:`.planning` (every seeded draw),
 :mod:`.timeline` (a clip's or an episode's audio laid out, rendered and encoded with
-:func:`merlib.av.encode.encode_mp4`), :mod:`.corpus` (the files written, the entry point).
+:func:`merlib.av.encode.encode_mp4`), :mod:`.corpus` (the files written, the entry point),
+:mod:`.noise_speech` (the demo's stand-in for MUSAN's speech subset, rule make_demo_noise).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ One concept per module; each imports only those above it in this list:
 * :mod:`~merlib.fusion.prediction`: checkpoints, and prediction from the fold models;
 * :mod:`~merlib.fusion.training`: the cross-validation protocol (folds, kept epoch,
   out-of-fold predictions, the checkpoint) and the workflow's training step;
-* :mod:`~merlib.fusion.submission`: the challenge's CSV.
+* :mod:`~merlib.fusion.submission`: the challenge's CSV and which model it comes from.
 
 The package itself holds nothing: import from the module that defines a name.
 """
