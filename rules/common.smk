@@ -752,7 +752,8 @@ def get_report_table_titles():
 
 def get_report_summary_inputs(wildcards=None):
     """What the summary page and the first page read: the summary, accounting, manifest
-    and evaluation pictures, MER-NOISE and MER-OV figures when this config computes them."""
+    and evaluation pictures, MER-NOISE and MER-OV figures when this config computes them.
+    """
     inputs = {
         "summary": "results/metrics/summary.json",
         "accounting": "results/metrics/accounting.parquet",
