@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
 from merlib.collect.frames import dlib_face_embedder, iter_frames  # noqa: E402
-from merlib.media import limit_threads, make_detector  # noqa: E402
+from merlib.faces.detection import make_detector  # noqa: E402
+from merlib.threads import limit_threads  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ONNX = SHARED / "models" / "face_detection_yunet_2026may.onnx"

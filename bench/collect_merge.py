@@ -33,9 +33,10 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import real_footage  # noqa: E402
 
+from merlib.av.decode import decode_audio  # noqa: E402
 from merlib.collect.params import CollectParams  # noqa: E402
 from merlib.collect.turns import resemblyzer_embedder, vad_segments  # noqa: E402
-from merlib.media import decode_audio, limit_threads  # noqa: E402
+from merlib.threads import limit_threads  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "audio"
 SR = 16000

@@ -34,7 +34,8 @@ from merlib.collect.filtering import filter_segments  # noqa: E402
 from merlib.collect.frames import cut_score, frame_signature, iter_frames  # noqa: E402
 from merlib.collect.params import CollectParams  # noqa: E402
 from merlib.collect.turns import cut_segments  # noqa: E402
-from merlib.media import limit_threads, make_detector  # noqa: E402
+from merlib.faces.detection import make_detector  # noqa: E402
+from merlib.threads import limit_threads  # noqa: E402
 
 
 def shot_cut_scores(folder: Path, cuts: list, params: CollectParams) -> None:

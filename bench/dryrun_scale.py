@@ -55,8 +55,8 @@ def make_placeholder_release(root: Path, n_labelled: int, n_unlabelled: int) -> 
 def write_manifest(work: Path, n_labelled: int, n_unlabelled: int, shards: int) -> None:
     """The manifest and (empty) rejects ingest would write for the placeholder release."""
     sys.path.insert(0, str(REPO / "workflow_scripts"))
+    from merlib.schemas import INGEST_REJECTS, MANIFEST, table_from_rows, write_table
     from merlib.shards import shard_of
-    from merlib.tables import INGEST_REJECTS, MANIFEST, table_from_rows, write_table
 
     rows = []
     for i in range(n_labelled + n_unlabelled):

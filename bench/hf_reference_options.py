@@ -4,7 +4,7 @@ No real DINOv2 / ChatGLM2 / Baichuan weights are reachable offline, and the demo
 encoders are not transformers models, so no WAF is measured here. Instead, on tiny
 models built from a ``transformers`` config (random weights):
 
-* text, under left padding with ChatGLM2- and Baichuan-like tokenizers (tests/unit/
+* text, under left padding with ChatGLM2- and Baichuan-like tokenizers (tests/
   llm_tokenizers.py), on a rotary (Llama) and an absolute-position (GPT-2) decoder: the
   largest |batched - one at a time| over the texts, with position ids from the attention
   mask (merflow) and without them (what left padding gives otherwise); the cosine between
@@ -32,7 +32,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
-sys.path.insert(0, str(REPO / "tests" / "unit"))
+sys.path.insert(0, str(REPO / "tests"))
 
 import transformers  # noqa: E402
 from llm_tokenizers import (  # noqa: E402

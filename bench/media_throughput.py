@@ -3,7 +3,7 @@ run, and whether the versions give the same faces on the same frames.
 
     .venv/bin/python bench/media_throughput.py [clips folder ...] [--workers N] [--rounds R]
 
-Runs ``merlib.media.extract_shard`` (what rule extract_media runs) with its default
+Runs ``merlib.media.shard.extract_shard`` (what rule extract_media runs) with its default
 parameters over every .mp4 of the folders (default: the demo corpus's labelled and
 unlabelled clips under resources/demo/) with ``N`` workers (default 2: the rule's threads)
 and single-threaded detection, as the rule does, for three versions of ``merlib``:
@@ -67,14 +67,19 @@ def export(commit: str, into: Path) -> Path:
 def child(root: str, clips_json: str, workers: int, out_json: str) -> None:
     """One timed extract_shard with the merlib under ``root`` (run in its own process)."""
     sys.path.insert(0, root)
-    from merlib import media
+    try:  # the media package (merlib/media/, merlib/threads.py)
+        from merlib.media.params import MediaParams
+        from merlib.media.shard import extract_shard
+        from merlib.threads import limit_threads
+    except ImportError:  # a commit from before it: one merlib/media.py
+        from merlib.media import MediaParams, extract_shard, limit_threads
 
     clips = json.loads(Path(clips_json).read_text())
-    media.limit_threads(1)
-    media.extract_shard(clips[:2], "/", media.MediaParams(), workers=workers)  # warm-up
+    limit_threads(1)
+    extract_shard(clips[:2], "/", MediaParams(), workers=workers)  # warm-up
     own, kids = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
     main, start = time.thread_time(), time.perf_counter()
-    _, faces, rejects = media.extract_shard(clips, "/", media.MediaParams(), workers=workers)
+    _, faces, rejects = extract_shard(clips, "/", MediaParams(), workers=workers)
     wall, main = time.perf_counter() - start, time.thread_time() - main
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = time.process_time() - own + (after.ru_utime + after.ru_stime)

@@ -1,6 +1,6 @@
 """Benchmark: MER-NOISE injection throughput, its decode/encode share, and the SNR error.
 
-Adds noise and blur (merlib.noise.inject_shard, the code rule inject_noise runs) to the
+Adds noise and blur (merlib.noise.shard.inject_shard, the code rule inject_noise runs) to the
 evaluation clips of a MER2024-layout folder (default: the demo corpus) with ``--workers``
 clips at once, then prints clips per second, the share of the summed per-clip time spent
 decoding (clean audio, frames, noise files), mixing and blurring, and encoding (wav files,
@@ -22,7 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from merlib.noise import NoiseCorpus, NoiseParams, inject_shard, snr_check  # noqa: E402
+from merlib.noise.corpus import NoiseCorpus  # noqa: E402
+from merlib.noise.params import NoiseParams  # noqa: E402
+from merlib.noise.robustness import snr_check  # noqa: E402
+from merlib.noise.shard import inject_shard  # noqa: E402
 
 
 def main() -> None:

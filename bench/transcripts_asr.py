@@ -29,7 +29,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from merlib.media import decode_audio  # noqa: E402
+from merlib.av.decode import decode_audio  # noqa: E402
 from merlib.whisper import Transcriber  # noqa: E402
 
 GRID = REPO.parent / "shared" / "data" / "video" / "grid"

@@ -308,7 +308,7 @@ def get_wanted_features():
     return list(FEATURES) if TABLES_ENABLED else list(FUSION_FEATURES)
 
 
-# --- transcripts (rules/transcribe.smk) --------------------------------------------------
+# --- transcripts (rules/transcripts.smk) --------------------------------------------------
 from merlib.transcripts import TranscriptParams, check_model  # noqa: E402
 
 TRANSCRIPTS_CONFIG = dict(config.get("transcripts", {}))

@@ -39,7 +39,7 @@ def one_torch_thread():
 
 def make_clip(out: Path, image: Path | None, audio: Path | None, seconds: float = 3.0) -> Path:
     """An H.264/AAC mp4 of a still image (or a grey frame) and a speech file (or none)."""
-    from merlib.media import ffmpeg_exe
+    from merlib.av.ffmpeg import ffmpeg_exe
 
     args = [ffmpeg_exe(), "-y", "-v", "error", "-nostdin"]
     if image is not None:
@@ -76,8 +76,8 @@ def clip_dir(tmp_path_factory, shared_data) -> Path:
 # Scale-out e2e tests (tests/e2e/test_slurm.py, test_reruns_and_recovery.py,
 # test_hostile_input.py): one small release cut from the demo corpus and one uninterrupted
 # local run of it per session, which the SLURM, rerun and crash tests compare to. Kept
-# here, not in tests/e2e/conftest.py: a second module named conftest would shadow this
-# one for `from conftest import ...` in tests/unit.
+# here, not in tests/e2e/conftest.py: tests/ is on pytest's pythonpath, and the unit
+# tests' `from conftest import ...` means this file.
 # --------------------------------------------------------------------------------------
 # Small enough for CI, large enough for 3-fold stratified cross validation.
 PER_CLASS = 4

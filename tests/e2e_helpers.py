@@ -93,22 +93,31 @@ def make_release(corpus: Path, dest: Path, per_class: int, unlabelled: int) -> P
     return dest
 
 
-def write_config(path: Path, release: Path, **overrides) -> Path:
-    """A config overlay (given after config.yaml) for a small release: quick to run."""
-    config = {
-        "data_root": str(release),
-        "shards": 2,
-        "evaluate": {"test_labels": str(release / "test-labels.csv")},
-        "fusion": {"folds": 3, "epochs": 30},
-        # the search and self-training have their own tests (test_demo_workflow.py): here
-        # fusion trains once with fusion.*, as the reruns and crash tests expect
-        "search": {"n_combinations": 0},
-        "self_training": {"rounds": 0},
-    }
-    for key, value in overrides.items():
+CONFIGS = REPO / "tests" / "configs"
+
+
+def config_path(name: str) -> Path:
+    """``tests/configs/<name>/config.yaml``: a scenario's overlay, given after config.yaml."""
+    path = CONFIGS / name / "config.yaml"
+    assert path.is_file(), f"no test config {path}"
+    return path
+
+
+def overlay(name: str, path: Path, **settings) -> Path:
+    """The scenario ``name``'s overlay with this run's ``settings`` (paths made at test
+    time) merged in, one level deep, written to ``path``."""
+    config = yaml.safe_load(config_path(name).read_text(encoding="utf-8"))
+    for key, value in settings.items():
         config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
     path.write_text(yaml.safe_dump(config, allow_unicode=True))
     return path
+
+
+def write_config(path: Path, release: Path, name: str = "small-release") -> Path:
+    """The overlay of a scenario run on a small ``release`` (``data_root`` and its
+    ``test-labels.csv`` filled in), written to ``path``."""
+    evaluate = {"test_labels": str(release / "test-labels.csv")}
+    return overlay(name, path, data_root=str(release), evaluate=evaluate)
 
 
 def config_args(overlay: Path) -> list[str]:

@@ -98,7 +98,7 @@ EPISODES = {
 
 def _ffmpeg() -> str:
     sys.path.insert(0, str(REPO / "workflow_scripts"))
-    from merlib.media import ffmpeg_exe
+    from merlib.av.ffmpeg import ffmpeg_exe
 
     return ffmpeg_exe()
 

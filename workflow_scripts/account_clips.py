@@ -9,7 +9,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.accounting import account_clips, status_counts  # noqa: E402
-from merlib.tables import (  # noqa: E402
+from merlib.schemas import (  # noqa: E402
     ACCOUNTING,
     FALLBACKS,
     FEATURE_FLAGS,

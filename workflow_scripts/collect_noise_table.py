@@ -10,8 +10,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pyarrow as pa  # noqa: E402
 
-from merlib.noise import noisy_manifest  # noqa: E402
-from merlib.tables import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table  # noqa: E402
+from merlib.noise.manifest import noisy_manifest  # noqa: E402
+from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table  # noqa: E402
 
 
 def main(manifest, tables, rejects, clips_root, out):

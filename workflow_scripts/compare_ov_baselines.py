@@ -8,7 +8,8 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.atomic import write_text_atomic  # noqa: E402
-from merlib.ov import compare_predictions, load_groupings, read_openset_csv  # noqa: E402
+from merlib.ov.files import load_groupings, read_openset_csv  # noqa: E402
+from merlib.ov.scoring import compare_predictions  # noqa: E402
 
 
 def main(gt, preds, synonyms, output):

@@ -9,8 +9,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.collect.params import CollectParams  # noqa: E402
 from merlib.collect.turns import cut_segments  # noqa: E402
-from merlib.media import limit_threads  # noqa: E402
-from merlib.tables import COLLECT_SEGMENTS, write_table  # noqa: E402
+from merlib.schemas import COLLECT_SEGMENTS, write_table  # noqa: E402
+from merlib.threads import limit_threads  # noqa: E402
 
 limit_threads(snakemake.threads)  # noqa: F821
 

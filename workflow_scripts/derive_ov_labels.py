@@ -9,7 +9,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pandas as pd  # noqa: E402
 
-from merlib.ov import demo_openset_labels, write_openset_csv  # noqa: E402
+from merlib.ov.demo_labels import demo_openset_labels  # noqa: E402
+from merlib.ov.files import write_openset_csv  # noqa: E402
 
 
 def main(labels, transcriptions, output):

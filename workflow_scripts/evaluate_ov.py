@@ -10,7 +10,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.atomic import write_text_atomic  # noqa: E402
 from merlib.metrics import write_json  # noqa: E402
-from merlib.ov import evaluate_openset, load_groupings, read_openset_csv  # noqa: E402
+from merlib.ov.files import load_groupings, read_openset_csv  # noqa: E402
+from merlib.ov.scoring import evaluate_openset  # noqa: E402
 
 
 def main(gt, pred, synonyms, grouping, output):

@@ -19,7 +19,7 @@ from merlib.metrics import (  # noqa: E402
     write_tsv,
 )
 from merlib.provenance import cv_selection, run_provenance  # noqa: E402
-from merlib.tables import OOF_PREDICTIONS, PREDICTIONS, read_table  # noqa: E402
+from merlib.schemas import OOF_PREDICTIONS, PREDICTIONS, read_table  # noqa: E402
 
 
 def main(oof, folds, predictions, test_labels, self_training, output, config):

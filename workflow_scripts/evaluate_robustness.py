@@ -11,8 +11,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.atomic import write_text_atomic  # noqa: E402
 from merlib.metrics import read_test_labels, write_json  # noqa: E402
-from merlib.noise import robustness  # noqa: E402
-from merlib.tables import NOISE, PREDICTIONS, read_table  # noqa: E402
+from merlib.noise.robustness import robustness  # noqa: E402
+from merlib.schemas import NOISE, PREDICTIONS, read_table  # noqa: E402
 
 
 def main(clean, noisy, noise, test_labels, folds, output):

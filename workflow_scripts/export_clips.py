@@ -8,7 +8,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.collect.export import export_clips  # noqa: E402
-from merlib.tables import COLLECT_CLIPS, read_table, write_table  # noqa: E402
+from merlib.schemas import COLLECT_CLIPS, read_table, write_table  # noqa: E402
 
 
 def main(video, decisions_path, output_root, timeout, asr, workers, out):

@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pyarrow.compute as pc  # noqa: E402
 
 from merlib.features.extraction import extract_shards  # noqa: E402
-from merlib.tables import (  # noqa: E402
+from merlib.schemas import (  # noqa: E402
     AUDIO,
     FACES,
     FEATURE_FLAGS,

@@ -8,9 +8,11 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 
-from merlib.media import MediaParams, extract_shard, limit_threads  # noqa: E402
+from merlib.media.params import MediaParams  # noqa: E402
+from merlib.media.shard import extract_shard  # noqa: E402
+from merlib.schemas import AUDIO, FACES, MANIFEST, MEDIA_REJECTS, read_table, write_table  # noqa: E402
 from merlib.shards import shard_clips  # noqa: E402
-from merlib.tables import AUDIO, FACES, MANIFEST, MEDIA_REJECTS, read_table, write_table  # noqa: E402
+from merlib.threads import limit_threads  # noqa: E402
 
 
 def main(manifest_path, shard, data_root, media, threads, out):

@@ -9,8 +9,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.collect.filtering import filter_segments  # noqa: E402
 from merlib.collect.params import CollectParams  # noqa: E402
-from merlib.media import limit_threads  # noqa: E402
-from merlib.tables import COLLECT_CLIPS, COLLECT_SEGMENTS, read_table, write_table  # noqa: E402
+from merlib.schemas import COLLECT_CLIPS, COLLECT_SEGMENTS, read_table, write_table  # noqa: E402
+from merlib.threads import limit_threads  # noqa: E402
 
 # detection on one thread; the job's threads are the dlib identity workers (processes)
 limit_threads(1)

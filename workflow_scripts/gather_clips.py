@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pyarrow.compute as pc  # noqa: E402
 
 from merlib.collect.export import clips_table, write_release_csvs  # noqa: E402
-from merlib.tables import COLLECT_CLIPS, read_table, write_table  # noqa: E402
+from merlib.schemas import COLLECT_CLIPS, read_table, write_table  # noqa: E402
 
 
 def main(parts, labels_csv, out):

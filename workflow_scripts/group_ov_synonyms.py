@@ -8,13 +8,9 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.metrics import write_json  # noqa: E402
-from merlib.ov import (  # noqa: E402
-    EncoderGrouper,
-    compute_groupings,
-    lexicon_grouping,
-    load_lexicon,
-    read_openset_csv,
-)
+from merlib.ov.files import read_openset_csv  # noqa: E402
+from merlib.ov.groupings import EncoderGrouper, compute_groupings  # noqa: E402
+from merlib.ov.lexicon import lexicon_grouping, load_lexicon  # noqa: E402
 
 
 def make_grouper(grouping, params):

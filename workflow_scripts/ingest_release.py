@@ -8,7 +8,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.ingest import ingest_release  # noqa: E402
-from merlib.tables import INGEST_REJECTS, MANIFEST, write_table  # noqa: E402
+from merlib.schemas import INGEST_REJECTS, MANIFEST, write_table  # noqa: E402
 
 
 def main(data_root, n_shards, manifest_path, rejects_path):

@@ -10,8 +10,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pyarrow.compute as pc  # noqa: E402
 
-from merlib.noise import NoiseCorpus, NoiseParams, inject_shard  # noqa: E402
-from merlib.tables import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table  # noqa: E402
+from merlib.noise.corpus import NoiseCorpus  # noqa: E402
+from merlib.noise.params import NoiseParams  # noqa: E402
+from merlib.noise.shard import inject_shard  # noqa: E402
+from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table  # noqa: E402
 
 
 def main(manifest_path, shard, split, data_root, musan_dir, noise, threads, out):

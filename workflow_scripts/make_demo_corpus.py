@@ -1,5 +1,6 @@
 """Snakemake script of rule make_demo_corpus: the synthetic MER2024-layout demo corpus."""
 
+import logging
 import os
 import sys
 
@@ -8,7 +9,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from pathlib import Path  # noqa: E402
 
-from merlib.demo import make_demo_corpus  # noqa: E402
+from merlib.demo.corpus import make_demo_corpus  # noqa: E402
+
+# INFO: the log says which ffmpeg encodes the corpus and why (merlib.av.ffmpeg)
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
 
 make_demo_corpus(
     Path(snakemake.output.labels).parent,  # noqa: F821

@@ -12,8 +12,8 @@ import pandas as pd  # noqa: E402
 
 from merlib.atomic import write_text_atomic  # noqa: E402
 from merlib.llm import ChatClient, LLMConfig, predict_openset_llm  # noqa: E402
-from merlib.ov import write_openset_csv  # noqa: E402
-from merlib.tables import MANIFEST, OV_REJECTS, read_table, table_from_rows, write_table  # noqa: E402
+from merlib.ov.files import write_openset_csv  # noqa: E402
+from merlib.schemas import MANIFEST, OV_REJECTS, read_table, table_from_rows, write_table  # noqa: E402
 
 
 def main(manifest, llm, data_root, threads, output):

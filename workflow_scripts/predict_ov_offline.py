@@ -7,13 +7,9 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.ov import (  # noqa: E402
-    predict_empty,
-    predict_fusion,
-    predict_random,
-    write_openset_csv,
-)
-from merlib.tables import PREDICTIONS, read_table  # noqa: E402
+from merlib.ov.baselines import predict_empty, predict_fusion, predict_random  # noqa: E402
+from merlib.ov.files import write_openset_csv  # noqa: E402
+from merlib.schemas import PREDICTIONS, read_table  # noqa: E402
 
 
 def main(method, predictions, seed, threshold, output):

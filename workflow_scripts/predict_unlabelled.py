@@ -12,7 +12,7 @@ import torch  # noqa: E402
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.prediction import load_checkpoint, predict_manifest  # noqa: E402
 from merlib.fusion.submission import write_submission  # noqa: E402
-from merlib.tables import FALLBACKS, PREDICTIONS, write_table  # noqa: E402
+from merlib.schemas import FALLBACKS, PREDICTIONS, write_table  # noqa: E402
 
 
 def main(manifest, model, sources, threads, output):

@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.metrics import write_text_atomic  # noqa: E402
 from merlib.report import headline_fragment, summary_page  # noqa: E402
-from merlib.tables import ACCOUNTING, read_table  # noqa: E402
+from merlib.schemas import ACCOUNTING, read_table  # noqa: E402
 
 
 def read_json(path):

@@ -12,9 +12,9 @@ import torch  # noqa: E402
 
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.prediction import load_checkpoint  # noqa: E402
+from merlib.fusion.selftrain import self_train  # noqa: E402
 from merlib.metrics import write_json  # noqa: E402
-from merlib.selftrain import self_train  # noqa: E402
-from merlib.tables import PREDICTIONS, write_table  # noqa: E402
+from merlib.schemas import PREDICTIONS, write_table  # noqa: E402
 
 
 def main(manifest, model, folds, sources, threshold, rounds, threads, output):

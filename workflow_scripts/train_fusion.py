@@ -15,7 +15,7 @@ from merlib.fusion.params import FusionParams  # noqa: E402
 from merlib.fusion.prediction import save_checkpoint  # noqa: E402
 from merlib.fusion.training import train_on_manifest  # noqa: E402
 from merlib.metrics import summarise, write_json  # noqa: E402
-from merlib.tables import OOF_PREDICTIONS, write_table  # noqa: E402
+from merlib.schemas import OOF_PREDICTIONS, write_table  # noqa: E402
 
 
 def main(

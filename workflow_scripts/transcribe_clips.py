@@ -8,8 +8,8 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 
+from merlib.schemas import AUDIO, MANIFEST, TRANSCRIPTS, read_table, write_table  # noqa: E402
 from merlib.shards import shard_clips  # noqa: E402
-from merlib.tables import AUDIO, MANIFEST, TRANSCRIPTS, read_table, write_table  # noqa: E402
 from merlib.transcripts import (  # noqa: E402
     TranscriptParams,
     built_on_first_use,

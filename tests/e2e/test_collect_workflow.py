@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
-import yaml
+from e2e_helpers import config_path, overlay
 
+from merlib.av.ffmpeg import ffmpeg_exe
 from merlib.ingest import ingest_release
-from merlib.media import ffmpeg_exe
-from merlib.tables import COLLECT_CLIPS, read_table
+from merlib.schemas import COLLECT_CLIPS, read_table
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -44,9 +44,8 @@ def collect_run(tmp_path_factory):
     if (built / "raw-episodes" / "boundaries.csv").is_file():
         shutil.copytree(built, workdir / "resources" / "demo")  # keeps times: not rebuilt
     else:  # build only what collection needs: the episodes, and as few clips as allowed
-        small = {"demo": {"clips_per_class": 2, "unlabelled_clips": 1}}
-        (workdir / "small-demo.yaml").write_text(yaml.safe_dump(small))
-        configs = ["--configfile", str(REPO / "config.yaml"), str(workdir / "small-demo.yaml")]
+        small = config_path("collect-demo-episodes")
+        configs = ["--configfile", str(REPO / "config.yaml"), str(small)]
         snakemake(workdir, *configs, "--", "resources/demo/raw-episodes/boundaries.csv")
     videos = workdir / "videos"
     videos.mkdir()
@@ -61,9 +60,8 @@ def collect_run(tmp_path_factory):
         check=True,
     )
     (videos / "garbled.srt").write_bytes(b"\x00\xffnot subtitles\x10" * 40)
-    config = {"collect": {"videos_dir": str(videos), "output_root": "results/collect/release"}}
-    (workdir / "collect.yaml").write_text(yaml.safe_dump(config))
-    configs = ["--configfile", str(REPO / "config.yaml"), str(workdir / "collect.yaml")]
+    collect = overlay("collect", workdir / "collect.yaml", collect={"videos_dir": str(videos)})
+    configs = ["--configfile", str(REPO / "config.yaml"), str(collect)]
     snakemake(workdir, *configs, "--", TARGET)
     return workdir, configs
 

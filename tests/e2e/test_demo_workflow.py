@@ -15,7 +15,7 @@ import pytest
 from e2e_helpers import chromium, visible_text
 
 from merlib.labels import LABELS, PROB_COLUMNS
-from merlib.tables import ACCOUNTING, FEATURE_FLAGS, PREDICTIONS, read_table
+from merlib.schemas import ACCOUNTING, FEATURE_FLAGS, PREDICTIONS, read_table
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -95,7 +95,7 @@ def test_all_computes_only_the_fused_features_and_no_paper_table(demo_run):
 def test_every_clip_has_a_transcript_and_accounting_names_its_source(demo_run):
     import pyarrow as pa
 
-    from merlib.tables import TRANSCRIPTS
+    from merlib.schemas import TRANSCRIPTS
 
     paths = sorted((demo_run / "results" / "transcripts").glob("*.parquet"))
     transcripts = pa.concat_tables([read_table(p, TRANSCRIPTS) for p in paths])

@@ -16,9 +16,11 @@ import re
 import shutil
 
 import pytest
+import yaml
 from e2e_helpers import (
     TRAINING_AND_EVALUATION,
     config_args,
+    config_path,
     failed,
     make_release,
     planned_jobs,
@@ -29,26 +31,19 @@ from e2e_helpers import (
 )
 
 from merlib.features.extraction import extract_shard
+from merlib.schemas import AUDIO, MANIFEST, read_features, read_table
 from merlib.shards import shard_of
-from merlib.tables import AUDIO, MANIFEST, read_features, read_table
 
 pytestmark = pytest.mark.e2e
 LOCAL = ("--workflow-profile", "none", "--cores", "2")
-SHARDS = 3
+SHARDS = yaml.safe_load(config_path("feature-jobs").read_text())["shards"]
 PER_SHARD = {"extract_media", "transcribe_clips", "extract_features"}
 
 
 @pytest.fixture(scope="module")
 def run(built_demo_corpus, tmp_path_factory):
     release = make_release(built_demo_corpus, tmp_path_factory.mktemp("release"), 3, 4)
-    overlay = write_config(
-        tmp_path_factory.mktemp("config") / "c.yaml",
-        release,
-        shards=SHARDS,
-        fusion={"folds": 2},
-        transcripts={"asr": False},
-        feature_jobs={"shards_per_job": {"egemaps": 2}},
-    )
+    overlay = write_config(tmp_path_factory.mktemp("config") / "c.yaml", release, "feature-jobs")
     workdir = tmp_path_factory.mktemp("jobs")
     proc = snakemake(workdir, *config_args(overlay), *LOCAL)
     assert proc.returncode == 0, failed(proc)

@@ -21,8 +21,8 @@ from e2e_helpers import (
     write_csv,
 )
 
-from merlib.media import ffmpeg_exe
-from merlib.tables import ACCOUNTING, read_table
+from merlib.av.ffmpeg import ffmpeg_exe
+from merlib.schemas import ACCOUNTING, read_table
 
 pytestmark = pytest.mark.e2e
 
@@ -117,9 +117,7 @@ def hostile_release(built_demo_corpus, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def hostile_run(hostile_release, tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("hostile-run")
-    overlay = write_config(
-        workdir / "hostile.yaml", hostile_release, fusion={"folds": 2, "epochs": 10}
-    )
+    overlay = write_config(workdir / "hostile.yaml", hostile_release, "hostile-release")
     proc = snakemake(workdir, *config_args(overlay), *LOCAL)
     assert proc.returncode == 0, failed(proc)
     return workdir

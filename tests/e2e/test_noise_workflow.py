@@ -18,32 +18,24 @@ from pathlib import Path
 import cv2
 import pyarrow.parquet as pq
 import pytest
+from e2e_helpers import config_path, overlay
 
-from merlib.noise import snr_check
-from merlib.tables import MANIFEST, NOISE, NOISE_REJECTS, PREDICTIONS, read_table
+from merlib.noise.robustness import snr_check
+from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, PREDICTIONS, read_table
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TIMEOUT = 1800  # every snakemake call in tests runs under a timeout
 MUSAN = REPO.parent / "shared" / "data" / "audio" / "librispeech"
-# A small corpus keeps the run short; the noise settings are the defaults. (A config file:
-# --config would pass nested numbers as strings.)
-OVERLAY = f"""
-shards: 2
-demo: {{clips_per_class: 4, unlabelled_clips: 12, episodes: 0}}
-media: {{face_fps: 1}}
-fusion: {{epochs: 20, folds: 3}}
-noise: {{musan_dir: "{MUSAN}", augment_training: true}}
-"""
 
 pytestmark = pytest.mark.e2e
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    overlay = workdir / "noise-test.yaml"
-    overlay.write_text(OVERLAY)
+    # a config file: --config would pass nested numbers as strings
+    noise_test = overlay("noise", workdir / "noise-test.yaml", noise={"musan_dir": str(MUSAN)})
     cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--configfile", str(REPO / "config.yaml"), str(overlay), "--directory", str(workdir)]
+    cmd += ["--configfile", str(REPO / "config.yaml"), str(noise_test), "--directory", str(workdir)]
     cmd += ["--profile", str(REPO / "profiles" / "default"), "--cores", "2", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=os.environ)
 
@@ -173,9 +165,7 @@ def test_augmented_training_keeps_each_copy_in_its_clips_fold(noise_run):
 
 def test_augmentation_without_a_noise_corpus_is_refused_before_any_job(tmp_path):
     cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "-n", "--directory", str(tmp_path)]
-    overlay = tmp_path / "no-musan.yaml"
-    overlay.write_text("noise: {augment_training: true}\n")
-    cmd += ["--configfile", str(REPO / "config.yaml"), str(overlay)]
+    cmd += ["--configfile", str(REPO / "config.yaml"), str(config_path("noise-without-musan"))]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
     assert proc.returncode != 0
     assert "noise.augment_training needs noise.musan_dir" in proc.stdout + proc.stderr

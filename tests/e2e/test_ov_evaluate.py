@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from test_demo_workflow import snakemake
+from e2e_helpers import REPO, snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -22,6 +22,8 @@ def test_evaluate_ov_scores_any_two_files_with_a_synonym_folder(tmp_path):
     np.save(synonyms / "s3.npy", "[['angry', 'furious']]")
     proc = snakemake(
         tmp_path,
+        "--configfile",
+        str(REPO / "config.yaml"),
         "--cores",
         "1",
         "--config",

@@ -17,7 +17,7 @@ from e2e_helpers import (
     write_csv,
 )
 
-from merlib.tables import FEATURE_FLAGS, TRANSCRIPTS, read_features, read_table
+from merlib.schemas import FEATURE_FLAGS, TRANSCRIPTS, read_features, read_table
 
 pytestmark = pytest.mark.e2e
 LOCAL = ("--workflow-profile", "none", "--cores", "2")
@@ -35,7 +35,7 @@ def asr_run(built_demo_corpus, tmp_path_factory):
         ["name", "chinese"],
         [[r["name"], r["chinese"]] for r in rows],
     )
-    overlay = write_config(tmp_path_factory.mktemp("config") / "c.yaml", release, shards=1)
+    overlay = write_config(tmp_path_factory.mktemp("config") / "c.yaml", release, "transcripts")
     workdir = tmp_path_factory.mktemp("asr")
     proc = snakemake(workdir, *config_args(overlay), *LOCAL, *TARGETS)
     assert proc.returncode == 0, failed(proc)

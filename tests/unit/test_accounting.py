@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from merlib.accounting import account_clips, status_counts
-from merlib.tables import (
+from merlib.schemas import (
     FALLBACKS,
     FEATURE_FLAGS,
     FEATURE_REJECTS,

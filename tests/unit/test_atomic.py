@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from merlib.atomic import atomic_path, current_umask, file_mode, write_text_atomic
-from merlib.tables import FEATURE_REJECTS, write_table
+from merlib.schemas import FEATURE_REJECTS, write_table
 
 
 @pytest.fixture

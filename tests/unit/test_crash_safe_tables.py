@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from merlib.tables import FEATURE_REJECTS, read_table, write_table
+from merlib.schemas import FEATURE_REJECTS, read_table, write_table
 
 REPO = Path(__file__).resolve().parents[2]
 N_ROWS = 400_000
@@ -24,7 +24,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     import pyarrow as pa
-    from merlib.tables import FEATURE_REJECTS, write_table
+    from merlib.schemas import FEATURE_REJECTS, write_table
 
     n = int(sys.argv[2])
     table = pa.table(

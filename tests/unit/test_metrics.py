@@ -11,7 +11,7 @@ from sklearn.metrics import f1_score
 
 from merlib import metrics
 from merlib.labels import LABELS, PROB_COLUMNS, UnknownLabelError
-from merlib.tables import OOF_PREDICTIONS, PREDICTIONS, table_from_rows
+from merlib.schemas import OOF_PREDICTIONS, PREDICTIONS, table_from_rows
 
 # Six clips. Per class (support = true count, predicted = predicted count, tp):
 #   neutral: support 2, predicted 2, tp 1 -> P 1/2, R 1/2, F1 1/2

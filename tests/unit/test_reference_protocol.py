@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_training import _multi_feature_corpus
+from fusion_corpora import multi_feature_corpus
 
 from merlib import paper_tables, protocol
 from merlib.fusion import stacked, training
 from merlib.fusion.params import FusionParams
 from merlib.fusion.standardise import fit_standardiser
-from merlib.noise import noise_segment
+from merlib.noise.draws import noise_segment
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -148,7 +148,7 @@ def test_a_repeated_feature_becomes_one_branch_per_copy():
 
 
 def test_three_branch_unimodal_rows_train_three_encoders(tmp_path):
-    manifest, files, modalities = _multi_feature_corpus(tmp_path)
+    manifest, files, modalities = multi_feature_corpus(tmp_path)
     params = FusionParams(hidden_dim=8, epochs=2, folds=3, batch_size=8)
     options = paper_tables.TableOptions(unimodal_branches=3)
     table = paper_tables.unimodal_table(manifest, files, {"a1": "audio"}, params, options)
@@ -186,7 +186,7 @@ def test_bimodal_rows_repeat_one_modality_as_the_reference():
 
 
 def test_row_search_keeps_the_best_draw_and_reports_it(tmp_path):
-    manifest, files, modalities = _multi_feature_corpus(tmp_path)
+    manifest, files, modalities = multi_feature_corpus(tmp_path)
     params = FusionParams(hidden_dim=8, epochs=3, folds=3, batch_size=8)
     space = {"hidden_dim": [4, 8], "dropout": [0.0, 0.5], "lr": [1e-3], "seed": 1}
     options = paper_tables.TableOptions(row_search=3, search_space=space)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from merlib import report
-from merlib.tables import ACCOUNTING, table_from_rows
+from merlib.schemas import ACCOUNTING, table_from_rows
 
 SUMMARY = {
     "cv": {

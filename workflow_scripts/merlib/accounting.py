@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pyarrow as pa
 
-from .tables import ACCOUNTING, table_from_rows
+from .schemas import ACCOUNTING, table_from_rows
 
 TRAINED, PREDICTED, FALLBACK, EXCLUDED = "trained", "predicted", "fallback", "excluded"
 

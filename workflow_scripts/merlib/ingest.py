@@ -28,8 +28,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from .labels import LABELS
+from .schemas import INGEST_REJECTS, MANIFEST, table_from_rows
 from .shards import shard_of
-from .tables import INGEST_REJECTS, MANIFEST, table_from_rows
 
 LABELED_DIR = "video-labeled"
 UNLABELED_DIR = "video-unlabeled-with-test2noise"

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import os
 import socket
 import time
 import urllib.error
 import urllib.request
-import wave
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,7 +32,7 @@ from pathlib import Path
 
 from .atomic import write_text_atomic
 from .errors import MediaError
-from .ov import Grouping, parse_grouping, parse_openset
+from .ov.openset import Grouping, parse_grouping, parse_openset
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -246,19 +244,15 @@ def llm_grouping(client: ChatClient, words: list[str]) -> Grouping:
 
 
 def _wav_base64(pcm, sample_rate: int) -> str:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(pcm.tobytes())
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    from .av.wav import wav_bytes
+
+    return base64.b64encode(wav_bytes(pcm, sample_rate)).decode("ascii")
 
 
 def media_parts(modality: str, video: Path, sample_rate: int = 16000) -> list[dict]:
     """The clip as OpenAI-style content parts: ``input_audio`` (16 kHz WAV), ``video_url``
     (the mp4 as a data URL), or both for ``audio_video``."""
-    from .media import decode_audio
+    from .av.decode import decode_audio
 
     if modality not in DESCRIBE_PROMPTS:
         raise ValueError(f"unknown modality {modality!r}: one of {', '.join(DESCRIBE_PROMPTS)}")

@@ -28,7 +28,7 @@ from .errors import MediaError
 from .features.base import is_empty_text
 from .features.extraction import decode_pcm
 from .progress import Progress
-from .tables import TRANSCRIPTS, table_from_rows
+from .schemas import TRANSCRIPTS, table_from_rows
 from .whisper import OFFLINE_NAMES, Transcript
 
 log = logging.getLogger(__name__)

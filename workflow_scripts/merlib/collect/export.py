@@ -14,13 +14,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..av.decode import decode_audio
+from ..av.ffmpeg import ffmpeg_error, run_ffmpeg
 from ..errors import AudioLoadingError, VideoLoadingError
-from ..media import (
-    decode_audio,
-    ffmpeg_error,
-    run_ffmpeg,
-)
-from ..tables import COLLECT_CLIPS, table_from_rows
+from ..schemas import COLLECT_CLIPS, table_from_rows
 
 log = logging.getLogger(__name__)
 

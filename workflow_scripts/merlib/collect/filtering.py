@@ -15,10 +15,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import VideoLoadingError
-from ..media import (
-    make_detector,
-)
-from ..tables import COLLECT_CLIPS, table_from_rows
+from ..faces.detection import make_detector
+from ..schemas import COLLECT_CLIPS, table_from_rows
 from .frames import (
     FaceEmbedder,
     FacePool,

@@ -14,13 +14,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..av.decode import DETECT_MAX_SIDE
+from ..av.ffmpeg import ffmpeg_error, ffmpeg_exe
 from ..errors import VideoLoadingError
-from ..media import (
-    DETECT_MAX_SIDE,
-    ffmpeg_error,
-    ffmpeg_exe,
-    make_detector,
-)
+from ..faces.detection import make_detector
 from .params import CollectParams
 
 log = logging.getLogger(__name__)

@@ -9,11 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..av.ffmpeg import ffmpeg_error, ffmpeg_exe
 from ..errors import VideoLoadingError
-from ..media import (
-    ffmpeg_error,
-    ffmpeg_exe,
-)
 from ..subtitles import SUBTITLE_SUFFIXES
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".flv", ".webm", ".ts", ".m4v", ".mpg", ".rmvb")

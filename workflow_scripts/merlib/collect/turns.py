@@ -14,12 +14,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..av.decode import decode_audio
 from ..errors import AudioLoadingError, VideoLoadingError
-from ..media import (
-    decode_audio,
-)
+from ..schemas import COLLECT_SEGMENTS, table_from_rows
 from ..subtitles import SubtitleError, read_subtitles
-from ..tables import COLLECT_SEGMENTS, table_from_rows
 from .frames import FaceEmbedder, shot_cuts
 from .params import CollectParams
 from .sources import clip_stem, probe_video, segment_name

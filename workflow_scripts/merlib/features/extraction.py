@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from ..errors import AudioLoadingError, MediaError, NoFaceError, VideoLoadingError
 from ..progress import Progress
-from ..tables import FEATURE_FLAGS, FEATURE_REJECTS, features_schema, table_from_rows
+from ..schemas import FEATURE_FLAGS, FEATURE_REJECTS, features_schema, table_from_rows
 from .base import SAMPLE_RATE, Encoder, build_encoder, is_empty_text
 
 log = logging.getLogger(__name__)

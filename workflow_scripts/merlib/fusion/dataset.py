@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..labels import label_index
-from ..tables import FEATURE_FLAGS, MANIFEST, read_features, read_table
+from ..schemas import FEATURE_FLAGS, MANIFEST, read_features, read_table
 
 log = logging.getLogger(__name__)
 

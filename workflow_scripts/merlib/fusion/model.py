@@ -32,7 +32,7 @@ softmax mode it is excluded before the softmax.
 views of one ``(M, P)`` buffer) so that every layer is a single ``torch.baddbmm`` over all
 models; it is initialised from, and unstacks back into, ``AttentionFusion`` state dicts
 (:mod:`merlib.fusion.stacked` trains it). A change to the architecture is made in both
-classes here, and ``tests/unit/test_stacked.py`` checks that they compute the same logits.
+classes here, and ``tests/unit/fusion/test_stacked.py`` checks that they compute the same logits.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ import torch
 
 from ..atomic import atomic_path
 from ..labels import LABELS, PROB_COLUMNS
-from ..tables import FALLBACKS, PREDICTIONS, table_from_rows
+from ..schemas import FALLBACKS, PREDICTIONS, table_from_rows
 from .dataset import (
     FeatureSources,
     Files,

@@ -47,7 +47,7 @@ from sklearn.model_selection import StratifiedKFold
 from .. import metrics
 from ..labels import LABELS, PROB_COLUMNS, label_index
 from ..progress import Progress
-from ..tables import OOF_PREDICTIONS, table_from_rows
+from ..schemas import OOF_PREDICTIONS, table_from_rows
 from .dataset import (
     NO_SOURCE,
     ExtraRows,
