@@ -8,7 +8,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.accounting import account_clips, status_counts  # noqa: E402
+from merlib.accounting import account_clips, status_counts, text_sources  # noqa: E402
 from merlib.schemas import (  # noqa: E402
     ACCOUNTING,
     FALLBACKS,
@@ -21,7 +21,6 @@ from merlib.schemas import (  # noqa: E402
     read_table,
     write_table,
 )
-from merlib.transcripts import text_sources  # noqa: E402
 
 
 def main(inputs, feature_reject_files, feature_flag_files, output):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from merlib.accounting import account_clips, status_counts
+from merlib.accounting import account_clips, status_counts, text_sources
 from merlib.schemas import (
     FALLBACKS,
     FEATURE_FLAGS,
@@ -10,6 +10,7 @@ from merlib.schemas import (
     INGEST_REJECTS,
     MANIFEST,
     MEDIA_REJECTS,
+    TRANSCRIPTS,
     table_from_rows,
 )
 
@@ -93,3 +94,11 @@ def test_every_clip_gets_one_status_with_all_its_reasons():
         "labeled": {"trained": 1, "excluded": 2},
         "unlabeled": {"predicted": 1, "fallback": 1},
     }
+
+
+def test_text_sources_map_each_clip_to_its_transcript_source_over_all_shards():
+    shards = [
+        table_from_rows([{"name": "b", "text": "二", "source": "asr"}], TRANSCRIPTS),
+        table_from_rows([{"name": "a", "text": "", "source": "none"}], TRANSCRIPTS),
+    ]
+    assert text_sources(shards) == {"a": "none", "b": "asr"}
