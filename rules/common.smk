@@ -6,11 +6,11 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
+sys.path.insert(0, os.path.join(MERFLOW_DIR, "workflow_scripts"))
 from merlib.config_check import check_config  # noqa: E402
 
 # one short sentence per mistake (key, what is allowed, did you mean), then the defaults
-check_config(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
+check_config(config, os.path.join(MERFLOW_DIR, "schemas", "config.schema.yaml"))
 validate(config, schema="../schemas/config.schema.yaml")
 
 from merlib.shards import shard_ids  # noqa: E402

@@ -12,7 +12,6 @@ that silently used Snakemake's own Python cannot pass.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,16 +21,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from env_imports import env_packages, normalize, rule_envs  # noqa: E402
+from e2e_helpers import ENV_CACHE, USE_CONDA, conda_shim_environment, guard_records
+from env_imports import env_packages, normalize, rule_envs
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-SHIM = REPO / "tests" / "conda"
-# Built envs and uv's downloads, shared by every run of this checkout (ignored by git);
-# $MERFLOW_ENV_CACHE moves them (CI can keep it between runs).
-CACHE = Path(os.environ.get("MERFLOW_ENV_CACHE") or REPO / ".cache" / "envs")
+CACHE = ENV_CACHE
 TIMEOUT = 2400  # a cold cache builds nine envs first
 MUSAN = REPO.parent / "shared" / "data" / "audio" / "librispeech"
 # The noise test's small corpus (tests/e2e/test_noise_workflow.py), with one raw episode
@@ -49,22 +44,11 @@ OVERLAY = {
 pytestmark = pytest.mark.e2e
 
 
-def shim_environment(guard_log: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PATH": f"{SHIM / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "MERFLOW_SHIM_PYTHON": sys.executable,
-        "MERFLOW_ENV_CACHE": str(CACHE),
-        "MERFLOW_GUARD_ENVS": str(REPO / "envs"),
-        "MERFLOW_GUARD_LOG": str(guard_log),
-    }
-
-
 def snakemake_conda(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
     cmd += ["--profile", str(REPO / "profiles" / "default"), "--cores", "2"]
-    cmd += ["--use-conda", "--conda-prefix", str(CACHE / "conda"), *args]
-    env = shim_environment(workdir / "guard.jsonl")
+    cmd += [*USE_CONDA, *args]
+    env = conda_shim_environment(workdir / "guard.jsonl")
     return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
 
 
@@ -77,11 +61,6 @@ def failed(proc: subprocess.CompletedProcess) -> str:
 
 def jobs_run(proc: subprocess.CompletedProcess) -> list[str]:
     return re.findall(r"^(?:local)?rule (\w+):$", proc.stdout + proc.stderr, re.M)
-
-
-def guard_records(workdir: Path) -> list[dict]:
-    path = workdir / "guard.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +86,7 @@ def conda_run(tmp_path_factory):
 
 def test_every_job_script_ran_with_the_python_of_its_rules_env(conda_run):
     workdir, jobs = conda_run
-    records = guard_records(workdir)
+    records = guard_records(workdir / "guard.jsonl")
     scripted = [j for j in jobs if j not in ("all",)]
     assert scripted, "no job ran"
     assert sorted(r["rule"] for r in records) == sorted(scripted)
@@ -121,7 +100,7 @@ def test_every_job_script_ran_with_the_python_of_its_rules_env(conda_run):
 
 def test_the_run_covers_every_env_and_the_stages_of_the_default_run(conda_run):
     workdir, jobs = conda_run
-    used = {r["env_file"] for r in guard_records(workdir)}
+    used = {r["env_file"] for r in guard_records(workdir / "guard.jsonl")}
     assert used == {f"envs/{p.name}" for p in (REPO / "envs").glob("*.yaml")}
     assert {"make_demo_corpus", "ingest_release", "extract_media", "transcribe_clips",
             "train_fusion", "evaluate_predictions", "account_clips", "inject_noise",
@@ -195,9 +174,9 @@ def test_a_module_missing_from_an_env_fails_its_rule_naming_rule_env_and_module(
     (corpus / "label-transcription.csv").write_text("name,chinese\n")
     cmd = [SNAKEMAKE, "--snakefile", str(copy / "Snakefile"), "--directory", str(tmp_path)]
     cmd += ["--configfile", str(copy / "config.yaml"), "--config", f"data_root={corpus}"]
-    cmd += ["--cores", "1", "--use-conda", "--conda-prefix", str(CACHE / "conda")]
+    cmd += ["--cores", "1", *USE_CONDA]
     cmd += ["--", "results/ingest/manifest.parquet"]
-    env_vars = {**shim_environment(tmp_path / "guard.jsonl"), "MERFLOW_GUARD_ENVS": str(env.parent)}
+    env_vars = conda_shim_environment(tmp_path / "guard.jsonl", envs_dir=env.parent)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env_vars)
     assert proc.returncode != 0
     message = "No module named 'pandas' in the environment of rule ingest_release: envs/ingest.yaml"

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conda"))
 from env_imports import (  # noqa: E402
     REPO,
