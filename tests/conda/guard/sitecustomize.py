@@ -59,16 +59,29 @@ class _Guard:
         )
         return ModuleNotFoundError(message, name=name)
 
-    # meta path finder: top-level imports by the env's own code look only outside foreign
-    # site-packages
+    def allowed(self):
+        return [p for p in sys.path if not self.foreign(p or ".")]
+
+    # In sys.meta_path in place of PathFinder, which it calls: a top-level import by the
+    # env's own code searches sys.path without the foreign site-packages. Not found is
+    # None, as PathFinder says it (importlib.util.find_spec probes for optional modules).
     def find_spec(self, name, path=None, target=None):
-        if path is not None or name == "snakemake" or self.importer_is_foreign(sys._getframe(1)):
-            return None
-        allowed = [p for p in sys.path if not self.foreign(p or ".")]
-        spec = PathFinder.find_spec(name, allowed, target)
-        if spec is None:
-            raise self.error(name)
-        return spec
+        if path is None and name != "snakemake" and not self.importer_is_foreign(sys._getframe(1)):
+            path = self.allowed()
+        return PathFinder.find_spec(name, path, target)
+
+    def find_distributions(self, context=None):
+        """importlib.metadata's view: the env's distributions only, for the env's code."""
+        from importlib.metadata import DistributionFinder
+
+        context = context or DistributionFinder.Context()
+        if context.path is sys.path and not self.importer_is_foreign(sys._getframe(1)):
+            context = DistributionFinder.Context(name=context.name, path=self.allowed())
+        return PathFinder.find_distributions(context)
+
+    @staticmethod
+    def invalidate_caches():
+        PathFinder.invalidate_caches()
 
 
 def _job():
@@ -101,14 +114,20 @@ def _install(env):
         )
         print(message, file=sys.__stderr__, flush=True)
         raise SystemExit(message)
-    sys.meta_path.insert(
-        next((i for i, f in enumerate(sys.meta_path) if f is PathFinder), len(sys.meta_path)),
-        guard,
-    )
+    sys.meta_path[:] = [guard if f is PathFinder else f for f in sys.meta_path]
     original = builtins.__import__
 
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-        module = original(name, globals, locals, fromlist, level)
+        try:
+            module = original(name, globals, locals, fromlist, level)
+        except ModuleNotFoundError as missing:
+            # name the rule and env (once, where the import failed), unless Snakemake's own
+            # code asked: then it is not the env's business
+            if "in the environment of rule" in str(missing) or missing.name is None:
+                raise
+            if guard.importer_is_foreign(sys._getframe(1)):
+                raise
+            raise guard.error(missing.name) from None
         top = name.partition(".")[0]
         if level == 0 and top != "snakemake":
             loaded = sys.modules.get(top)
