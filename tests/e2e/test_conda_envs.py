@@ -60,7 +60,7 @@ def failed(proc: subprocess.CompletedProcess) -> str:
 
 
 def jobs_run(proc: subprocess.CompletedProcess) -> list[str]:
-    return re.findall(r"^(?:local)?rule (\w+):$", proc.stdout + proc.stderr, re.M)
+    return re.findall(r"^(?:local)?(?:rule|checkpoint) (\w+):$", proc.stdout + proc.stderr, re.M)
 
 
 @pytest.fixture(scope="module")
