@@ -2,20 +2,34 @@ import functools
 import os
 import sys
 import urllib.parse
-from pathlib import Path
-
-from snakemake.utils import validate
 
 sys.path.insert(0, os.path.join(MERFLOW_DIR, "workflow_scripts"))
-from merlib.config_check import check_config  # noqa: E402
-
-# one short sentence per mistake (key, what is allowed, did you mean), then the defaults
-check_config(config, os.path.join(MERFLOW_DIR, "schemas", "config.schema.yaml"))
-validate(config, schema="../schemas/config.schema.yaml")
-
-from merlib.shards import shard_ids  # noqa: E402
+from merlib.collect.sources import find_subtitle, list_videos  # noqa: E402
+from merlib.config_check import ConfigError, check_config  # noqa: E402
 from merlib.features.base import feature_resources  # noqa: E402
+from merlib.kernels import pin_cpu_kernels  # noqa: E402
 from merlib.protocol import resolve as resolve_protocol  # noqa: E402
+from merlib.search import sample_combinations, search_jobs  # noqa: E402
+from merlib.shards import SHARD_COLUMNS, shard_digests  # noqa: E402
+from merlib.shards import shard_groups, shard_ids  # noqa: E402
+
+# The config is checked here, in one place (merlib/config_check.py), before any job: every
+# mistake, of the schema's or across keys, one sentence each in one message; then the
+# schema's defaults are filled in. Nested --config values are read as YAML first
+# (docs/configuration.md). Snakemake would show an exception raised here with a traceback of
+# this file: the message is printed alone instead, and snakemake exits with status 1.
+try:
+    check_config(
+        config,
+        os.path.join(MERFLOW_DIR, "schemas", "config.schema.yaml"),
+        cli=workflow.config_settings.config,
+    )
+except ConfigError as error:
+    raise SystemExit(str(error)) from None
+
+# every job inherits this environment: the same float kernels on any AVX2 machine, so a
+# run gives the same figures on another machine of its kind (merlib/kernels.py)
+pin_cpu_kernels(os.environ)
 
 # protocol (merflow or reference) sets every per-row option left null: docs/reference.md
 config.update(resolve_protocol(config))
@@ -23,17 +37,12 @@ config.update(resolve_protocol(config))
 SHARDS = shard_ids(config["shards"])
 FEATURES = config["features"]
 FUSION_FEATURES = config["fusion"]["features"]
+# fusion's settings: its feature list reaches the rules once, as params.features
+FUSION_SETTINGS = {k: v for k, v in config["fusion"].items() if k != "features"}
 DATA_ROOT = os.path.normpath(config["data_root"])
 DEMO_ROOT = os.path.normpath(config["demo"]["root"])
 RELEASE_CSVS = ("label-disdim.csv", "label-transcription.csv")
 RELEASE_DIRS = ("video-labeled", "video-unlabeled-with-test2noise")
-
-for _name in FUSION_FEATURES:
-    if _name not in FEATURES:
-        raise ValueError(
-            f"fusion.features names {_name!r}, which is not a key of 'features' "
-            f"(known: {', '.join(FEATURES)}). Please check your config."
-        )
 
 
 wildcard_constraints:
@@ -97,20 +106,54 @@ def get_shard_tables(table, feature, root="results", shards=None):
     )
 
 
-def get_fusion_feature_files():
-    """Feature name -> its shard files, for the features fusion uses."""
-    return {name: get_shard_tables("features", name) for name in FUSION_FEATURES}
+# --- the features stage's tables as named inputs -------------------------------------------
+# A rule that reads features (fusion, search, paper tables, accounting, MER-NOISE) gets them
+# as one named input per feature and table, used with unpack(): its params name the
+# features, and its script builds what it reads from snakemake.input
+# (merlib.fusion.dataset.FeatureSources.from_inputs).
+FEATURE_INPUT_NAMES = {
+    "features": "features",
+    "feature_flags": "flags",  # clips whose vector carries no information (empty text)
+    "feature_rejects": "rejects",
+}
 
 
-def get_fusion_flag_files():
-    """Feature name -> its shard flags files (clips whose vector carries no information,
-    e.g. an empty transcription's), for the features fusion uses."""
-    return {name: get_shard_tables("feature_flags", name) for name in FUSION_FEATURES}
+def feature_tables(
+    names=None, tables=("features", "feature_flags"), root="results", augment=False
+):
+    """Input name -> shard files: per feature of ``names`` (default fusion.features) and
+    table, ``features_<name>``, ``flags_<name>`` or ``rejects_<name>``, under ``root`` (a
+    noisy copy's folder; text features are the clean copy's). With ``augment`` and
+    noise.augment_training, also ``noisy_features_<name>`` and ``noisy_flags_<name>``:
+    the labelled clips' noisy copy."""
+    names = FUSION_FEATURES if names is None else names
+    named = {
+        f"{FEATURE_INPUT_NAMES[table]}_{name}": get_shard_tables(
+            table, name, _copy_root(name, root)
+        )
+        for table in tables
+        for name in names
+    }
+    if augment and AUGMENT_TRAINING:
+        noisy = feature_tables(names, tables, NOISE_TRAIN)
+        named |= {f"noisy_{key}": files for key, files in noisy.items()}
+    return named
 
 
-def get_fusion_feature_reject_files():
-    """Feature name -> its shard rejects files, for the features fusion uses."""
-    return {name: get_shard_tables("feature_rejects", name) for name in FUSION_FEATURES}
+def feature_inputs(*args, **kwargs):
+    """Input function of feature_tables(*args, **kwargs), for unpack()."""
+    named = feature_tables(*args, **kwargs)
+
+    def inputs(wildcards):
+        return named
+
+    return inputs
+
+
+def _copy_root(name, root):
+    """Where feature ``name`` of a copy under ``root`` lives. Text features do not change
+    with audio noise or blur: the clean copy's files serve as they are."""
+    return "results" if FEATURES[name].get("modality") == "text" else root
 
 
 def get_feature_spec(wildcards):
@@ -146,8 +189,6 @@ def _feature_shard_input(modality, shard):
 # changes with every corrected label, triggers nothing) and carry a digest of the rows
 # they read as a param (Snakemake's params rerun trigger): a label change reruns no media,
 # transcription or feature job; a changed or new clip reruns its shard's jobs only.
-from merlib.shards import SHARD_COLUMNS, shard_digests  # noqa: E402
-
 MANIFEST = "results/ingest/manifest.parquet"
 
 
@@ -216,15 +257,7 @@ def get_feature_mem_mb(wildcards):
 # shards is one rule per (feature, run of shards), writing the same per-shard files.
 # Those rules have no wildcards, so Snakemake prefers them to extract_features for their
 # files (no ruleorder needed); the features not listed keep one job per shard.
-from merlib.shards import shard_groups  # noqa: E402
-
 FEATURE_SHARDS_PER_JOB = config["feature_jobs"]["shards_per_job"]
-for _name in FEATURE_SHARDS_PER_JOB:
-    if _name not in FEATURES:
-        raise ValueError(
-            f"feature_jobs.shards_per_job names {_name!r}, which is not a key of "
-            f"'features' (known: {', '.join(FEATURES)}). Please check your config."
-        )
 
 
 def get_feature_jobs():
@@ -236,12 +269,6 @@ def get_feature_jobs():
         for shards in shard_groups(SHARDS, per_job):
             rule_name = f"extract_features_{name}_{shards[0]}_{shards[-1]}"
             jobs.append((rule_name.replace("-", "_"), name, shards))
-    names = [rule_name for rule_name, _, _ in jobs]
-    if len(set(names)) != len(names):
-        raise ValueError(
-            "feature_jobs.shards_per_job: two features' names differ only by - and _, "
-            "which their job rules cannot tell apart. Please rename one."
-        )
     return jobs
 
 
@@ -293,9 +320,10 @@ def get_documented_shard_outputs():
         *get_transcript_files(),
         *[
             f
-            for table in ("features", "feature_rejects", "feature_flags")
-            for name in get_wanted_features()
-            for f in get_shard_tables(table, name)
+            for tables in feature_tables(
+                get_wanted_features(), ("features", "feature_rejects", "feature_flags")
+            ).values()
+            for f in tables
         ],
     ]
 
@@ -309,12 +337,7 @@ def get_wanted_features():
 
 
 # --- transcripts (rules/transcripts.smk) --------------------------------------------------
-from merlib.transcripts import TranscriptParams, check_model  # noqa: E402
-
-TRANSCRIPTS_CONFIG = dict(config.get("transcripts", {}))
-TranscriptParams(**TRANSCRIPTS_CONFIG)  # bad values: a clear error before any job runs
-if TRANSCRIPTS_CONFIG.get("asr", True):
-    check_model(TRANSCRIPTS_CONFIG.get("model", "base"))
+TRANSCRIPTS_CONFIG = dict(config["transcripts"])
 
 
 def get_transcript_files():
@@ -337,18 +360,6 @@ def get_transcribe_gpu():
 
 # --- MER-OV (rules/ov.smk) ---------------------------------------------------------------
 OV = config["ov"]
-_ov_needs_llm = (
-    OV["method"] == "llm"
-    or "llm" in OV["baselines"]
-    or "llm" in OV["compare_groupings"]
-    or (OV["grouping"] == "llm" and not OV["synonyms"])
-)
-if _ov_needs_llm and not OV["llm"]["model"]:
-    raise ValueError(
-        "ov asks for an LLM (method, baselines, grouping or compare_groupings is 'llm') "
-        "but ov.llm.model is not set. Please name the model your OpenAI-compatible server "
-        "serves, e.g. --config 'ov={method: llm, llm: {model: NAME, base_url: URL}}'."
-    )
 
 
 def get_ov_gt_csv():
@@ -425,61 +436,17 @@ def get_noise_corpus(wildcards=None):
     return path
 
 
-def get_noise_params():
-    """Parameters of inject_noise (the noise config plus the audio sample rate)."""
-    if NOISE["snr_db"][0] > NOISE["snr_db"][1]:
-        raise ValueError(
-            f"noise.snr_db is {NOISE['snr_db']}: the first value (min) must not exceed "
-            "the second (max). Please check your config."
-        )
-    return {
-        "snr_db": list(NOISE["snr_db"]),
-        "blur_factors": list(NOISE["blur_factors"]),
-        "seed": NOISE["seed"],
-        "sample_rate": config["media"]["sample_rate"],
-        "timeout": config["media"]["timeout"],
-        "replacement": bool(NOISE["replacement"]),
-    }
-
-
+# inject_noise's parameters (merlib.noise.NoiseParams; noise.snr_db checked by config_check)
+NOISE_PARAMS = {
+    "snr_db": list(NOISE["snr_db"]),
+    "blur_factors": list(NOISE["blur_factors"]),
+    "seed": NOISE["seed"],
+    "sample_rate": config["media"]["sample_rate"],
+    "timeout": config["media"]["timeout"],
+    "replacement": bool(NOISE["replacement"]),
+}
 AUGMENT_TRAINING = NOISE["augment_training"]
 NOISE_TRAIN = "results/noise/train"  # the noisy copy of the labelled clips
-if AUGMENT_TRAINING and not NOISE["musan_dir"]:
-    raise ValueError(
-        "noise.augment_training needs noise.musan_dir (the speech noise to add): please "
-        "set it, or turn augment_training off."
-    )
-
-
-def _copy_root(name, root):
-    """Where feature ``name`` of a noisy copy under ``root`` lives. Text features do not
-    change with audio noise or blur: the clean copy's files serve as they are."""
-    return "results" if FEATURES[name].get("modality") == "text" else root
-
-
-def get_noisy_feature_files(root="results/noise"):
-    """Feature name -> shard files on the noisy copy under ``root`` (fusion features)."""
-    return {
-        name: get_shard_tables("features", name, _copy_root(name, root))
-        for name in FUSION_FEATURES
-    }
-
-
-def get_noisy_flag_files(root="results/noise"):
-    """Feature name -> shard flags files that go with get_noisy_feature_files(root)."""
-    return {
-        name: get_shard_tables("feature_flags", name, _copy_root(name, root))
-        for name in FUSION_FEATURES
-    }
-
-
-def get_augment_feature_files():
-    """Noise augmentation: feature files of the labelled clips' noisy copy ({} when off)."""
-    return get_noisy_feature_files(NOISE_TRAIN) if AUGMENT_TRAINING else {}
-
-
-def get_augment_flag_files():
-    return get_noisy_flag_files(NOISE_TRAIN) if AUGMENT_TRAINING else {}
 
 
 def get_noisy_data_root(wildcards, input):
@@ -507,8 +474,7 @@ def get_noise_outputs():
     # the noisy copies' per-shard tables, for the reason get_documented_shard_outputs gives
     roots = ["results/noise"] + ([NOISE_TRAIN] if AUGMENT_TRAINING else [])
     for root in roots:
-        for files in (get_noisy_feature_files(root), get_noisy_flag_files(root)):
-            outputs += [f for shards in files.values() for f in shards]
+        outputs += [f for files in feature_tables(root=root).values() for f in files]
     if AUGMENT_TRAINING:
         outputs.append(f"{NOISE_TRAIN}/noise.parquet")
     if get_test_labels():
@@ -517,9 +483,6 @@ def get_noise_outputs():
 
 
 # --- training and evaluation: random search, self-training, paper tables ---------------
-from merlib.search import sample_combinations  # noqa: E402
-from merlib.search import search_jobs  # noqa: E402
-
 SEARCH_COMBINATIONS = sample_combinations(
     config["search"], config["search"]["n_combinations"], config["search"]["seed"]
 )
@@ -540,7 +503,7 @@ def get_search_combination(wildcards):
 # search.combinations_per_job: 1 (default) keeps one search_fusion job per combination;
 # more makes search_fusion a job of several combinations of one hidden_dim, whose records
 # split_search_job copies to the same results/search/combinations/{combination}.json.
-SEARCH_PER_JOB = int(config["search"]["combinations_per_job"])
+SEARCH_PER_JOB = config["search"]["combinations_per_job"]  # an integer or "all"
 SEARCH_JOBS = search_jobs(SEARCH_COMBINATIONS, SEARCH_PER_JOB)
 SEARCH_JOB_OF = {c["combination"]: j for j, job in enumerate(SEARCH_JOBS) for c in job}
 SEARCH_JOB_OUTPUT = (
@@ -590,27 +553,15 @@ def get_self_training_results(wildcards=None):
     }
 
 
-def get_row_search_space():
-    """The search space the paper tables draw from, only when they search per row
-    (tables.row_search > 0): editing search.* does not redo fixed-parameter tables."""
-    if not config["tables"]["row_search"]:
-        return {}
-    # how the search's jobs are cut changes no result: not part of the tables' params
-    return {k: v for k, v in config["search"].items() if k != "combinations_per_job"}
-
-
-def get_all_feature_files():
-    """Feature name -> its shard files, for every configured feature (paper tables)."""
-    return {name: get_shard_tables("features", name) for name in FEATURES}
-
-
-def get_all_flag_files():
-    """Feature name -> its shard flags files, for every configured feature."""
-    return {name: get_shard_tables("feature_flags", name) for name in FEATURES}
-
-
-def get_feature_modalities():
-    return {name: spec["modality"] for name, spec in FEATURES.items()}
+# The search space the paper tables draw from, only when they search per row
+# (tables.row_search > 0): editing search.* does not redo fixed-parameter tables. How the
+# search's jobs are cut changes no result: not part of the tables' params.
+TABLES_SEARCH_SPACE = (
+    {k: v for k, v in config["search"].items() if k != "combinations_per_job"}
+    if config["tables"]["row_search"]
+    else {}
+)
+FEATURE_MODALITIES = {name: spec["modality"] for name, spec in FEATURES.items()}
 
 
 def get_paper_tables():
@@ -633,8 +584,6 @@ DEMO_EPISODES = os.path.join(DEMO_ROOT, "raw-episodes")
 def get_collect_videos():
     """Video id -> file name in collect.videos_dir ({} when collection is off); listed
     once per DAG build."""
-    from merlib.collect.sources import list_videos
-
     folder = COLLECT.get("videos_dir")
     if not folder:
         return {}
@@ -660,8 +609,6 @@ def get_collect_video(wildcards):
 
 def get_cut_segments_inputs(wildcards):
     """The video, its subtitle file when there is one, and the demo corpus if it is that."""
-    from merlib.collect.sources import find_subtitle
-
     video = get_collect_video(wildcards)
     inputs = {"video": video}
     subtitle = find_subtitle(video)

@@ -34,11 +34,10 @@ rule evaluate_predictions:
 
 rule account_clips:
     input:
+        unpack(feature_inputs(tables=("feature_rejects", "feature_flags"))),
         manifest="results/ingest/manifest.parquet",
         ingest_rejects="results/ingest/rejects.parquet",
         media_rejects=expand("results/media/{shard}/rejects.parquet", shard=SHARDS),
-        feature_rejects=list(get_fusion_feature_reject_files().values()),
-        feature_flags=list(get_fusion_flag_files().values()),
         folds="results/fusion/folds.json",
         fallbacks="results/predictions/fallbacks.parquet",
         transcripts=get_transcript_files(),
@@ -55,7 +54,6 @@ rule account_clips:
         mem_mb=2000,
         runtime=30,
     params:
-        feature_rejects=get_fusion_feature_reject_files(),
-        feature_flags=get_fusion_flag_files(),
+        features=FUSION_FEATURES,
     script:
         "../workflow_scripts/account_clips.py"

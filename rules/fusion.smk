@@ -1,10 +1,7 @@
 rule train_fusion:
     input:
+        unpack(feature_inputs(augment=True)),
         manifest="results/ingest/manifest.parquet",
-        features=list(get_fusion_feature_files().values()),
-        flags=list(get_fusion_flag_files().values()),
-        noisy_features=list(get_augment_feature_files().values()),
-        noisy_flags=list(get_augment_flag_files().values()),
         selected=get_selected_params(),
     output:
         model="results/fusion/model.pt",
@@ -23,11 +20,7 @@ rule train_fusion:
         gpu=get_fusion_gpu,
     params:
         features=FUSION_FEATURES,
-        feature_files=get_fusion_feature_files(),
-        flag_files=get_fusion_flag_files(),
-        noisy_files=get_augment_feature_files(),
-        noisy_flag_files=get_augment_flag_files(),
-        fusion=config["fusion"],
+        fusion=FUSION_SETTINGS,
         seed=config["seed"],
     script:
         "../workflow_scripts/train_fusion.py"
@@ -35,10 +28,9 @@ rule train_fusion:
 
 rule predict_unlabelled:
     input:
+        unpack(feature_inputs()),
         manifest="results/ingest/manifest.parquet",
         model="results/fusion/model.pt",
-        features=list(get_fusion_feature_files().values()),
-        flags=list(get_fusion_flag_files().values()),
     output:
         predictions="results/predictions/unlabelled.parquet",
         submission="results/submission/mer2024-semi-noise.csv",
@@ -55,21 +47,16 @@ rule predict_unlabelled:
         runtime=60,
     params:
         features=FUSION_FEATURES,
-        feature_files=get_fusion_feature_files(),
-        flag_files=get_fusion_flag_files(),
     script:
         "../workflow_scripts/predict_unlabelled.py"
 
 
 rule self_train_fusion:
     input:
+        unpack(feature_inputs(augment=True)),
         manifest="results/ingest/manifest.parquet",
         model="results/fusion/model.pt",
         folds="results/fusion/folds.json",
-        features=list(get_fusion_feature_files().values()),
-        flags=list(get_fusion_flag_files().values()),
-        noisy_features=list(get_augment_feature_files().values()),
-        noisy_flags=list(get_augment_flag_files().values()),
     output:
         record="results/self_training/record.json",
         predictions="results/self_training/unlabelled.parquet",
@@ -85,10 +72,7 @@ rule self_train_fusion:
         runtime=240,
         gpu=0,
     params:
-        feature_files=get_fusion_feature_files(),
-        flag_files=get_fusion_flag_files(),
-        noisy_files=get_augment_feature_files(),
-        noisy_flag_files=get_augment_flag_files(),
+        features=FUSION_FEATURES,
         threshold=SELF_TRAINING["threshold"],
         rounds=SELF_TRAINING["rounds"],
     script:

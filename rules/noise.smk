@@ -25,7 +25,7 @@ rule inject_noise:
         runtime=120,
     params:
         data_root=DATA_ROOT,
-        noise=get_noise_params(),
+        noise=NOISE_PARAMS,
         split="unlabeled",
     script:
         "../workflow_scripts/inject_noise.py"
@@ -93,10 +93,9 @@ use rule extract_features as extract_noisy_features with:
 
 use rule predict_unlabelled as predict_noisy_clips with:
     input:
+        unpack(feature_inputs(root="results/noise")),
         manifest="results/noise/manifest.parquet",
         model="results/fusion/model.pt",
-        features=list(get_noisy_feature_files().values()),
-        flags=list(get_noisy_flag_files().values()),
     output:
         predictions="results/noise/predictions.parquet",
         submission="results/noise/submission.csv",
@@ -105,10 +104,6 @@ use rule predict_unlabelled as predict_noisy_clips with:
         "logs/predict_noisy_clips/predict_noisy_clips.log",
     benchmark:
         "benchmarks/predict_noisy_clips/predict_noisy_clips.tsv"
-    params:
-        features=FUSION_FEATURES,
-        feature_files=get_noisy_feature_files(),
-        flag_files=get_noisy_flag_files(),
 
 
 rule evaluate_robustness:
@@ -149,7 +144,7 @@ use rule inject_noise as inject_training_noise with:
         "benchmarks/inject_training_noise/{shard}.tsv"
     params:
         data_root=DATA_ROOT,
-        noise=get_noise_params(),
+        noise=NOISE_PARAMS,
         split="labeled",
 
 

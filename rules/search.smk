@@ -5,14 +5,12 @@ wildcard_constraints:
 
 # One job per search.combinations_per_job combinations (default 1: job i is combination
 # i, its record results/search/combinations/<i>.json); with more, a job's records file is
-# results/search/jobs/<j>.json and split_search_job copies each record to its own file.
+# results/search/jobs/<j>.json and split_search_job copies each record to its own file
+# (all: the whole search is job 0, one stack per hidden_dim, for one GPU).
 rule search_fusion:
     input:
+        unpack(feature_inputs(augment=True)),
         manifest="results/ingest/manifest.parquet",
-        features=list(get_fusion_feature_files().values()),
-        flags=list(get_fusion_flag_files().values()),
-        noisy_features=list(get_augment_feature_files().values()),
-        noisy_flags=list(get_augment_flag_files().values()),
     output:
         records=SEARCH_JOB_OUTPUT,
     log:
@@ -28,11 +26,7 @@ rule search_fusion:
         gpu=get_fusion_gpu,
     params:
         features=FUSION_FEATURES,
-        feature_files=get_fusion_feature_files(),
-        flag_files=get_fusion_flag_files(),
-        noisy_files=get_augment_feature_files(),
-        noisy_flag_files=get_augment_flag_files(),
-        fusion=config["fusion"],
+        fusion=FUSION_SETTINGS,
         seed=config["seed"],
         combinations=get_search_job,
         per_job=SEARCH_PER_JOB,
@@ -40,7 +34,7 @@ rule search_fusion:
         "../workflow_scripts/search_fusion.py"
 
 
-if SEARCH_PER_JOB > 1:
+if SEARCH_PER_JOB != 1:
 
     rule split_search_job:
         input:

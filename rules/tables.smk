@@ -1,8 +1,7 @@
 rule tabulate_unimodal:
     input:
+        unpack(feature_inputs(list(FEATURES))),
         manifest="results/ingest/manifest.parquet",
-        features=list(get_all_feature_files().values()),
-        flags=list(get_all_flag_files().values()),
     output:
         table="results/tables/unimodal.tsv",
     log:
@@ -17,23 +16,20 @@ rule tabulate_unimodal:
         runtime=240,
         gpu=0,
     params:
-        feature_files=get_all_feature_files(),
-        flag_files=get_all_flag_files(),
-        modalities=get_feature_modalities(),
-        fusion=config["fusion"],
+        modalities=FEATURE_MODALITIES,
+        fusion=FUSION_SETTINGS,
         seed=config["seed"],
         tables=config["tables"],
-        search=get_row_search_space(),
+        search=TABLES_SEARCH_SPACE,
     script:
         "../workflow_scripts/tabulate_unimodal.py"
 
 
 rule tabulate_multimodal:
     input:
+        unpack(feature_inputs(list(FEATURES))),
         manifest="results/ingest/manifest.parquet",
         unimodal="results/tables/unimodal.tsv",
-        features=list(get_all_feature_files().values()),
-        flags=list(get_all_flag_files().values()),
     output:
         table="results/tables/multimodal.tsv",
         plot=report(
@@ -53,11 +49,10 @@ rule tabulate_multimodal:
         runtime=480,
         gpu=0,
     params:
-        feature_files=get_all_feature_files(),
-        flag_files=get_all_flag_files(),
-        fusion=config["fusion"],
+        features=list(FEATURES),
+        fusion=FUSION_SETTINGS,
         seed=config["seed"],
         tables=config["tables"],
-        search=get_row_search_space(),
+        search=TABLES_SEARCH_SPACE,
     script:
         "../workflow_scripts/tabulate_multimodal.py"

@@ -9,6 +9,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.accounting import account_clips, status_counts, text_sources  # noqa: E402
+from merlib.fusion.dataset import input_files  # noqa: E402
 from merlib.schemas import (  # noqa: E402
     ACCOUNTING,
     FALLBACKS,
@@ -23,8 +24,10 @@ from merlib.schemas import (  # noqa: E402
 )
 
 
-def main(inputs, feature_reject_files, feature_flag_files, output):
+def main(inputs, features, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    feature_reject_files = input_files(inputs, "rejects", features)
+    feature_flag_files = input_files(inputs, "flags", features)
     with open(inputs.folds, encoding="utf-8") as fh:
         excluded = json.load(fh).get("excluded", [])
     table = account_clips(
@@ -43,7 +46,6 @@ def main(inputs, feature_reject_files, feature_flag_files, output):
 
 main(
     snakemake.input,  # noqa: F821
-    snakemake.params.feature_rejects,  # noqa: F821
-    snakemake.params.feature_flags,  # noqa: F821
+    list(snakemake.params.features),  # noqa: F821
     snakemake.output,  # noqa: F821
 )

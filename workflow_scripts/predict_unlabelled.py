@@ -41,7 +41,7 @@ def main(manifest, model, sources, threads, output):
 main(
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.model,  # noqa: F821
-    FeatureSources.from_params(snakemake.params),  # noqa: F821
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
     snakemake.threads,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

@@ -39,11 +39,11 @@ def main(manifest, features, sources, fusion, seed, combinations, per_job, threa
 main(
     snakemake.input.manifest,  # noqa: F821
     list(snakemake.params.features),  # noqa: F821
-    FeatureSources.from_params(snakemake.params),  # noqa: F821
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     [dict(c) for c in snakemake.params.combinations],  # noqa: F821
-    int(snakemake.params.per_job),  # noqa: F821
+    snakemake.params.per_job,  # noqa: F821 (an integer or "all")
     snakemake.threads,  # noqa: F821
     snakemake.output,  # noqa: F821
 )

@@ -31,7 +31,7 @@ main(
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.model,  # noqa: F821
     snakemake.input.folds,  # noqa: F821
-    FeatureSources.from_params(snakemake.params),  # noqa: F821
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
     float(snakemake.params.threshold),  # noqa: F821
     int(snakemake.params.rounds),  # noqa: F821
     snakemake.threads,  # noqa: F821

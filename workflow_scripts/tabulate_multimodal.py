@@ -30,7 +30,7 @@ def main(manifest, unimodal, sources, fusion, seed, tables, search, threads, out
 main(
     snakemake.input.manifest,  # noqa: F821
     snakemake.input.unimodal,  # noqa: F821
-    FeatureSources.from_params(snakemake.params),  # noqa: F821
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     dict(snakemake.params.tables),  # noqa: F821

@@ -25,7 +25,7 @@ def main(manifest, sources, modalities, fusion, seed, tables, search, threads, o
 
 main(
     snakemake.input.manifest,  # noqa: F821
-    FeatureSources.from_params(snakemake.params),  # noqa: F821
+    FeatureSources.from_inputs(snakemake.input, list(snakemake.params.modalities)),  # noqa: F821
     dict(snakemake.params.modalities),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821

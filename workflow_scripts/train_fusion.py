@@ -18,25 +18,9 @@ from merlib.metrics import summarise, write_json  # noqa: E402
 from merlib.schemas import OOF_PREDICTIONS, write_table  # noqa: E402
 
 
-def main(
-    manifest,
-    feature_inputs,
-    features,
-    sources,
-    fusion,
-    seed,
-    selected,
-    threads,
-    output,
-):
+def main(manifest, features, sources, fusion, seed, selected, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
-    listed = sorted(str(p) for f in features for p in sources.files[f])
-    if listed != sorted(str(p) for p in feature_inputs):
-        raise ValueError(
-            "params.feature_files and input.features list different files: "
-            f"{len(listed)} vs {len(feature_inputs)}"
-        )
     params = FusionParams.from_config(fusion, seed=seed)
     seed_offset = 0
     if selected:  # the random search's best combination replaces the configured values
@@ -71,9 +55,8 @@ def main(
 
 main(
     snakemake.input.manifest,  # noqa: F821
-    list(snakemake.input.features),  # noqa: F821
     list(snakemake.params.features),  # noqa: F821
-    FeatureSources.from_params(snakemake.params),  # noqa: F821
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     snakemake.input.get("selected") or None,  # noqa: F821

@@ -382,8 +382,14 @@ def test_misspelt_config_key_gets_one_line_with_did_you_mean(tmp_path):
     assert "additionalProperties" not in out and len(out.splitlines()) < 20
 
 
+# The README's figures are this run's, rounded to three decimals. With merlib.kernels'
+# pins an AVX-512 machine and an AVX2-only one (emulated) gave the same features, labels
+# and figures (bench/compare_runs.py); unpinned, the test WAF moved by 0.022 (issue 21).
+README_ROUNDING = 0.0005 + 1e-9
+
+
 def test_readme_demo_figures_are_what_a_demo_run_gives(demo_run):
-    """The README's demo table against this run's summary.json, to within the stated 0.03."""
+    """The README's demo table is this run's summary.json, to the table's rounding."""
     text = (REPO / "README.md").read_text()
     block = text.split("<!-- demo-figures")[1].split("<!-- /demo-figures -->")[0]
     rows = {
@@ -400,4 +406,8 @@ def test_readme_demo_figures_are_what_a_demo_run_gives(demo_run):
     for name, (cv, test) in runs.items():
         std = cv["std"]
         actual = [cv["waf"], std["waf"], cv["acc"], std["acc"], test["waf"], test["acc"]]
-        assert rows[name] == pytest.approx(actual, abs=0.03), (name, rows[name], actual)
+        assert rows[name] == pytest.approx(actual, abs=README_ROUNDING), (
+            f"{name}: README {rows[name]}, this run {[round(x, 3) for x in actual]}; "
+            "if a kernel the workflow does not pin differs on this machine, "
+            "bench/compare_runs.py against a reference run names the stage"
+        )

@@ -18,9 +18,17 @@ HEADER = """# Configuration reference
 (workflow_scripts/merlib/config_docs.py); do not edit by hand. -->
 
 merflow's embedded default is `config.yaml` beside the Snakefile; `--configfile mine.yaml`
-overlays it (only the keys you give change) and `--config key=value` overlays both. A value
-that does not fit this schema stops the run before any job starts, with one sentence per
-mistake naming the key (and "did you mean ..." for a misspelt one).
+overlays it (only the keys you give change) and `--config key=value` overlays both, key by
+key: `--config 'fusion={epochs: 3}'` changes `fusion.epochs` and keeps the rest of `fusion`
+(a list, such as `fusion.features`, is replaced whole). Nested values given with `--config`
+are read as YAML, as in a config file (`'fusion={epochs: 3, lr: 0.01}'`,
+`'tables={enabled: true}'`, `'noise={snr_db: [0, 5]}'`, `'ov={gt_csv: null}'`), except where
+this schema wants text: there the text is kept as typed.
+
+The config is checked before any job starts: every mistake (a value that does not fit this
+schema, a misspelt key with "did you mean ...", and what the schema cannot say, such as
+`fusion.features` naming a feature that `features` does not configure) is listed in one
+message, one sentence each.
 
 """
 

@@ -70,17 +70,21 @@ def fold_seed_offset(combo: Mapping) -> int:
     return SEED_STRIDE * int(combo["combination"])
 
 
-def search_jobs(combos: Sequence[Mapping], per_job: int = 1) -> list[list[dict]]:
+def search_jobs(combos: Sequence[Mapping], per_job: int | str = 1) -> list[list[dict]]:
     """The combinations of each search job (``search.combinations_per_job``).
 
     ``per_job`` 1 (default): one job per combination, in combination order (job ``i`` is
     combination ``i``). More: the combinations of each ``hidden_dim`` (widths in
     increasing order, combinations in index order) cut into jobs of at most ``per_job``,
     so that a job's combinations train as one stack (same shapes); a job never mixes
-    widths. A combination's record does not depend on its job.
+    widths. ``"all"``: one job of every combination (in index order), which trains one
+    stack per width, one after another: the whole search on one GPU. A combination's
+    record does not depend on its job.
     """
-    if int(per_job) < 1:
-        raise SearchError(f"search.combinations_per_job must be at least 1, got {per_job}")
+    if per_job == "all":
+        return [[dict(c) for c in combos]] if combos else []
+    if isinstance(per_job, str) or int(per_job) < 1:
+        raise SearchError(f"search.combinations_per_job must be at least 1 or all, got {per_job!r}")
     if int(per_job) == 1:
         return [[dict(c)] for c in combos]
     by_width: dict[int, list[dict]] = {}

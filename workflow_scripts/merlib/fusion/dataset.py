@@ -219,13 +219,31 @@ class LabelledSet:
 Files = Mapping[str, Sequence[str]]  # feature name -> its shard files
 
 
+# what FeatureSources holds, by the prefix of its named inputs (rules/common.smk)
+INPUT_KINDS = ("features", "flags", "noisy_features", "noisy_flags")
+
+
+def input_files(inputs, kind: str, features: Sequence[str]) -> dict[str, list[str]]:
+    """Feature -> files of a rule's named input ``<kind>_<feature>``, for each of ``features``
+    the rule has that input for (noisy copies only with augmentation, flags only where
+    read). ``inputs``: ``snakemake.input`` or any mapping with ``get``."""
+    files = {}
+    for feature in features:
+        paths = inputs.get(f"{kind}_{feature}")
+        if paths is not None:
+            files[feature] = (
+                [str(paths)] if isinstance(paths, str | os.PathLike) else [str(p) for p in paths]
+            )
+    return files
+
+
 @dataclass(frozen=True)
 class FeatureSources:
     """Where fusion reads its features from: per feature its shard files (``files``) and
     the flags tables that go with them (``flags``: :func:`usable_features`); for noise
     augmentation, the same two for the labelled clips' noisy copy (``noisy_files``,
-    ``noisy_flags``; empty: no augmentation). The rules pass them as the params
-    ``feature_files``, ``flag_files``, ``noisy_files`` and ``noisy_flag_files``.
+    ``noisy_flags``; empty: no augmentation). The rules pass them as named inputs
+    (:meth:`from_inputs`).
     """
 
     files: Files
@@ -239,15 +257,12 @@ class FeatureSources:
         return sources if isinstance(sources, cls) else cls(dict(sources))
 
     @classmethod
-    def from_params(cls, params) -> FeatureSources:
-        """From a Snakemake rule's params (``feature_files`` and the optional others)."""
-
-        def get(key: str) -> dict:
-            return dict(getattr(params, key, None) or {})
-
-        return cls(
-            get("feature_files"), get("flag_files"), get("noisy_files"), get("noisy_flag_files")
-        )
+    def from_inputs(cls, inputs, features: Sequence[str]) -> FeatureSources:
+        """From a Snakemake rule's named inputs (``snakemake.input``, or any mapping with
+        ``get``): per feature of ``features``, ``features_<name>``, ``flags_<name>`` and,
+        with noise augmentation, ``noisy_features_<name>`` and ``noisy_flags_<name>``
+        (``feature_inputs`` in rules/common.smk names them)."""
+        return cls(*(input_files(inputs, kind, features) for kind in INPUT_KINDS))
 
     @property
     def noisy(self) -> FeatureSources | None:

