@@ -75,7 +75,8 @@ def test_dry_run_plans_merflow_rules_with_the_consumers_config_over_merflows_def
 
 def test_ingest_to_media_runs_with_use_conda_in_the_consumers_folder(consumer):
     env = conda_shim_environment(consumer / "guard.jsonl")
-    proc = run(consumer, *USE_CONDA, "--until", "merflow_extract_media", env=env)
+    targets = [f"results/media/{shard}/audio.parquet" for shard in ("0", "1")]
+    proc = run(consumer, *USE_CONDA, "--", *targets, env=env)
     assert proc.returncode == 0, failed(proc)
     for shard in ("0", "1"):
         for table in ("audio", "faces", "rejects"):
