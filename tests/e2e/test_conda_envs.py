@@ -159,16 +159,17 @@ def test_features_env_has_the_cpu_torch_build_here(conda_run):
 
 
 def test_a_module_missing_from_an_env_fails_its_rule_naming_rule_env_and_module(tmp_path):
-    """A copy of the workflow whose ingest env lacks pandas: Snakemake's own installation has
-    pandas, so without the guard the rule would silently import it from there."""
+    """A copy of the workflow whose ingest env lacks pyarrow: Snakemake's own installation
+    has pyarrow, so without the guard the rule would silently import it from there."""
     copy = tmp_path / "merflow"
+    copy.mkdir()
     for part in ("Snakefile", "config.yaml", "rules", "envs", "schemas", "workflow_scripts",
                  "report", "profiles"):  # fmt: skip
         src = REPO / part
         (shutil.copytree if src.is_dir() else shutil.copy)(src, copy / part)
     env = copy / "envs" / "ingest.yaml"
-    env.write_text(env.read_text().replace("      - pandas==3.1.1\n", ""))
-    assert "pandas" not in env.read_text()
+    env.write_text(env.read_text().replace("pyarrow==26.0.1", "numpy==2.4.6"))  # pip list kept
+    assert "pyarrow" not in env.read_text()
     corpus = tmp_path / "release"
     (corpus / "video-labeled").mkdir(parents=True)
     (corpus / "video-unlabeled-with-test2noise").mkdir()
@@ -181,8 +182,11 @@ def test_a_module_missing_from_an_env_fails_its_rule_naming_rule_env_and_module(
     env_vars = conda_shim_environment(tmp_path / "guard.jsonl", envs_dir=env.parent)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env_vars)
     assert proc.returncode != 0
-    message = "No module named 'pandas' in the environment of rule ingest_release: envs/ingest.yaml"
-    log = (tmp_path / "logs" / "ingest_release.log").read_text()
+    message = (
+        "No module named 'pyarrow' in the environment of rule ingest_release: envs/ingest.yaml"
+    )
+    assert message in proc.stdout + proc.stderr, failed(proc)
+    log = (tmp_path / "logs" / "ingest_release" / "ingest_release.log").read_text()
     assert message in proc.stdout + proc.stderr and message in log, failed(proc)
 
 
