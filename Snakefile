@@ -1,14 +1,28 @@
 # merflow: MER2024 multimodal emotion recognition, from raw video to leaderboard files.
 import os
 
-from snakemake.utils import min_version
+import yaml
+
+from snakemake.utils import min_version, update_config
 
 min_version("9.0")
+
+# This Snakefile's folder, also when another workflow uses merflow as a module (where
+# workflow.basedir is that workflow's folder).
+MERFLOW_DIR = os.path.dirname(os.path.abspath(workflow.snakefile))
 
 
 # The embedded default, found beside this Snakefile from any working directory
 # (snakemake --directory DIR); a user's --configfile overlays it.
-configfile: os.path.join(workflow.basedir, "config.yaml")
+configfile: os.path.join(MERFLOW_DIR, "config.yaml")
+
+
+# As a module (`module merflow: config: ...`, docs/running.md) Snakemake skips the line
+# above: the config given then overlays the same defaults, as --configfile does.
+with open(os.path.join(MERFLOW_DIR, "config.yaml"), encoding="utf-8") as _f:
+    _config = yaml.safe_load(_f)
+update_config(_config, config)
+config.update(_config)
 
 
 report: "report/workflow.rst"

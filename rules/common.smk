@@ -3,7 +3,7 @@ import os
 import sys
 import urllib.parse
 
-sys.path.insert(0, os.path.join(workflow.basedir, "workflow_scripts"))
+sys.path.insert(0, os.path.join(MERFLOW_DIR, "workflow_scripts"))
 from merlib.collect.sources import find_subtitle, list_videos  # noqa: E402
 from merlib.candidates import CandidatesError, check_candidates  # noqa: E402
 from merlib.candidates import release_names  # noqa: E402
@@ -23,7 +23,7 @@ from merlib.shards import shard_groups, shard_ids  # noqa: E402
 try:
     check_config(
         config,
-        os.path.join(workflow.basedir, "schemas", "config.schema.yaml"),
+        os.path.join(MERFLOW_DIR, "schemas", "config.schema.yaml"),
         cli=workflow.config_settings.config,
     )
 except ConfigError as error:

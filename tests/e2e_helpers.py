@@ -21,6 +21,32 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TIMEOUT = 1200  # every snakemake call in tests runs under a timeout
+# `snakemake --use-conda` in tests (tests/conda/README.md): the shim `conda` first on PATH,
+# envs and uv's downloads in a cache shared by every run of this checkout (ignored by git;
+# $MERFLOW_ENV_CACHE moves it, e.g. to a folder CI keeps between runs).
+CONDA_SHIM = REPO / "tests" / "conda"
+ENV_CACHE = Path(os.environ.get("MERFLOW_ENV_CACHE") or REPO / ".cache" / "envs")
+USE_CONDA = ("--use-conda", "--conda-prefix", str(ENV_CACHE / "conda"))
+
+
+def conda_shim_environment(guard_log: Path, envs_dir: Path = REPO / "envs") -> dict[str, str]:
+    """Environment variables for a snakemake --use-conda run on the shim; the guard appends
+    one JSON line per job script to ``guard_log`` (rule, env file, prefix, executable)."""
+    return {
+        **os.environ,
+        "PATH": f"{CONDA_SHIM / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "MERFLOW_SHIM_PYTHON": sys.executable,
+        "MERFLOW_ENV_CACHE": str(ENV_CACHE),
+        "MERFLOW_GUARD_ENVS": str(envs_dir),
+        "MERFLOW_GUARD_LOG": str(guard_log),
+    }
+
+
+def guard_records(guard_log: Path) -> list[dict]:
+    text = guard_log.read_text() if guard_log.exists() else ""
+    return [json.loads(line) for line in text.splitlines()]
+
+
 DEMO_OUTPUTS = ("label-disdim.csv", "label-transcription.csv", "test-labels.csv")
 
 

@@ -8,7 +8,12 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.accounting import account_clips, status_counts, text_source_counts  # noqa: E402
+from merlib.accounting import (  # noqa: E402
+    account_clips,
+    status_counts,
+    text_source_counts,
+    text_sources,
+)
 from merlib.fusion.dataset import input_files  # noqa: E402
 from merlib.schemas import (  # noqa: E402
     ACCOUNTING,
@@ -22,7 +27,6 @@ from merlib.schemas import (  # noqa: E402
     read_table,
     write_table,
 )
-from merlib.transcripts import text_sources  # noqa: E402
 
 
 def main(inputs, features, output):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from merlib.accounting import account_clips, status_counts, text_source_counts
+from merlib.accounting import account_clips, status_counts, text_source_counts, text_sources
 from merlib.schemas import (
     FALLBACKS,
     FEATURE_FLAGS,
@@ -10,6 +10,7 @@ from merlib.schemas import (
     INGEST_REJECTS,
     MANIFEST,
     MEDIA_REJECTS,
+    TRANSCRIPTS,
     table_from_rows,
 )
 
@@ -112,3 +113,11 @@ def test_text_sources_are_counted_per_source():
         text_sources={"a1": "asr", "u1": "asr", "u2": "release"},
     )
     assert text_source_counts(table) == {"asr": 2, "release": 1}
+
+
+def test_text_sources_map_each_clip_to_its_transcript_source_over_all_shards():
+    shards = [
+        table_from_rows([{"name": "b", "text": "二", "source": "asr"}], TRANSCRIPTS),
+        table_from_rows([{"name": "a", "text": "", "source": "none"}], TRANSCRIPTS),
+    ]
+    assert text_sources(shards) == {"a": "none", "b": "asr"}

@@ -17,7 +17,6 @@ from merlib.transcripts import (
     TranscriptParams,
     built_on_first_use,
     check_model,
-    text_sources,
     transcribe_shard,
     with_transcripts,
 )
@@ -154,7 +153,6 @@ def test_with_transcripts_replaces_the_text_and_names_a_missing_clip():
     out = with_transcripts(manifest, transcripts)
     assert out.schema.equals(MANIFEST)
     assert out.column("transcription").to_pylist() == ["", "二"]
-    assert text_sources([transcripts]) == {"a": NONE, "b": ASR}
     with pytest.raises(ValueError, match=r"t\.parquet: no transcript for 1 clip"):
         with_transcripts(manifest, transcripts.slice(0, 1), where="t.parquet")
 

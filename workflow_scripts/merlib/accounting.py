@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 import pyarrow as pa
 
 from .schemas import ACCOUNTING, table_from_rows
 
 TRAINED, PREDICTED, FALLBACK, EXCLUDED = "trained", "predicted", "fallback", "excluded"
+
+
+def text_sources(tables: Iterable[pa.Table]) -> dict[str, str]:
+    """Clip name -> source, over the TRANSCRIPTS tables of all shards.
+
+    Here, not in merlib.transcripts (which decodes audio for ASR): accounting runs in the
+    evaluate env, which has no OpenCV or Whisper.
+    """
+    sources: dict[str, str] = {}
+    for table in tables:
+        sources.update(
+            zip(table.column("name").to_pylist(), table.column("source").to_pylist(), strict=True)
+        )
+    return sources
 
 
 def account_clips(

@@ -270,16 +270,6 @@ def with_transcripts(manifest: pa.Table, transcripts: pa.Table, where: str = "")
     return manifest.set_column(i, manifest.schema.field(i), column)
 
 
-def text_sources(tables: Iterable[pa.Table]) -> dict[str, str]:
-    """Clip name -> source, over the TRANSCRIPTS tables of all shards."""
-    sources: dict[str, str] = {}
-    for table in tables:
-        sources.update(
-            zip(table.column("name").to_pylist(), table.column("source").to_pylist(), strict=True)
-        )
-    return sources
-
-
 def source_counts(table: pa.Table) -> dict[str, int]:
     counts: dict[str, int] = {}
     for source in table.column("source").to_pylist():
@@ -300,7 +290,6 @@ __all__ = [
     "make_recogniser",
     "looks_like_path",
     "source_counts",
-    "text_sources",
     "transcribe_shard",
     "with_transcripts",
 ]
