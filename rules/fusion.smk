@@ -10,6 +10,7 @@ rule train_fusion:
         model="results/fusion/model.pt",
         oof="results/fusion/oof.parquet",
         folds="results/fusion/folds.json",
+        card="results/fusion/model_card.json",
     log:
         "logs/train_fusion/train_fusion.log",
     benchmark:
@@ -23,6 +24,7 @@ rule train_fusion:
         gpu=get_fusion_gpu,
     params:
         features=FUSION_FEATURES,
+        specs={name: config["features"][name] for name in FUSION_FEATURES},
         feature_files=get_fusion_feature_files(),
         flag_files=get_fusion_flag_files(),
         noisy_files=get_augment_feature_files(),

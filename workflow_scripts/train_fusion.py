@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
+from merlib.apply.card import build_card, write_card  # noqa: E402
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.params import FusionParams  # noqa: E402
 from merlib.fusion.prediction import save_checkpoint  # noqa: E402
@@ -22,6 +23,7 @@ def main(
     manifest,
     feature_inputs,
     features,
+    specs,
     sources,
     fusion,
     seed,
@@ -67,12 +69,15 @@ def main(
     save_checkpoint(run.cv.checkpoint, output.model)
     write_table(run.oof, output.oof, OOF_PREDICTIONS)
     write_json(run.record, output.folds)
+    # the card says what applying the model needs (merlib.apply.card, docs/apply.md)
+    write_card(build_card(run.cv.checkpoint, specs, manifest), output.card)
 
 
 main(
     snakemake.input.manifest,  # noqa: F821
     list(snakemake.input.features),  # noqa: F821
     list(snakemake.params.features),  # noqa: F821
+    {k: dict(v) for k, v in snakemake.params.specs.items()},  # noqa: F821
     FeatureSources.from_params(snakemake.params),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
