@@ -27,6 +27,7 @@ include: "rules/ov.smk"
 include: "rules/noise.smk"
 include: "rules/tables.smk"
 include: "rules/collect.smk"
+include: "rules/apply.smk"
 include: "rules/report.smk"
 
 
