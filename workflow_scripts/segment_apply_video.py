@@ -16,11 +16,11 @@ from merlib.threads import limit_threads  # noqa: E402
 limit_threads(1)
 
 
-def main(video, collect, speaker_similarity, workers, out):
+def main(video, video_id, collect, speaker_similarity, workers, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     params = CollectParams.from_config(collect)
     logging.info("%s, %s, speaker similarity %s", video, params, speaker_similarity)
-    turns = segment_video(video, params, speaker_similarity, workers=workers)
+    turns = segment_video(video, params, speaker_similarity, workers=workers, video_id=video_id)
     for row in turns.to_pylist():
         logging.info(
             "%s %.3f-%.3f %s %s",
@@ -35,6 +35,7 @@ def main(video, collect, speaker_similarity, workers, out):
 
 main(
     snakemake.input.video,  # noqa: F821
+    snakemake.wildcards.video,  # noqa: F821
     snakemake.params.collect,  # noqa: F821
     snakemake.params.speaker_similarity,  # noqa: F821
     snakemake.threads,  # noqa: F821

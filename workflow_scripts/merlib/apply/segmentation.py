@@ -87,11 +87,13 @@ def segment_video(
     embed: Embedder | None = None,
     face_embed=None,
     workers: int = 1,
+    video_id: str | None = None,
 ) -> pa.Table:
     """Every speech turn of ``video_path`` (:data:`APPLY_TURNS`), in time order; never
-    raises on bad media (the whole video becomes one row with the reason)."""
+    raises on bad media (the whole video becomes one row with the reason). ``video_id``
+    (default: the file's safe stem) fills the ``video`` column."""
     video_path = Path(video_path)
-    vid = clip_stem(video_path.stem)
+    vid = video_id or clip_stem(video_path.stem)
     embed = embed or resemblyzer_embedder()
     segments = cut_segments(video_path, params, None, embed, face_embed)
     bad = [r for r in segments.to_pylist() if r["reason"] is not None]
