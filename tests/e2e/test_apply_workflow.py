@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from apply_footage import coverage, grey_with
-from e2e_helpers import config_args, failed, overlay, snakemake
+from e2e_helpers import REPO, config_args, failed, overlay, snakemake
 
 from merlib.fusion.dataset import FeatureSources
 from merlib.fusion.prediction import load_checkpoint, predict_manifest
@@ -133,3 +134,54 @@ def test_labels_equal_the_release_paths_for_the_same_turn_clips(applied):
     release_labels = {r["name"]: r["discrete"] for r in run.predictions.to_pylist()}
     timeline = {r["name"]: r["label"] for r in _timeline(workdir, GRID) if r["label"]}
     assert names and timeline == {n: release_labels[n] for n in timeline}
+
+
+# --- bad input: caught before any job runs (dry runs) -------------------------------------
+def _card(features: dict) -> dict:
+    from merlib.labels import LABELS
+
+    return {
+        "format": "merflow-model-card",
+        "version": 1,
+        "labels": list(LABELS),
+        "features": [{"name": n, "dim": 1, "options": o} for n, o in features.items()],
+        "fusion": {},
+    }
+
+
+def _dry_run(tmp_path: Path, shared_data: Path, **apply) -> str:
+    videos = tmp_path / "videos"
+    if not videos.exists():
+        videos.mkdir()
+        shutil.copy(shared_data / "video" / "grid-cuts" / f"{GRID}.mp4", videos)
+    settings = {"videos_dir": str(videos)} | apply
+    config = overlay("apply", tmp_path / "config.yaml", apply=settings)
+    proc = snakemake(tmp_path / "work", *config_args(config), "-n", "apply", timeout=300)
+    assert proc.returncode != 0, "the dry run should have failed"
+    return proc.stdout + proc.stderr
+
+
+def test_videos_dir_without_video_is_an_error_naming_it(tmp_path, shared_data):
+    (tmp_path / "empty").mkdir()
+    out = _dry_run(tmp_path, shared_data, videos_dir=str(tmp_path / "empty"))
+    assert f"apply.videos_dir {str(tmp_path / 'empty')!r} holds no video" in out
+
+
+def test_model_dir_without_a_card_is_an_error_naming_the_card(tmp_path, shared_data):
+    (tmp_path / "other" / "fusion").mkdir(parents=True)
+    (tmp_path / "other" / "fusion" / "model.pt").write_bytes(b"")
+    out = _dry_run(tmp_path, shared_data, model_dir=str(tmp_path / "other"))
+    assert f"no model card {tmp_path / 'other' / 'fusion' / 'model_card.json'}" in out
+
+
+def test_model_trained_with_other_feature_options_is_an_error_naming_them(tmp_path, shared_data):
+    features = yaml.safe_load((REPO / "config.yaml").read_text())["features"]
+    trained = {n: dict(features[n], options={}) for n in ("egemaps", "fer", "use_m3")}
+    trained["use_m3"]["model"] = "another-text-encoder"
+    (tmp_path / "other" / "fusion").mkdir(parents=True)
+    (tmp_path / "other" / "fusion" / "model_card.json").write_text(json.dumps(_card(trained)))
+    out = _dry_run(tmp_path, shared_data, model_dir=str(tmp_path / "other"))
+    assert (
+        "feature 'use_m3' option 'model': 'use-multilingual-v3' is applied, the model was "
+        "trained with 'another-text-encoder'"
+    ) in out
