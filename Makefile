@@ -52,7 +52,7 @@ test: lint
 
 # docs/rulegraph.yaml switches every optional part on so that all rules are drawn.
 rulegraph: install
-	$(BIN)/snakemake --rulegraph --configfile config.yaml docs/rulegraph.yaml -- all paper_tables results/ov/predictions/llm.csv | dot -Tsvg > docs/rulegraph.svg  # llm, paper_tables: opt-in
+	$(BIN)/snakemake --rulegraph --configfile config.yaml docs/rulegraph.yaml -- all paper_tables results/ov/predictions/llm.csv apply | dot -Tsvg > docs/rulegraph.svg  # llm, paper_tables: opt-in
 
 # docs/configuration.md is generated from the schema (tests/unit/test_docs.py checks it).
 config-docs: install

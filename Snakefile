@@ -41,6 +41,8 @@ include: "rules/ov.smk"
 include: "rules/noise.smk"
 include: "rules/tables.smk"
 include: "rules/collect.smk"
+include: "rules/common_apply.smk"
+include: "rules/apply.smk"
 include: "rules/report.smk"
 
 
@@ -51,6 +53,12 @@ rule all:
         get_ov_outputs(),
         get_collect_outputs(),
         get_report_outputs(),
+
+
+rule apply:
+    """Emotion timelines of every video in apply.videos_dir (docs/apply.md)."""
+    input:
+        get_apply_outputs(),
 
 
 rule paper_tables:

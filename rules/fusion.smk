@@ -7,6 +7,7 @@ rule train_fusion:
         model="results/fusion/model.pt",
         oof="results/fusion/oof.parquet",
         folds="results/fusion/folds.json",
+        card="results/fusion/model_card.json",
     log:
         "logs/train_fusion/train_fusion.log",
     benchmark:
@@ -22,6 +23,7 @@ rule train_fusion:
         labels=LABEL_SET,
         features=FUSION_FEATURES,
         fusion=FUSION_SETTINGS,
+        specs={name: config["features"][name] for name in FUSION_FEATURES},
         seed=config["seed"],
     script:
         "../workflow_scripts/train_fusion.py"

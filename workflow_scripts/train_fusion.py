@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import torch  # noqa: E402
 
+from merlib.apply.card import build_card, write_card  # noqa: E402
 from merlib.fusion.dataset import FeatureSources  # noqa: E402
 from merlib.fusion.params import FusionParams  # noqa: E402
 from merlib.fusion.prediction import save_checkpoint  # noqa: E402
@@ -19,7 +20,7 @@ from merlib.metrics import summarise, write_json  # noqa: E402
 from merlib.schemas import oof_schema, write_table  # noqa: E402
 
 
-def main(labels, manifest, features, sources, fusion, seed, selected, threads, output):
+def main(labels, manifest, features, specs, sources, fusion, seed, selected, threads, output):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     params = FusionParams.from_config(fusion, seed=seed)
@@ -52,12 +53,15 @@ def main(labels, manifest, features, sources, fusion, seed, selected, threads, o
     save_checkpoint(run.cv.checkpoint, output.model)
     write_table(run.oof, output.oof, oof_schema(labels))
     write_json(run.record, output.folds)
+    # the card says what applying the model needs (merlib.apply.card, docs/apply.md)
+    write_card(build_card(run.cv.checkpoint, specs, manifest), output.card)
 
 
 main(
     label_set(snakemake.params.labels),  # noqa: F821
     snakemake.input.manifest,  # noqa: F821
     list(snakemake.params.features),  # noqa: F821
+    {k: dict(v) for k, v in snakemake.params.specs.items()},  # noqa: F821
     FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
     dict(snakemake.params.fusion),  # noqa: F821
     snakemake.params.seed,  # noqa: F821

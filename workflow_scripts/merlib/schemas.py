@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .atomic import atomic_path
-from .labels import MER2024, LabelSet
+from .labels import LABELS, MER2024, PROB_COLUMNS, LabelSet
 
 
 class SchemaMismatchError(ValueError):
@@ -267,3 +267,56 @@ def read_features(path: str | os.PathLike) -> pa.Table:
         raise SchemaMismatchError(f"{path}: no fixed-size list column 'embedding'")
     _check(table.schema, features_schema(emb.type.list_size), str(path))
     return table
+
+
+# --- Applying a trained model to new videos (rules/apply.smk, docs/apply.md) -------------
+# Per video: every speech turn, with no dataset filter. ``name`` is the turn's clip name
+# (the video id and start in ms); a video that cannot be segmented is one row named after
+# it over the whole video, ``usable`` false, with the reason in ``note``. ``speaker`` is a
+# voice cluster id stable within the video (S1, S2...); ``face_track`` is null when the
+# turn's frames do not hold one face of one person (``note`` says why).
+APPLY_TURNS = pa.schema(
+    _ids("name", "video", "file")
+    + [
+        pa.field("start", pa.float64(), nullable=False),
+        pa.field("end", pa.float64(), nullable=False),
+        pa.field("speaker", pa.string()),
+        pa.field("face_track", pa.string()),
+        pa.field("one_face_fraction", pa.float64()),
+        pa.field("usable", pa.bool_(), nullable=False),  # exported as a clip and predicted
+        pa.field("note", pa.string()),
+    ]
+)
+
+# Per video: the emotion timeline, one row per turn of APPLY_TURNS (a stable contract:
+# start, end, speaker, face_track, text, label, p_<label>..., modalities, note). label and
+# the probabilities are null for a turn that could not be predicted (``note`` says why);
+# ``modalities`` lists those with a usable feature, comma-separated ("" for none).
+APPLY_TIMELINE = pa.schema(
+    _ids("video", "name")
+    + [
+        pa.field("start", pa.float64(), nullable=False),
+        pa.field("end", pa.float64(), nullable=False),
+        pa.field("speaker", pa.string()),
+        pa.field("face_track", pa.string()),
+        pa.field("text", pa.string()),
+        pa.field("label", pa.string()),
+    ]
+    + [pa.field(c, pa.float64()) for c in PROB_COLUMNS]
+    + [
+        pa.field("confidence", pa.float64()),  # the label's probability
+        pa.field("modalities", pa.string(), nullable=False),
+        pa.field("note", pa.string()),
+    ]
+)
+
+# Per video: each speaker's share of speaking time per emotion (predicted turns only).
+APPLY_SUMMARY = pa.schema(
+    _ids("video", "speaker")
+    + [
+        pa.field("turns", pa.int64(), nullable=False),
+        pa.field("seconds", pa.float64(), nullable=False),  # of predicted turns
+        pa.field("unpredicted_turns", pa.int64(), nullable=False),
+    ]
+    + [pa.field(f"share_{label}", pa.float64(), nullable=False) for label in LABELS]
+)

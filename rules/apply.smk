@@ -1,0 +1,152 @@
+# Applying a trained model to new videos (target `apply`, not in the default target): per
+# video, speaker turns with no dataset filter, each turn a clip, then the release's own
+# per-shard media, transcript and feature scripts on those clips, the fusion model's
+# prediction, and the timeline (table, picture, subtitles). docs/apply.md.
+
+
+rule segment_apply_video:
+    input:
+        unpack(get_segment_apply_inputs),
+    output:
+        turns="results/apply/{video}/turns.parquet",
+    log:
+        "logs/segment_apply_video/{video}.log",
+    benchmark:
+        "benchmarks/segment_apply_video/{video}.tsv"
+    conda:
+        "../envs/collect.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    params:
+        collect=get_collect_params(),
+        speaker_similarity=APPLY["speaker_similarity"],
+    script:
+        "../workflow_scripts/segment_apply_video.py"
+
+
+rule export_apply_clips:
+    input:
+        video=get_apply_video,
+        turns="results/apply/{video}/turns.parquet",
+    output:
+        turns="results/apply/{video}/clips/turns.parquet",
+        manifest="results/apply/{video}/clips/manifest.parquet",
+    log:
+        "logs/export_apply_clips/{video}.log",
+    benchmark:
+        "benchmarks/export_apply_clips/{video}.tsv"
+    conda:
+        "../envs/collect.yaml"
+    threads: 2
+    resources:
+        mem_mb=1000,
+        runtime=120,
+    params:
+        clips_root=get_apply_clips_root,
+        shards=APPLY["shards"],
+        timeout=COLLECT.get("timeout", 3600),
+    script:
+        "../workflow_scripts/export_apply_clips.py"
+
+
+# The three per-shard steps are the release's own rules on the turn clips (their scripts,
+# env and resources): one implementation of media, ASR and features for both. A video's
+# jobs rerun by their manifest's modification time (no ingest digest).
+use rule extract_media as extract_apply_media with:
+    input:
+        manifest="results/apply/{video}/clips/manifest.parquet",
+    output:
+        audio="results/apply/{video}/media/{shard}/audio.parquet",
+        faces="results/apply/{video}/media/{shard}/faces.parquet",
+        rejects="results/apply/{video}/media/{shard}/rejects.parquet",
+    log:
+        "logs/extract_apply_media/{video}/{shard}.log",
+    benchmark:
+        "benchmarks/extract_apply_media/{video}/{shard}.tsv"
+    params:
+        data_root=get_apply_clips_root,
+        media=config["media"],
+        shard_digest=APPLY_SHARD_DIGEST,
+
+
+use rule transcribe_clips as transcribe_apply_clips with:
+    input:
+        unpack(get_apply_transcribe_inputs),
+    output:
+        transcripts="results/apply/{video}/transcripts/{shard}.parquet",
+    log:
+        "logs/transcribe_apply_clips/{video}/{shard}.log",
+    benchmark:
+        "benchmarks/transcribe_apply_clips/{video}/{shard}.tsv"
+    params:
+        transcripts=TRANSCRIPTS_CONFIG,
+        model_cache="resources/models",
+        shard_digest=APPLY_SHARD_DIGEST,
+
+
+use rule extract_features as extract_apply_features with:
+    input:
+        unpack(get_apply_feature_inputs),
+    output:
+        features="results/apply/{video}/features/{feature}/{shard}.parquet",
+        rejects="results/apply/{video}/feature_rejects/{feature}/{shard}.parquet",
+        flags="results/apply/{video}/feature_flags/{feature}/{shard}.parquet",
+    log:
+        "logs/extract_apply_features/{video}/{feature}/{shard}.log",
+    benchmark:
+        "benchmarks/extract_apply_features/{video}/{feature}/{shard}.tsv"
+    params:
+        feature="{feature}",
+        spec=get_feature_spec,
+        batch_size=32,
+        model_cache="resources/models",
+        shard_digest=APPLY_SHARD_DIGEST,
+
+
+rule predict_apply_turns:
+    input:
+        unpack(get_predict_apply_inputs),
+    output:
+        timeline="results/apply/{video}/timeline.parquet",
+        csv="results/apply/{video}/timeline.csv",
+        summary="results/apply/{video}/summary.csv",
+    log:
+        "logs/predict_apply_turns/{video}.log",
+    benchmark:
+        "benchmarks/predict_apply_turns/{video}.tsv"
+    conda:
+        "../envs/fusion.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        specs={f: FEATURES[f] for f in APPLY_FEATURES},
+        modalities={f: FEATURES[f]["modality"] for f in APPLY_FEATURES},
+        feature_files=get_apply_feature_files,
+        flag_files=get_apply_flag_files,
+        reject_files=get_apply_reject_files,
+    script:
+        "../workflow_scripts/predict_apply_turns.py"
+
+
+rule render_apply_timeline:
+    input:
+        timeline="results/apply/{video}/timeline.parquet",
+    output:
+        png="results/apply/{video}/timeline.png",
+        srt="results/apply/{video}/{video}.emotions.srt",
+    log:
+        "logs/render_apply_timeline/{video}.log",
+    benchmark:
+        "benchmarks/render_apply_timeline/{video}.tsv"
+    conda:
+        "../envs/fusion.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow_scripts/render_apply_timeline.py"

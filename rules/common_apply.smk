@@ -1,0 +1,153 @@
+# Input functions and settings of rules/apply.smk (kept apart from rules/common.smk while
+# that is being rewritten; they belong there). docs/apply.md.
+from merlib.apply.card import check_features, read_card  # noqa: E402
+from merlib.apply.videos import list_videos as list_apply_videos  # noqa: E402
+
+APPLY = config["apply"]
+APPLY_MODEL_DIR = os.path.normpath(APPLY["model_dir"] or "results")
+APPLY_MODEL = f"{APPLY_MODEL_DIR}/fusion/model.pt"
+APPLY_CARD = f"{APPLY_MODEL_DIR}/fusion/model_card.json"
+APPLY_SHARDS = shard_ids(APPLY["shards"])
+APPLY_SHARD_DIGEST = "not tracked: a video's turn clips"
+
+
+@functools.cache
+def get_apply_videos():
+    """Video id -> path under apply.videos_dir ({} when apply is off); listed once."""
+    folder = APPLY["videos_dir"]
+    if not folder:
+        return {}
+    if os.path.normpath(folder) == DEMO_EPISODES and not os.path.isdir(folder):
+        # the demo's episodes are made by make_demo_corpus; their names are known
+        n = config["demo"]["episodes"]
+        return {f"episode_{i:02d}": f"episode_{i:02d}.mp4" for i in range(1, n + 1)}
+    return list_apply_videos(folder)
+
+
+def get_apply_features():
+    """The features applied: the model card's when it exists (another run's model, or
+    this one's already trained), else fusion.features (the model is trained first). Each
+    must be configured with the options the card names: a difference fails the DAG."""
+    if APPLY["model_dir"] and not os.path.isfile(APPLY_CARD):
+        raise ValueError(
+            f"apply.model_dir {APPLY['model_dir']!r}: no model card {APPLY_CARD}. Please "
+            "point it at a merflow results folder with fusion/model.pt and "
+            "fusion/model_card.json (written by train_fusion)."
+        )
+    if not os.path.isfile(APPLY_CARD):
+        return list(FUSION_FEATURES)
+    card = read_card(APPLY_CARD)
+    names = [f["name"] for f in card["features"]]
+    unknown = [n for n in names if n not in FEATURES]
+    if unknown:
+        raise ValueError(
+            f"{APPLY_CARD}: the model needs feature(s) {', '.join(unknown)}, which config "
+            f"'features' does not define (known: {', '.join(FEATURES)})."
+        )
+    check_features(card, names, {n: FEATURES[n] for n in names}, where=APPLY_CARD)
+    return names
+
+
+APPLY_FEATURES = get_apply_features() if APPLY["videos_dir"] else []
+
+
+def get_apply_video(wildcards):
+    videos = get_apply_videos()
+    if wildcards.video not in videos:
+        raise ValueError(
+            f"No video {wildcards.video!r} in apply.videos_dir {APPLY['videos_dir']!r}."
+        )
+    return os.path.join(os.path.normpath(APPLY["videos_dir"]), videos[wildcards.video])
+
+
+def get_segment_apply_inputs(wildcards):
+    """The video, and the face detector's model when collect.detector_model is a URL."""
+    video = get_apply_video(wildcards)
+    inputs = {"video": video}
+    if os.path.dirname(video) == DEMO_EPISODES:
+        inputs["demo"] = f"{DEMO_EPISODES}/boundaries.csv"  # make_demo_corpus makes it
+    model = COLLECT.get("detector_model")
+    if COLLECT.get("detector") == "opencv" and model and "://" in model:
+        inputs["model"] = get_detector_model_path()
+    return inputs
+
+
+def get_apply_clips_root(wildcards):
+    """The MER2024-layout folder a video's turn clips are cut into (data_root of its
+    per-shard jobs)."""
+    return f"results/apply/{wildcards.video}/clips"
+
+
+def get_apply_feature_inputs(wildcards):
+    """The video's clip manifest and the shard's audio, faces or transcripts."""
+    modality = get_feature_spec(wildcards).get("modality")
+    base = f"results/apply/{wildcards.video}"
+    key, path = _feature_shard_input(modality, wildcards.shard)
+    path = path.replace("results/", f"{base}/", 1)
+    return {"manifest": f"{base}/clips/manifest.parquet", key: path}
+
+
+def get_apply_transcribe_inputs(wildcards):
+    base = f"results/apply/{wildcards.video}"
+    inputs = {"manifest": f"{base}/clips/manifest.parquet"}
+    if TRANSCRIPTS_CONFIG.get("asr", True):
+        inputs["audio"] = f"{base}/media/{wildcards.shard}/audio.parquet"
+    return inputs
+
+
+def _apply_tables(video, table):
+    """Feature -> the video's per-shard files of one features-stage table."""
+    return {
+        f: expand(
+            "results/apply/{video}/{table}/{feature}/{shard}.parquet",
+            video=video,
+            table=table,
+            feature=f,
+            shard=APPLY_SHARDS,
+        )
+        for f in APPLY_FEATURES
+    }
+
+
+def get_predict_apply_inputs(wildcards):
+    base = f"results/apply/{wildcards.video}"
+    files = _apply_tables(wildcards.video, "features")
+    flags = _apply_tables(wildcards.video, "feature_flags")
+    rejects = _apply_tables(wildcards.video, "feature_rejects")
+    return {
+        "model": APPLY_MODEL,
+        "card": APPLY_CARD,
+        "turns": f"{base}/clips/turns.parquet",
+        "manifest": f"{base}/clips/manifest.parquet",
+        "transcripts": expand(f"{base}/transcripts/{{s}}.parquet", s=APPLY_SHARDS),
+        "media_rejects": expand(f"{base}/media/{{s}}/rejects.parquet", s=APPLY_SHARDS),
+        "features": [p for f in APPLY_FEATURES for p in files[f]],
+        "flags": [p for f in APPLY_FEATURES for p in flags[f]],
+        "feature_rejects": [p for f in APPLY_FEATURES for p in rejects[f]],
+    }
+
+
+def get_apply_feature_files(wildcards):
+    return _apply_tables(wildcards.video, "features")
+
+
+def get_apply_flag_files(wildcards):
+    return _apply_tables(wildcards.video, "feature_flags")
+
+
+def get_apply_reject_files(wildcards):
+    return _apply_tables(wildcards.video, "feature_rejects")
+
+
+def get_apply_outputs():
+    """Everything `apply` makes, for every video of apply.videos_dir."""
+    return expand(
+        [
+            "results/apply/{video}/timeline.parquet",
+            "results/apply/{video}/timeline.csv",
+            "results/apply/{video}/summary.csv",
+            "results/apply/{video}/timeline.png",
+            "results/apply/{video}/{video}.emotions.srt",
+        ],
+        video=sorted(get_apply_videos()),
+    )

@@ -1,0 +1,187 @@
+"""`snakemake apply`: a model trained on a small release applied to real videos (GRID's
+four speakers with hard cuts, Tears of Steel without audio in a sub-folder, silence):
+every turn has a row, the turns cover the speech, the SRT parses, bad videos give rows
+with notes, and the labels equal those the release path (ingest, media, transcripts,
+features, predict_unlabelled's predict_manifest) gives for the same turn clips."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from apply_footage import coverage, grey_with
+from e2e_helpers import REPO, config_args, failed, overlay, snakemake
+
+from merlib.fusion.dataset import FeatureSources
+from merlib.fusion.prediction import load_checkpoint, predict_manifest
+from merlib.labels import PROB_COLUMNS
+from merlib.shards import shard_ids
+from merlib.subtitles import read_subtitles
+
+GRID = "grid_4speakers_cuts"
+NO_AUDIO = "sub_tears_of_steel_10s"
+SILENCE = "silence"
+
+
+@pytest.fixture(scope="module")
+def applied(shared_data, small_release, tmp_path_factory):
+    videos = tmp_path_factory.mktemp("videos")
+    shutil.copy(shared_data / "video" / "grid-cuts" / f"{GRID}.mp4", videos)
+    (videos / "sub").mkdir()
+    shutil.copy(shared_data / "video" / "broadcast" / "tears_of_steel_10s.mp4", videos / "sub")
+    grey_with(videos / f"{SILENCE}.mp4", None)
+    workdir = tmp_path_factory.mktemp("apply")
+    config = overlay(
+        "apply",
+        workdir.parent / f"{workdir.name}.yaml",
+        data_root=str(small_release),
+        evaluate={"test_labels": str(small_release / "test-labels.csv")},
+        apply={"videos_dir": str(videos)},
+    )
+    proc = snakemake(workdir, *config_args(config), "--cores", "2", "apply")
+    assert proc.returncode == 0, failed(proc)
+    return workdir, config
+
+
+def _timeline(workdir: Path, video: str) -> list[dict]:
+    return pq.read_table(workdir / "results" / "apply" / video / "timeline.parquet").to_pylist()
+
+
+def test_every_turn_has_a_row_and_the_turns_cover_the_speech(applied, shared_data):
+    workdir, _ = applied
+    rows = _timeline(workdir, GRID)
+    turns = pq.read_table(workdir / "results" / "apply" / GRID / "clips" / "turns.parquet")
+    assert sorted(r["name"] for r in rows) == sorted(turns.column("name").to_pylist())
+    truth = json.loads((shared_data / "video" / "grid-cuts" / f"{GRID}.json").read_text())
+    spoken = [tuple(t["speech"]) for t in truth["turns"] if t["speech"]]
+    assert coverage(spoken, [(r["start"], r["end"]) for r in rows]) >= 0.9
+    for r in rows:
+        if r["label"] is not None:
+            assert sum(r[c] for c in PROB_COLUMNS) == pytest.approx(1.0)
+            assert r["confidence"] == pytest.approx(r[f"p_{r['label']}"]) and r["modalities"]
+    assert len({r["speaker"] for r in rows}) == 4
+
+
+def test_card_written_beside_the_model_names_the_features(applied):
+    workdir, _ = applied
+    card = json.loads((workdir / "results" / "fusion" / "model_card.json").read_text())
+    checkpoint = load_checkpoint(workdir / "results" / "fusion" / "model.pt")
+    assert [f["name"] for f in card["features"]] == list(checkpoint["features"])
+
+
+def test_srt_csv_picture_and_summary_of_every_video(applied):
+    workdir, _ = applied
+    for video in (GRID, NO_AUDIO, SILENCE):
+        folder = workdir / "results" / "apply" / video
+        rows = _timeline(workdir, video)
+        cues = read_subtitles(folder / f"{video}.emotions.srt")
+        assert len(cues) == sum(r["end"] > r["start"] for r in rows)
+        assert all(c.text.startswith("[") for c in cues)
+        assert (folder / "timeline.png").stat().st_size > 1000
+        assert len((folder / "timeline.csv").read_text().splitlines()) == len(rows) + 1
+        assert (folder / "summary.csv").read_text().startswith('"video","speaker"')
+
+
+@pytest.mark.parametrize(("video", "reason"), [(NO_AUDIO, "no audio track"), (SILENCE, "speech")])
+def test_video_without_audio_or_speech_is_one_row_with_a_note(applied, video, reason):
+    workdir, _ = applied
+    (row,) = _timeline(workdir, video)
+    assert (
+        row["label"] is None
+        and reason in row["note"]
+        and row["end"] == pytest.approx(10.0, abs=4.1)
+    )
+
+
+def test_labels_equal_the_release_paths_for_the_same_turn_clips(applied):
+    """The turn clips as a release's unlabelled pool, run through ingest, media,
+    transcripts and features by the release's own rules, predicted by predict_unlabelled's
+    library function with the same model: the same labels as the timeline."""
+    workdir, config = applied
+    release = workdir / "results" / "apply" / GRID / "clips"
+    (release / "video-labeled").mkdir(exist_ok=True)
+    (release / "label-disdim.csv").write_text("name,discrete\n")
+    names = [r["name"] for r in _timeline(workdir, GRID) if r["label"] is not None]
+    (release / "label-transcription.csv").write_text("name,chinese\n")
+    other = workdir.parent / f"{workdir.name}-release"
+    checkpoint = load_checkpoint(workdir / "results" / "fusion" / "model.pt")
+    features = list(checkpoint["features"])
+    cfg = overlay(
+        "apply",
+        other.parent / f"{other.name}.yaml",
+        data_root=str(release),
+        evaluate={"test_labels": None},
+        apply={"videos_dir": None},
+    )
+    shards = shard_ids(2)
+    targets = [
+        f"results/{t}/{f}/{s}.parquet"
+        for t in ("features", "feature_flags")
+        for f in features
+        for s in shards
+    ]
+    proc = snakemake(other, *config_args(cfg), "--cores", "2", *targets)
+    assert proc.returncode == 0, failed(proc)
+    sources = FeatureSources(
+        {f: [other / f"results/features/{f}/{s}.parquet" for s in shards] for f in features},
+        {f: [other / f"results/feature_flags/{f}/{s}.parquet" for s in shards] for f in features},
+    )
+    run = predict_manifest(other / "results/ingest/manifest.parquet", checkpoint, sources)
+    release_labels = {r["name"]: r["discrete"] for r in run.predictions.to_pylist()}
+    timeline = {r["name"]: r["label"] for r in _timeline(workdir, GRID) if r["label"]}
+    assert names and timeline == {n: release_labels[n] for n in timeline}
+
+
+# --- bad input: caught before any job runs (dry runs) -------------------------------------
+def _card(features: dict) -> dict:
+    from merlib.labels import LABELS
+
+    return {
+        "format": "merflow-model-card",
+        "version": 1,
+        "labels": list(LABELS),
+        "features": [{"name": n, "dim": 1, "options": o} for n, o in features.items()],
+        "fusion": {},
+    }
+
+
+def _dry_run(tmp_path: Path, shared_data: Path, **apply) -> str:
+    videos = tmp_path / "videos"
+    if not videos.exists():
+        videos.mkdir()
+        shutil.copy(shared_data / "video" / "grid-cuts" / f"{GRID}.mp4", videos)
+    settings = {"videos_dir": str(videos)} | apply
+    config = overlay("apply", tmp_path / "config.yaml", apply=settings)
+    proc = snakemake(tmp_path / "work", *config_args(config), "-n", "apply", timeout=300)
+    assert proc.returncode != 0, "the dry run should have failed"
+    return proc.stdout + proc.stderr
+
+
+def test_videos_dir_without_video_is_an_error_naming_it(tmp_path, shared_data):
+    (tmp_path / "empty").mkdir()
+    out = _dry_run(tmp_path, shared_data, videos_dir=str(tmp_path / "empty"))
+    assert f"apply.videos_dir {str(tmp_path / 'empty')!r} holds no video" in out
+
+
+def test_model_dir_without_a_card_is_an_error_naming_the_card(tmp_path, shared_data):
+    (tmp_path / "other" / "fusion").mkdir(parents=True)
+    (tmp_path / "other" / "fusion" / "model.pt").write_bytes(b"")
+    out = _dry_run(tmp_path, shared_data, model_dir=str(tmp_path / "other"))
+    assert f"no model card {tmp_path / 'other' / 'fusion' / 'model_card.json'}" in out
+
+
+def test_model_trained_with_other_feature_options_is_an_error_naming_them(tmp_path, shared_data):
+    features = yaml.safe_load((REPO / "config.yaml").read_text())["features"]
+    trained = {n: dict(features[n], options={}) for n in ("egemaps", "fer", "use_m3")}
+    trained["use_m3"]["model"] = "another-text-encoder"
+    (tmp_path / "other" / "fusion").mkdir(parents=True)
+    (tmp_path / "other" / "fusion" / "model_card.json").write_text(json.dumps(_card(trained)))
+    out = _dry_run(tmp_path, shared_data, model_dir=str(tmp_path / "other"))
+    assert (
+        "feature 'use_m3' option 'model': 'use-multilingual-v3' is applied, the model was "
+        "trained with 'another-text-encoder'"
+    ) in out

@@ -1,0 +1,110 @@
+"""Speaker turns of whole real videos with no dataset filter: every speech turn kept,
+faces and people marked, speakers clustered, bad videos one row with the reason."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from apply_footage import (
+    SPEECH,
+    coverage,
+    cremad_joined,
+    grey_with,
+    speech_spans,
+    tears_with_speech,
+)
+from conftest import YUNET_ONNX
+
+from merlib.apply.segmentation import cluster_speakers, segment_video
+from merlib.collect.params import CollectParams
+
+PARAMS = CollectParams(detector="opencv", detector_model=str(YUNET_ONNX))
+
+
+@pytest.fixture(scope="module")
+def embedders():
+    from merlib.collect.frames import dlib_face_embedder
+    from merlib.collect.turns import resemblyzer_embedder
+
+    return {"embed": resemblyzer_embedder(), "face_embed": dlib_face_embedder()}
+
+
+def _segment(path, embedders, similarity=0.75):
+    return segment_video(path, PARAMS, similarity, **embedders).to_pylist()
+
+
+def test_cluster_speakers_numbers_by_first_appearance():
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    assert cluster_speakers(np.stack([b, a, b + 0.01, a]), 0.75) == ["S1", "S2", "S1", "S2"]
+    assert cluster_speakers(np.stack([a]), 0.75) == ["S1"]
+    assert cluster_speakers(np.zeros((0, 3)), 0.75) == []
+
+
+def test_grid_cuts_four_speakers_cover_the_speech(shared_data, embedders):
+    folder = shared_data / "video" / "grid-cuts"
+    truth = json.loads((folder / "grid_4speakers_cuts.json").read_text())
+    rows = _segment(folder / "grid_4speakers_cuts.mp4", embedders)
+    turns = [(r["start"], r["end"]) for r in rows]
+    spoken = [tuple(t["speech"]) for t in truth["turns"] if t["speech"]]
+    assert coverage(spoken, turns) >= 0.9
+    # every annotated segment holds a turn, and each person is a speaker of their own
+    for t in truth["turns"]:
+        a, b = t["segment"]
+        assert any(s < b and e > a for s, e in turns), t
+    assert len({r["speaker"] for r in rows}) == 4
+    assert all(r["usable"] and r["face_track"] for r in rows)
+
+
+def test_cremad_six_emotions_joined_every_sentence_in_a_turn(shared_data, embedders, tmp_path):
+    video, spans = cremad_joined(shared_data, tmp_path / "cremad.mp4")
+    rows = _segment(video, embedders)
+    turns = [(r["start"], r["end"]) for r in rows]
+    # the speech of each sentence, found in its own clip, placed where it is in the video
+    truth = [
+        (a + s, a + e)
+        for i, (_, a, _end) in enumerate(spans)
+        for s, e in speech_spans(tmp_path / f"part{i}.mp4")
+    ]
+    assert coverage(truth, turns) >= 0.9
+    assert all(r["usable"] for r in rows)
+    assert len({r["speaker"] for r in rows}) <= 2  # one actor
+
+
+def test_tears_of_steel_with_speech_every_turn_kept(shared_data, embedders, tmp_path):
+    video = tears_with_speech(shared_data, tmp_path / "tos.mp4", offset=1.0)
+    rows = _segment(video, embedders)
+    truth = speech_spans(shared_data / SPEECH, offset=1.0)
+    truth = [(s, min(e, 10.0)) for s, e in truth if s < 10.0]
+    assert coverage(truth, [(r["start"], r["end"]) for r in rows]) >= 0.9
+    assert all(r["usable"] for r in rows)
+    # a turn over shots without one face of one person is marked, not dropped
+    for r in rows:
+        assert (r["face_track"] is None) == (r["note"] is not None)
+
+
+def test_video_without_faces_keeps_its_turns_with_a_note(shared_data, embedders, tmp_path):
+    video = grey_with(tmp_path / "grey.mp4", shared_data / SPEECH)
+    rows = _segment(video, embedders)
+    assert rows and all(r["usable"] for r in rows)
+    assert all(r["face_track"] is None and "face" in r["note"] for r in rows)
+
+
+@pytest.mark.parametrize("kind", ["silence", "no audio", "not a video", "empty"])
+def test_unusable_video_is_one_row_with_the_reason(shared_data, embedders, tmp_path, kind):
+    if kind == "silence":
+        video, reason = grey_with(tmp_path / "silence.mp4", None), "no speech"
+    elif kind == "no audio":
+        video = shared_data / "video" / "broadcast" / "tears_of_steel_10s.mp4"
+        reason = "no audio track"
+    elif kind == "not a video":
+        video, reason = tmp_path / "text.mp4", "not a readable video"
+        video.write_text("this is not a video\n")
+    else:
+        video, reason = tmp_path / "empty.mp4", "empty"
+        video.write_bytes(b"")
+    rows = _segment(video, embedders)
+    assert len(rows) == 1
+    assert not rows[0]["usable"] and reason in rows[0]["note"] and str(video) in rows[0]["note"]
+    assert rows[0]["speaker"] is None

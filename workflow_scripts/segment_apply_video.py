@@ -1,0 +1,43 @@
+"""Snakemake script of rule segment_apply_video: every speech turn of one video."""
+
+import logging
+import os
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.path.insert(0, os.path.dirname(__file__))
+
+from merlib.apply.segmentation import segment_video  # noqa: E402
+from merlib.collect.params import CollectParams  # noqa: E402
+from merlib.schemas import APPLY_TURNS, write_table  # noqa: E402
+from merlib.threads import limit_threads  # noqa: E402
+
+# detection on one thread; the job's threads are the dlib identity workers (processes)
+limit_threads(1)
+
+
+def main(video, video_id, collect, speaker_similarity, workers, out):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    params = CollectParams.from_config(collect)
+    logging.info("%s, %s, speaker similarity %s", video, params, speaker_similarity)
+    turns = segment_video(video, params, speaker_similarity, workers=workers, video_id=video_id)
+    for row in turns.to_pylist():
+        logging.info(
+            "%s %.3f-%.3f %s %s",
+            row["name"],
+            row["start"],
+            row["end"],
+            row["speaker"],
+            row["note"] or "",
+        )
+    write_table(turns, out, APPLY_TURNS)
+
+
+main(
+    snakemake.input.video,  # noqa: F821
+    snakemake.wildcards.video,  # noqa: F821
+    snakemake.params.collect,  # noqa: F821
+    snakemake.params.speaker_similarity,  # noqa: F821
+    snakemake.threads,  # noqa: F821
+    snakemake.output.turns,  # noqa: F821
+)
