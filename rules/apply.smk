@@ -125,9 +125,6 @@ rule predict_apply_turns:
     params:
         specs={f: FEATURES[f] for f in APPLY_FEATURES},
         modalities={f: FEATURES[f]["modality"] for f in APPLY_FEATURES},
-        feature_files=get_apply_feature_files,
-        flag_files=get_apply_flag_files,
-        reject_files=get_apply_reject_files,
     script:
         "../workflow_scripts/predict_apply_turns.py"
 

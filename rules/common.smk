@@ -4,7 +4,11 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.join(MERFLOW_DIR, "workflow_scripts"))
-from merlib.collect.sources import find_subtitle, list_videos  # noqa: E402
+from merlib.collect.sources import (
+    NoVideoError,
+    find_subtitle,
+    list_videos,
+)  # noqa: E402
 from merlib.candidates import CandidatesError, check_candidates  # noqa: E402
 from merlib.candidates import release_names  # noqa: E402
 from merlib.config_check import ConfigError, check_config  # noqa: E402
@@ -623,7 +627,16 @@ def get_collect_videos():
         # the demo's episodes are made by make_demo_corpus; their names are known
         n = config["demo"]["episodes"]
         return {f"episode_{i:02d}": f"episode_{i:02d}.mp4" for i in range(1, n + 1)}
-    return list_videos(folder)
+    return list_config_videos(folder, "collect.videos_dir")
+
+
+def list_config_videos(folder, key):
+    """list_videos of a config key's folder; a missing or empty folder, or two files of
+    one id, stops snakemake before any job with one message and no traceback."""
+    try:
+        return list_videos(folder, key)
+    except NoVideoError as error:
+        raise SystemExit(f"Config error: {error}") from None
 
 
 def get_collect_video(wildcards):

@@ -1,7 +1,6 @@
-# Input functions and settings of rules/apply.smk (kept apart from rules/common.smk while
-# that is being rewritten; they belong there). docs/apply.md.
+# Input functions and settings of rules/apply.smk (the target `apply`, off the default
+# path): included after rules/common.smk, whose helpers they use. docs/apply.md.
 from merlib.apply.card import check_features, read_card  # noqa: E402
-from merlib.apply.videos import list_videos as list_apply_videos  # noqa: E402
 
 APPLY = config["apply"]
 APPLY_MODEL_DIR = os.path.normpath(APPLY["model_dir"] or "results")
@@ -21,16 +20,17 @@ def get_apply_videos():
         # the demo's episodes are made by make_demo_corpus; their names are known
         n = config["demo"]["episodes"]
         return {f"episode_{i:02d}": f"episode_{i:02d}.mp4" for i in range(1, n + 1)}
-    return list_apply_videos(folder)
+    return list_config_videos(folder, "apply.videos_dir")
 
 
 def get_apply_features():
     """The features applied: the model card's when it exists (another run's model, or
     this one's already trained), else fusion.features (the model is trained first). Each
-    must be configured with the options the card names: a difference fails the DAG."""
+    must be configured with the options the card names: a difference stops snakemake
+    before any job, with one message and no traceback."""
     if APPLY["model_dir"] and not os.path.isfile(APPLY_CARD):
-        raise ValueError(
-            f"apply.model_dir {APPLY['model_dir']!r}: no model card {APPLY_CARD}. Please "
+        raise SystemExit(
+            f"Config error: apply.model_dir {APPLY['model_dir']!r}: no model card {APPLY_CARD}. Please "
             "point it at a merflow results folder with fusion/model.pt and "
             "fusion/model_card.json (written by train_fusion)."
         )
@@ -40,11 +40,14 @@ def get_apply_features():
     names = [f["name"] for f in card["features"]]
     unknown = [n for n in names if n not in FEATURES]
     if unknown:
-        raise ValueError(
-            f"{APPLY_CARD}: the model needs feature(s) {', '.join(unknown)}, which config "
+        raise SystemExit(
+            f"Config error: {APPLY_CARD}: the model needs feature(s) {', '.join(unknown)}, which config "
             f"'features' does not define (known: {', '.join(FEATURES)})."
         )
-    check_features(card, names, {n: FEATURES[n] for n in names}, where=APPLY_CARD)
+    try:
+        check_features(card, names, {n: FEATURES[n] for n in names}, where=APPLY_CARD)
+    except ValueError as error:
+        raise SystemExit(f"Config error: {error}") from None
     return names
 
 
@@ -79,11 +82,13 @@ def get_apply_clips_root(wildcards):
 
 
 def get_apply_feature_inputs(wildcards):
-    """The video's clip manifest and the shard's audio, faces or transcripts."""
-    modality = get_feature_spec(wildcards).get("modality")
+    """The video's clip manifest and the shard's audio, faces or transcripts (a
+    precomputed feature: its folder of .npy files)."""
+    spec = get_feature_spec(wildcards)
     base = f"results/apply/{wildcards.video}"
-    key, path = _feature_shard_input(modality, wildcards.shard)
-    path = path.replace("results/", f"{base}/", 1)
+    key, path = _feature_shard_input(spec, wildcards.shard)
+    if key != "precomputed":
+        path = path.replace("results/", f"{base}/", 1)
     return {"manifest": f"{base}/clips/manifest.parquet", key: path}
 
 
@@ -95,48 +100,25 @@ def get_apply_transcribe_inputs(wildcards):
     return inputs
 
 
-def _apply_tables(video, table):
-    """Feature -> the video's per-shard files of one features-stage table."""
-    return {
-        f: expand(
-            "results/apply/{video}/{table}/{feature}/{shard}.parquet",
-            video=video,
-            table=table,
-            feature=f,
-            shard=APPLY_SHARDS,
-        )
-        for f in APPLY_FEATURES
-    }
-
-
 def get_predict_apply_inputs(wildcards):
+    """The model and its card, the video's turns, clips, transcripts and media rejects,
+    and per applied feature its tables as named inputs (``features_<name>``,
+    ``flags_<name>``, ``rejects_<name>``: merlib.fusion.dataset.input_files)."""
     base = f"results/apply/{wildcards.video}"
-    files = _apply_tables(wildcards.video, "features")
-    flags = _apply_tables(wildcards.video, "feature_flags")
-    rejects = _apply_tables(wildcards.video, "feature_rejects")
-    return {
+    inputs = {
         "model": APPLY_MODEL,
         "card": APPLY_CARD,
         "turns": f"{base}/clips/turns.parquet",
         "manifest": f"{base}/clips/manifest.parquet",
         "transcripts": expand(f"{base}/transcripts/{{s}}.parquet", s=APPLY_SHARDS),
         "media_rejects": expand(f"{base}/media/{{s}}/rejects.parquet", s=APPLY_SHARDS),
-        "features": [p for f in APPLY_FEATURES for p in files[f]],
-        "flags": [p for f in APPLY_FEATURES for p in flags[f]],
-        "feature_rejects": [p for f in APPLY_FEATURES for p in rejects[f]],
     }
-
-
-def get_apply_feature_files(wildcards):
-    return _apply_tables(wildcards.video, "features")
-
-
-def get_apply_flag_files(wildcards):
-    return _apply_tables(wildcards.video, "feature_flags")
-
-
-def get_apply_reject_files(wildcards):
-    return _apply_tables(wildcards.video, "feature_rejects")
+    for table, prefix in FEATURE_INPUT_NAMES.items():
+        for feature in APPLY_FEATURES:
+            inputs[f"{prefix}_{feature}"] = get_shard_tables(
+                table, feature, base, APPLY_SHARDS
+            )
+    return inputs
 
 
 def get_apply_outputs():

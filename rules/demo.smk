@@ -3,7 +3,12 @@ rule make_demo_corpus:
         labels=f"{DEMO_ROOT}/label-disdim.csv",
         transcriptions=f"{DEMO_ROOT}/label-transcription.csv",
         test_labels=f"{DEMO_ROOT}/test-labels.csv",
-        boundaries=f"{DEMO_ROOT}/raw-episodes/boundaries.csv",
+        boundaries=f"{DEMO_EPISODES}/boundaries.csv",
+        # the long videos collection and apply read when their videos_dir is the demo's
+        episodes=expand(
+            f"{DEMO_EPISODES}/episode_{{n}}.mp4",
+            n=[f"{i:02d}" for i in range(1, config["demo"]["episodes"] + 1)],
+        ),
     log:
         "logs/make_demo_corpus/make_demo_corpus.log",
     benchmark:

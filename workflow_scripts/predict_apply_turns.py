@@ -4,17 +4,17 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pyarrow as pa  # noqa: E402
-import torch  # noqa: E402
+import pyarrow as pa
+import torch
 
-from merlib.apply.card import check_checkpoint, check_features, read_card  # noqa: E402
-from merlib.apply.timeline import build_timeline, summarise, write_csv  # noqa: E402
-from merlib.fusion.dataset import FeatureSources  # noqa: E402
-from merlib.fusion.prediction import load_checkpoint  # noqa: E402
-from merlib.schemas import (  # noqa: E402
+from merlib.apply.card import check_checkpoint, check_features, read_card
+from merlib.apply.timeline import build_timeline, summarise, write_csv
+from merlib.fusion.dataset import FeatureSources, input_files
+from merlib.fusion.prediction import load_checkpoint
+from merlib.schemas import (
     APPLY_TIMELINE,
     APPLY_TURNS,
     FEATURE_REJECTS,
@@ -29,7 +29,7 @@ def _concat(paths, schema):
     return pa.concat_tables([read_table(p, schema) for p in paths]) if paths else None
 
 
-def main(inputs, specs, modalities, sources, reject_files, threads, out):
+def main(inputs, specs, modalities, threads, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     torch.set_num_threads(max(1, int(threads)))
     card = read_card(inputs.card)
@@ -37,6 +37,9 @@ def main(inputs, specs, modalities, sources, reject_files, threads, out):
     check_checkpoint(card, checkpoint, where=inputs.card)
     check_features(card, list(checkpoint["features"]), specs, where=inputs.card)
     logging.info("model %s: %s", inputs.model, card)
+    features = list(specs)
+    sources = FeatureSources.from_inputs(inputs, features)
+    reject_files = input_files(inputs, "rejects", features)
     timeline = build_timeline(
         read_table(inputs.turns, APPLY_TURNS),
         inputs.manifest,
@@ -63,11 +66,9 @@ def main(inputs, specs, modalities, sources, reject_files, threads, out):
 
 
 main(
-    snakemake.input,  # noqa: F821
-    {k: dict(v) for k, v in snakemake.params.specs.items()},  # noqa: F821
-    dict(snakemake.params.modalities),  # noqa: F821
-    FeatureSources.from_params(snakemake.params),  # noqa: F821
-    {k: list(v) for k, v in snakemake.params.reject_files.items()},  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.input,
+    {k: dict(v) for k, v in snakemake.params.specs.items()},
+    dict(snakemake.params.modalities),
+    snakemake.threads,
+    snakemake.output,
 )

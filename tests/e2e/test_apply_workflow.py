@@ -97,14 +97,17 @@ def test_video_without_audio_or_speech_is_one_row_with_a_note(applied, video, re
     )
 
 
-def test_labels_equal_the_release_paths_for_the_same_turn_clips(applied):
+def test_labels_equal_the_release_paths_for_the_same_turn_clips(applied, small_release):
     """The turn clips as a release's unlabelled pool, run through ingest, media,
     transcripts and features by the release's own rules, predicted by predict_unlabelled's
-    library function with the same model: the same labels as the timeline."""
+    library function with the same model: the same labels as the timeline. (A release
+    needs one labelled clip: one of the small release's.)"""
     workdir, config = applied
     release = workdir / "results" / "apply" / GRID / "clips"
     (release / "video-labeled").mkdir(exist_ok=True)
-    (release / "label-disdim.csv").write_text("name,discrete\n")
+    labelled = sorted((small_release / "video-labeled").glob("*.mp4"))[0]
+    shutil.copy(labelled, release / "video-labeled")
+    (release / "label-disdim.csv").write_text(f"name,discrete\n{labelled.stem},neutral\n")
     names = [r["name"] for r in _timeline(workdir, GRID) if r["label"] is not None]
     (release / "label-transcription.csv").write_text("name,chinese\n")
     other = workdir.parent / f"{workdir.name}-release"

@@ -7,7 +7,7 @@ import pytest
 from merlib.apply.plot import plot_timeline
 from merlib.apply.srt import srt_time, timeline_srt
 from merlib.apply.timeline import summarise, write_csv
-from merlib.apply.videos import NoVideoError, list_videos
+from merlib.collect.sources import NoVideoError, list_videos
 from merlib.labels import LABELS, PROB_COLUMNS
 from merlib.schemas import APPLY_TIMELINE, table_from_rows
 from merlib.subtitles import read_subtitles
@@ -80,13 +80,16 @@ def test_videos_are_listed_with_sub_folders_and_ids_from_their_paths(tmp_path):
     (tmp_path / "films" / "a.mp4").write_bytes(b"x")
     (tmp_path / "films" / "season 1" / "ep 1.MKV").write_bytes(b"x")
     (tmp_path / "films" / "notes.txt").write_text("x")
-    assert list_videos(tmp_path / "films") == {"a": "a.mp4", "season_1_ep_1": "season 1/ep 1.MKV"}
+    assert list_videos(tmp_path / "films", "apply.videos_dir") == {
+        "a": "a.mp4",
+        "season_1_ep_1": "season 1/ep 1.MKV",
+    }
 
 
 def test_folder_without_video_is_an_error_naming_it(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(NoVideoError, match=rf"{tmp_path}.* holds no video"):
-        list_videos(tmp_path)
+    with pytest.raises(NoVideoError, match=rf"apply.videos_dir '{tmp_path}' holds no video"):
+        list_videos(tmp_path, "apply.videos_dir")
     with pytest.raises(NoVideoError, match="is not a folder"):
         list_videos(tmp_path / "missing")
 

@@ -15,7 +15,7 @@ import pytest
 from merlib.collect.filtering import filter_segments, identity_agreement
 from merlib.collect.frames import ShotCut, dlib_face_embedder, main_face, mark_reaction_shots
 from merlib.collect.params import CollectParams
-from merlib.collect.sources import list_videos
+from merlib.collect.sources import NoVideoError, list_videos
 from merlib.collect.turns import assemble_turns, cut_segments, resemblyzer_embedder
 from merlib.faces.detection import Face
 from merlib.threads import limit_threads
@@ -112,7 +112,7 @@ def test_a_videos_dir_without_any_video_is_an_error_naming_it(tmp_path, content)
     for rel in content:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"x")
-    with pytest.raises(FileNotFoundError, match=f"{tmp_path}.*holds no video file"):
+    with pytest.raises(NoVideoError, match=f"{tmp_path}.*holds no video file"):
         list_videos(tmp_path)
 
 

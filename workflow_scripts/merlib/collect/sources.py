@@ -21,16 +21,22 @@ def clip_stem(stem: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", stem) or "video"
 
 
-def list_videos(videos_dir: str | os.PathLike) -> dict[str, str]:
+class NoVideoError(ValueError):
+    """A videos folder (``collect.videos_dir``, ``apply.videos_dir``) is not a folder,
+    holds no video, or has two files that give one video id."""
+
+
+def list_videos(videos_dir: str | os.PathLike, key: str = "collect.videos_dir") -> dict[str, str]:
     """Map video id (safe stem) -> path relative to ``videos_dir`` for each video in it or
-    in its sub-folders (hidden files and folders skipped). A video in a sub-folder has the
-    folders in its id (``season1/ep01.mkv``: ``season1_ep01``), so episodes of one name in
-    several seasons stay apart. A folder with no video is an error naming it."""
+    in its sub-folders (the suffixes of :data:`VIDEO_SUFFIXES`, any case; hidden files and
+    folders skipped). A video in a sub-folder has the folders in its id
+    (``season1/ep01.mkv``: ``season1_ep01``), so episodes of one name in several seasons
+    stay apart. A missing or empty folder, or two files of one id, is a
+    :class:`NoVideoError` naming the config ``key`` and the folder."""
     folder = Path(videos_dir)
     if not folder.is_dir():
-        raise FileNotFoundError(
-            f"collect.videos_dir {str(folder)!r} is not a folder. Please point it at a folder "
-            "of long videos."
+        raise NoVideoError(
+            f"{key} {str(folder)!r} is not a folder. Please point it at a folder of videos."
         )
     videos: dict[str, str] = {}
     for entry in sorted(folder.rglob("*")):
@@ -41,16 +47,16 @@ def list_videos(videos_dir: str | os.PathLike) -> dict[str, str]:
             continue
         vid = clip_stem("_".join(rel.with_suffix("").parts))
         if vid in videos:
-            raise ValueError(
-                f"collect.videos_dir {str(folder)!r}: {videos[vid]!r} and {rel.as_posix()!r} "
+            raise NoVideoError(
+                f"{key} {str(folder)!r}: {videos[vid]!r} and {rel.as_posix()!r} "
                 f"give the same video id {vid!r}. Please rename one of them."
             )
         videos[vid] = rel.as_posix()
     if not videos:
-        raise FileNotFoundError(
-            f"collect.videos_dir {str(folder)!r} holds no video file (looked for "
+        raise NoVideoError(
+            f"{key} {str(folder)!r} holds no video file (looked for "
             f"{', '.join(VIDEO_SUFFIXES)} in it and its sub-folders). Please point it at a "
-            "folder of long videos."
+            "folder of videos."
         )
     return videos
 
