@@ -56,14 +56,14 @@ def test_three_mistakes_make_one_message_without_a_traceback(tmp_path):
         "-n",
         "--config",
         "fusion={features: [egemaps, nope]}",
-        "noise={augment_training: true}",
+        "noise={snr_db: [10, 5]}",
         "ov={method: llm}",
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, failed(proc)
     assert "Config error: 3 mistakes." in out
     assert "fusion.features names 'nope'" in out
-    assert "noise.augment_training needs noise.musan_dir" in out
+    assert "noise.snr_db is [10, 5]: the first value (min) must not exceed" in out
     assert "ov.llm.model is not set" in out
     assert "Traceback" not in out and 'File "' not in out
     assert out.count("Config error") == 1

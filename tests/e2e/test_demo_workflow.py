@@ -355,7 +355,9 @@ def test_bad_config_value_fails_before_any_job_runs(tmp_path):
 def test_data_root_that_is_not_a_release_fails_with_a_sentence(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", f"data_root={tmp_path / 'nowhere'}")
     assert proc.returncode != 0
-    assert "is not a folder. Please point data_root" in proc.stdout + proc.stderr
+    assert "is not a folder: please point data_root at a MER2024-layout folder" in (
+        proc.stdout + proc.stderr
+    )
 
 
 def test_ov_metrics_score_the_demo_ground_truth(demo_run):
