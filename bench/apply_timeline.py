@@ -25,10 +25,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 sys.path.insert(0, str(REPO / "tests"))
 
-from apply_footage import coverage, cremad_joined, ffmpeg, speech_spans  # noqa: E402
-from e2e_helpers import config_args, overlay, snakemake  # noqa: E402
+from apply_footage import coverage, cremad_joined, ffmpeg, speech_spans
+from e2e_helpers import config_args, overlay, snakemake
 
-from merlib.collect.sources import probe_video  # noqa: E402
+from merlib.collect.sources import probe_video
 
 SHARED = REPO.parent / "shared" / "data"
 VIDEO = "long_grid_cremad"

@@ -42,9 +42,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from merlib.asr_text import character_errors, edit_distance, to_simplified  # noqa: E402
-from merlib.transcripts import ZH_PROMPT  # noqa: E402
-from merlib.whisper import DecodeOptions, Transcriber, finish_text  # noqa: E402
+from merlib.asr_text import character_errors, edit_distance, to_simplified
+from merlib.transcripts import ZH_PROMPT
+from merlib.whisper import DecodeOptions, Transcriber, finish_text
 
 DATA = REPO.parent / "shared" / "data"
 MANDARIN = DATA / "audio" / "mandarin"

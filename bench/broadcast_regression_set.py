@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 sys.path.insert(0, str(REPO / "tests"))
 
-import real_footage  # noqa: E402  (trim_to_speech, iou, score)
+import real_footage
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 SR = 16000

@@ -27,11 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 sys.path.insert(0, str(REPO / "bench"))
 
-import broadcast_regression_set as bset  # noqa: E402
+import broadcast_regression_set as bset
 
-from merlib.collect.frames import dlib_face_embedder, face_crop, main_face  # noqa: E402
-from merlib.faces.detection import make_detector  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.collect.frames import dlib_face_embedder, face_crop, main_face
+from merlib.faces.detection import make_detector
+from merlib.threads import limit_threads
 
 DATA = REPO.parent / "shared" / "data"
 

@@ -28,12 +28,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 sys.path.insert(0, str(REPO / "bench"))
 
-import broadcast_regression_set as bset  # noqa: E402
+import broadcast_regression_set as bset
 
-from merlib.av.decode import decode_audio  # noqa: E402
-from merlib.collect.params import CollectParams  # noqa: E402
-from merlib.collect.turns import resemblyzer_embedder, speaker_turns, vad_segments  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.av.decode import decode_audio
+from merlib.collect.params import CollectParams
+from merlib.collect.turns import resemblyzer_embedder, speaker_turns, vad_segments
+from merlib.threads import limit_threads
 
 
 def _turn_at(truth: list[dict], a: float, b: float) -> int | None:

@@ -27,9 +27,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from merlib.collect.frames import dlib_face_embedder, iter_frames  # noqa: E402
-from merlib.faces.detection import make_detector  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.collect.frames import dlib_face_embedder, iter_frames
+from merlib.faces.detection import make_detector
+from merlib.threads import limit_threads
 
 SHARED = REPO.parent / "shared"
 ONNX = SHARED / "models" / "face_detection_yunet_2026may.onnx"

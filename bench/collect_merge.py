@@ -31,12 +31,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 sys.path.insert(0, str(REPO / "tests"))
 
-import real_footage  # noqa: E402
+import real_footage
 
-from merlib.av.decode import decode_audio  # noqa: E402
-from merlib.collect.params import CollectParams  # noqa: E402
-from merlib.collect.turns import resemblyzer_embedder, vad_segments  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.av.decode import decode_audio
+from merlib.collect.params import CollectParams
+from merlib.collect.turns import resemblyzer_embedder, vad_segments
+from merlib.threads import limit_threads
 
 DATA = REPO.parent / "shared" / "data" / "audio"
 SR = 16000

@@ -28,14 +28,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 sys.path.insert(0, str(REPO / "tests"))
 
-import real_footage  # noqa: E402
+import real_footage
 
-from merlib.collect.filtering import filter_segments  # noqa: E402
-from merlib.collect.frames import cut_score, frame_signature, iter_frames  # noqa: E402
-from merlib.collect.params import CollectParams  # noqa: E402
-from merlib.collect.turns import cut_segments  # noqa: E402
-from merlib.faces.detection import make_detector  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.collect.filtering import filter_segments
+from merlib.collect.frames import cut_score, frame_signature, iter_frames
+from merlib.collect.params import CollectParams
+from merlib.collect.turns import cut_segments
+from merlib.faces.detection import make_detector
+from merlib.threads import limit_threads
 
 
 def shot_cut_scores(folder: Path, cuts: list, params: CollectParams) -> None:

@@ -31,17 +31,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 sys.path.insert(0, str(REPO / "tests"))
 
-import real_footage  # noqa: E402
+import real_footage
 
-from merlib.av.decode import decode_audio  # noqa: E402
-from merlib.collect.export import export_clips  # noqa: E402
-from merlib.collect.filtering import filter_segments  # noqa: E402
-from merlib.collect.frames import dlib_face_embedder  # noqa: E402
-from merlib.collect.params import CollectParams  # noqa: E402
-from merlib.collect.sources import probe_video  # noqa: E402
-from merlib.collect.turns import resemblyzer_embedder, segment_row, speaker_turns, vad_segments  # noqa: E402
-from merlib.schemas import COLLECT_SEGMENTS, table_from_rows  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.av.decode import decode_audio
+from merlib.collect.export import export_clips
+from merlib.collect.filtering import filter_segments
+from merlib.collect.frames import dlib_face_embedder
+from merlib.collect.params import CollectParams
+from merlib.collect.sources import probe_video
+from merlib.collect.turns import resemblyzer_embedder, segment_row, speaker_turns, vad_segments
+from merlib.schemas import COLLECT_SEGMENTS, table_from_rows
+from merlib.threads import limit_threads
 
 
 def cpu() -> float:

@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from env_imports import rule_envs  # noqa: E402
+from env_imports import rule_envs
 
 SHIM = REPO / "tests" / "conda"
 

@@ -56,10 +56,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from search_timing import SPACE, epoch_flops, linear_shapes  # noqa: E402
+from search_timing import SPACE, epoch_flops, linear_shapes
 
-from merlib import search  # noqa: E402
-from merlib.fusion import stacked, training  # noqa: E402
+from merlib import search
+from merlib.fusion import stacked, training
 
 LABELLED, UNLABELLED = 5_030, 115_595
 MER2024_CLIPS = LABELLED + UNLABELLED

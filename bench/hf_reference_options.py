@@ -34,16 +34,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 sys.path.insert(0, str(REPO / "tests"))
 
-import transformers  # noqa: E402
-from llm_tokenizers import (  # noqa: E402
+import transformers
+from llm_tokenizers import (
     CHARS,
     BaichuanLikeTokenizer,
     ChatGLM2LikeTokenizer,
 )
 
-from merlib.features.base import build_encoder  # noqa: E402
-from merlib.features.hf_reference import POOLINGS  # noqa: E402
-from merlib.features.hf_visual import crop_weights  # noqa: E402
+from merlib.features.base import build_encoder
+from merlib.features.hf_reference import POOLINGS
+from merlib.features.hf_visual import crop_weights
 
 
 def cpu_seconds(fn):

@@ -30,9 +30,9 @@ import yaml
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from reference_effects import REPO, copy_results, fusion_base, over_seeds  # noqa: E402
+from reference_effects import REPO, copy_results, fusion_base, over_seeds
 
-from merlib.fusion.dataset import load_labelled  # noqa: E402
+from merlib.fusion.dataset import load_labelled
 
 
 def face_rows(results: Path) -> int:

@@ -22,10 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from merlib.noise.corpus import NoiseCorpus  # noqa: E402
-from merlib.noise.params import NoiseParams  # noqa: E402
-from merlib.noise.robustness import snr_check  # noqa: E402
-from merlib.noise.shard import inject_shard  # noqa: E402
+from merlib.noise.corpus import NoiseCorpus
+from merlib.noise.params import NoiseParams
+from merlib.noise.robustness import snr_check
+from merlib.noise.shard import inject_shard
 
 
 def main() -> None:

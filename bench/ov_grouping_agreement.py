@@ -24,12 +24,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from sklearn.metrics import adjusted_rand_score  # noqa: E402
+from sklearn.metrics import adjusted_rand_score
 
-from merlib.ov.files import read_openset_csv  # noqa: E402
-from merlib.ov.groupings import EncoderGrouper, compute_groupings  # noqa: E402
-from merlib.ov.lexicon import lexicon_grouping, load_lexicon  # noqa: E402
-from merlib.ov.scoring import clip_scores, compare_predictions  # noqa: E402
+from merlib.ov.files import read_openset_csv
+from merlib.ov.groupings import EncoderGrouper, compute_groupings
+from merlib.ov.lexicon import lexicon_grouping, load_lexicon
+from merlib.ov.scoring import clip_scores, compare_predictions
 
 
 def partition_labels(words: list[str], groups: list[list[str]]) -> list[int]:

@@ -34,11 +34,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from merlib.fusion.dataset import FeatureSources, load_labelled  # noqa: E402
-from merlib.fusion.params import FusionParams  # noqa: E402
-from merlib.fusion.training import cross_validate  # noqa: E402
-from merlib.metrics import summarise  # noqa: E402
-from merlib.paper_tables import (  # noqa: E402
+from merlib.fusion.dataset import FeatureSources, load_labelled
+from merlib.fusion.params import FusionParams
+from merlib.fusion.training import cross_validate
+from merlib.metrics import summarise
+from merlib.paper_tables import (
     REPEATED_SLOTS,
     TableOptions,
     branch_inputs,

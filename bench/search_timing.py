@@ -52,9 +52,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow_scripts"))
 
-from merlib import search  # noqa: E402
-from merlib.fusion import stacked, training  # noqa: E402
-from merlib.fusion.params import FusionParams  # noqa: E402
+from merlib import search
+from merlib.fusion import stacked, training
+from merlib.fusion.params import FusionParams
 
 BUCKETS = {
     "matmul": {"aten::baddbmm", "aten::bmm", "aten::mm", "aten::addmm", "aten::matmul"},

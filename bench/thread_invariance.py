@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow_scripts"))
 
-from merlib.features.fer_encoder import FerEncoder  # noqa: E402
-from merlib.features.usem3_encoder import UsemEncoder  # noqa: E402
+from merlib.features.fer_encoder import FerEncoder
+from merlib.features.usem3_encoder import UsemEncoder
 
 
 def main() -> None:

@@ -29,9 +29,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
-from merlib.asr_text import edit_distance  # noqa: E402
-from merlib.av.decode import decode_audio  # noqa: E402
-from merlib.whisper import Transcriber  # noqa: E402
+from merlib.asr_text import edit_distance
+from merlib.av.decode import decode_audio
+from merlib.whisper import Transcriber
 
 GRID = REPO.parent / "shared" / "data" / "video" / "grid"
 DEMO = REPO / "resources" / "demo"

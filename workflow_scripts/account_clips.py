@@ -5,17 +5,17 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.accounting import (  # noqa: E402
+from merlib.accounting import (
     account_clips,
     status_counts,
     text_source_counts,
     text_sources,
 )
-from merlib.fusion.dataset import input_files  # noqa: E402
-from merlib.schemas import (  # noqa: E402
+from merlib.fusion.dataset import input_files
+from merlib.schemas import (
     ACCOUNTING,
     FALLBACKS,
     FEATURE_FLAGS,
@@ -51,7 +51,7 @@ def main(inputs, features, output):
 
 
 main(
-    snakemake.input,  # noqa: F821
-    list(snakemake.params.features),  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.input,
+    list(snakemake.params.features),
+    snakemake.output,
 )

@@ -4,11 +4,11 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.annotation import agree_labels  # noqa: E402
-from merlib.collect.export import write_text  # noqa: E402
+from merlib.annotation import agree_labels
+from merlib.collect.export import write_text
 
 
 def main(annotators, min_agree, out):
@@ -20,7 +20,7 @@ def main(annotators, min_agree, out):
 
 
 main(
-    snakemake.input.annotators,  # noqa: F821
-    snakemake.params.min_agree,  # noqa: F821
-    snakemake.output.agreed,  # noqa: F821
+    snakemake.input.annotators,
+    snakemake.params.min_agree,
+    snakemake.output.agreed,
 )

@@ -5,13 +5,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pyarrow as pa  # noqa: E402
+import pyarrow as pa
 
-from merlib.noise.manifest import noisy_manifest  # noqa: E402
-from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table  # noqa: E402
+from merlib.noise.manifest import noisy_manifest
+from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table
 
 
 def main(manifest, tables, rejects, clips_root, out):
@@ -32,9 +32,9 @@ def main(manifest, tables, rejects, clips_root, out):
 
 
 main(
-    snakemake.input.manifest,  # noqa: F821
-    list(snakemake.input.tables),  # noqa: F821
-    list(snakemake.input.rejects),  # noqa: F821
-    snakemake.params.clips_root,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.input.manifest,
+    list(snakemake.input.tables),
+    list(snakemake.input.rejects),
+    snakemake.params.clips_root,
+    snakemake.output,
 )

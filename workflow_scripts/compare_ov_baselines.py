@@ -4,12 +4,12 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.atomic import write_text_atomic  # noqa: E402
-from merlib.ov.files import load_groupings, read_openset_csv  # noqa: E402
-from merlib.ov.scoring import compare_predictions  # noqa: E402
+from merlib.atomic import write_text_atomic
+from merlib.ov.files import load_groupings, read_openset_csv
+from merlib.ov.scoring import compare_predictions
 
 
 def main(gt, preds, synonyms, output):
@@ -24,8 +24,8 @@ def main(gt, preds, synonyms, output):
 
 
 main(
-    snakemake.input.gt,  # noqa: F821
-    snakemake.params.preds,  # noqa: F821
-    snakemake.params.synonyms,  # noqa: F821
-    snakemake.output.table,  # noqa: F821
+    snakemake.input.gt,
+    snakemake.params.preds,
+    snakemake.params.synonyms,
+    snakemake.output.table,
 )

@@ -4,15 +4,15 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.collect.params import CollectParams  # noqa: E402
-from merlib.collect.turns import cut_segments  # noqa: E402
-from merlib.schemas import COLLECT_SEGMENTS, write_table  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.collect.params import CollectParams
+from merlib.collect.turns import cut_segments
+from merlib.schemas import COLLECT_SEGMENTS, write_table
+from merlib.threads import limit_threads
 
-limit_threads(snakemake.threads)  # noqa: F821
+limit_threads(snakemake.threads)
 
 
 def main(video, subtitle, collect, out):
@@ -26,8 +26,8 @@ def main(video, subtitle, collect, out):
 
 
 main(
-    snakemake.input.video,  # noqa: F821
-    snakemake.input.get("subtitle"),  # noqa: F821
-    snakemake.params.collect,  # noqa: F821
-    snakemake.output.segments,  # noqa: F821
+    snakemake.input.video,
+    snakemake.input.get("subtitle"),
+    snakemake.params.collect,
+    snakemake.output.segments,
 )

@@ -4,13 +4,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from merlib.ov.demo_labels import demo_openset_labels  # noqa: E402
-from merlib.ov.files import write_openset_csv  # noqa: E402
+from merlib.ov.demo_labels import demo_openset_labels
+from merlib.ov.files import write_openset_csv
 
 
 def main(labels, transcriptions, output):
@@ -24,4 +24,4 @@ def main(labels, transcriptions, output):
     write_openset_csv(rows, output)
 
 
-main(snakemake.input.labels, snakemake.input.transcriptions, snakemake.output.labels)  # noqa: F821
+main(snakemake.input.labels, snakemake.input.transcriptions, snakemake.output.labels)

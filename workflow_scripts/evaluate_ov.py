@@ -5,13 +5,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.atomic import write_text_atomic  # noqa: E402
-from merlib.metrics import write_json  # noqa: E402
-from merlib.ov.files import load_groupings, read_openset_csv  # noqa: E402
-from merlib.ov.scoring import evaluate_openset  # noqa: E402
+from merlib.atomic import write_text_atomic
+from merlib.metrics import write_json
+from merlib.ov.files import load_groupings, read_openset_csv
+from merlib.ov.scoring import evaluate_openset
 
 
 def main(gt, pred, synonyms, grouping, output):
@@ -36,9 +36,9 @@ def main(gt, pred, synonyms, grouping, output):
 
 
 main(
-    snakemake.input.gt,  # noqa: F821
-    snakemake.input.pred,  # noqa: F821
-    snakemake.input.synonyms,  # noqa: F821
-    snakemake.params.grouping,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.input.gt,
+    snakemake.input.pred,
+    snakemake.input.synonyms,
+    snakemake.params.grouping,
+    snakemake.output,
 )

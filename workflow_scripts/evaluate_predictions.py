@@ -5,12 +5,12 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.candidates import scored_labels  # noqa: E402
-from merlib.labels import label_set  # noqa: E402
-from merlib.metrics import (  # noqa: E402
+from merlib.candidates import scored_labels
+from merlib.labels import label_set
+from merlib.metrics import (
     evaluate,
     plot_confusion,
     plot_per_class_f1,
@@ -20,8 +20,8 @@ from merlib.metrics import (  # noqa: E402
     write_json,
     write_tsv,
 )
-from merlib.provenance import cv_selection, run_provenance  # noqa: E402
-from merlib.schemas import oof_schema, predictions_schema, read_table  # noqa: E402
+from merlib.provenance import cv_selection, run_provenance
+from merlib.schemas import oof_schema, predictions_schema, read_table
 
 
 def main(
@@ -72,18 +72,18 @@ def main(
 
 
 main(
-    label_set(snakemake.params.labels),  # noqa: F821
-    snakemake.input.oof,  # noqa: F821
-    snakemake.input.folds,  # noqa: F821
-    snakemake.input.predictions,  # noqa: F821
-    snakemake.input.get("test_labels") or None,  # noqa: F821
-    snakemake.input.get("candidates") or None,  # noqa: F821
+    label_set(snakemake.params.labels),
+    snakemake.input.oof,
+    snakemake.input.folds,
+    snakemake.input.predictions,
+    snakemake.input.get("test_labels") or None,
+    snakemake.input.get("candidates") or None,
     {
-        key: snakemake.input[f"self_training_{key}"]  # noqa: F821
+        key: snakemake.input[f"self_training_{key}"]
         for key in ("record", "predictions")
-        if f"self_training_{key}" in snakemake.input.keys()  # noqa: F821
+        if f"self_training_{key}" in snakemake.input.keys()
     },
-    snakemake.input.submission_choice,  # noqa: F821
-    snakemake.output,  # noqa: F821
-    snakemake.config,  # noqa: F821
+    snakemake.input.submission_choice,
+    snakemake.output,
+    snakemake.config,
 )

@@ -6,15 +6,15 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.atomic import write_text_atomic  # noqa: E402
-from merlib.candidates import scored_labels  # noqa: E402
-from merlib.labels import label_set  # noqa: E402
-from merlib.metrics import read_test_labels, write_json  # noqa: E402
-from merlib.noise.robustness import robustness  # noqa: E402
-from merlib.schemas import NOISE, predictions_schema, read_table  # noqa: E402
+from merlib.atomic import write_text_atomic
+from merlib.candidates import scored_labels
+from merlib.labels import label_set
+from merlib.metrics import read_test_labels, write_json
+from merlib.noise.robustness import robustness
+from merlib.schemas import NOISE, predictions_schema, read_table
 
 
 def main(labels, clean, noisy, noise, test_labels, candidates, folds, output):
@@ -42,12 +42,12 @@ def main(labels, clean, noisy, noise, test_labels, candidates, folds, output):
 
 
 main(
-    label_set(snakemake.params.labels),  # noqa: F821
-    snakemake.input.clean,  # noqa: F821
-    snakemake.input.noisy,  # noqa: F821
-    snakemake.input.noise,  # noqa: F821
-    snakemake.input.test_labels,  # noqa: F821
-    snakemake.input.get("candidates") or None,  # noqa: F821
-    snakemake.input.folds,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    label_set(snakemake.params.labels),
+    snakemake.input.clean,
+    snakemake.input.noisy,
+    snakemake.input.noise,
+    snakemake.input.test_labels,
+    snakemake.input.get("candidates") or None,
+    snakemake.input.folds,
+    snakemake.output,
 )

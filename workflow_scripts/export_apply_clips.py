@@ -5,11 +5,11 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.apply.clips import export_turns  # noqa: E402
-from merlib.schemas import APPLY_TURNS, MANIFEST, read_table, write_table  # noqa: E402
+from merlib.apply.clips import export_turns
+from merlib.schemas import APPLY_TURNS, MANIFEST, read_table, write_table
 
 
 def main(video, turns_path, clips_root, shards, timeout, workers, out):
@@ -27,11 +27,11 @@ def main(video, turns_path, clips_root, shards, timeout, workers, out):
 
 
 main(
-    snakemake.input.video,  # noqa: F821
-    snakemake.input.turns,  # noqa: F821
-    snakemake.params.clips_root,  # noqa: F821
-    snakemake.params.shards,  # noqa: F821
-    snakemake.params.timeout,  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.input.video,
+    snakemake.input.turns,
+    snakemake.params.clips_root,
+    snakemake.params.shards,
+    snakemake.params.timeout,
+    snakemake.threads,
+    snakemake.output,
 )

@@ -4,11 +4,11 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.collect.export import export_clips  # noqa: E402
-from merlib.schemas import COLLECT_CLIPS, read_table, write_table  # noqa: E402
+from merlib.collect.export import export_clips
+from merlib.schemas import COLLECT_CLIPS, read_table, write_table
 
 
 def main(video, decisions_path, output_root, timeout, asr, workers, out):
@@ -28,11 +28,11 @@ def main(video, decisions_path, output_root, timeout, asr, workers, out):
 
 
 main(
-    snakemake.input.video,  # noqa: F821
-    snakemake.input.decisions,  # noqa: F821
-    snakemake.params.output_root,  # noqa: F821
-    snakemake.params.timeout,  # noqa: F821
-    {**snakemake.params.asr, "threads": snakemake.threads},  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output.clips,  # noqa: F821
+    snakemake.input.video,
+    snakemake.input.decisions,
+    snakemake.params.output_root,
+    snakemake.params.timeout,
+    {**snakemake.params.asr, "threads": snakemake.threads},
+    snakemake.threads,
+    snakemake.output.clips,
 )

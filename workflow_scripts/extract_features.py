@@ -5,13 +5,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pyarrow.compute as pc  # noqa: E402
+import pyarrow.compute as pc
 
-from merlib.features.extraction import extract_shards  # noqa: E402
-from merlib.schemas import (  # noqa: E402
+from merlib.features.extraction import extract_shards
+from merlib.schemas import (
     AUDIO,
     FACES,
     FEATURE_FLAGS,
@@ -22,7 +22,7 @@ from merlib.schemas import (  # noqa: E402
     read_table,
     write_table,
 )
-from merlib.transcripts import with_transcripts  # noqa: E402
+from merlib.transcripts import with_transcripts
 
 
 def per_shard(paths, n):
@@ -85,12 +85,12 @@ def main(feature, spec, shards, inputs, batch_size, threads, outputs, model_cach
 
 
 main(
-    snakemake.params.feature,  # noqa: F821
-    dict(snakemake.params.spec),  # noqa: F821
-    list(snakemake.params.get("shards") or [snakemake.wildcards.shard]),  # noqa: F821
-    snakemake.input,  # noqa: F821
-    int(snakemake.params.batch_size),  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
-    snakemake.params.get("model_cache"),  # noqa: F821
+    snakemake.params.feature,
+    dict(snakemake.params.spec),
+    list(snakemake.params.get("shards") or [snakemake.wildcards.shard]),
+    snakemake.input,
+    int(snakemake.params.batch_size),
+    snakemake.threads,
+    snakemake.output,
+    snakemake.params.get("model_cache"),
 )

@@ -4,15 +4,15 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
 
-from merlib.media.params import MediaParams  # noqa: E402
-from merlib.media.shard import extract_shard  # noqa: E402
-from merlib.schemas import AUDIO, FACES, MANIFEST, MEDIA_REJECTS, read_table, write_table  # noqa: E402
-from merlib.shards import shard_clips  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.media.params import MediaParams
+from merlib.media.shard import extract_shard
+from merlib.schemas import AUDIO, FACES, MANIFEST, MEDIA_REJECTS, read_table, write_table
+from merlib.shards import shard_clips
+from merlib.threads import limit_threads
 
 
 def main(manifest_path, shard, data_root, media, threads, out):
@@ -39,10 +39,10 @@ def main(manifest_path, shard, data_root, media, threads, out):
 
 
 main(
-    snakemake.input.manifest,  # noqa: F821
-    snakemake.wildcards.shard,  # noqa: F821
-    snakemake.params.data_root,  # noqa: F821
-    snakemake.params.media,  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.input.manifest,
+    snakemake.wildcards.shard,
+    snakemake.params.data_root,
+    snakemake.params.media,
+    snakemake.threads,
+    snakemake.output,
 )

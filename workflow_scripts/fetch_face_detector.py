@@ -4,10 +4,10 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.collect.export import fetch_checked  # noqa: E402
+from merlib.collect.export import fetch_checked
 
 
 def main(url, sha256, out):
@@ -17,7 +17,7 @@ def main(url, sha256, out):
 
 
 main(
-    snakemake.params.url,  # noqa: F821
-    snakemake.params.sha256,  # noqa: F821
-    snakemake.output.model,  # noqa: F821
+    snakemake.params.url,
+    snakemake.params.sha256,
+    snakemake.output.model,
 )

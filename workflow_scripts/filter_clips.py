@@ -4,13 +4,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.collect.filtering import filter_segments  # noqa: E402
-from merlib.collect.params import CollectParams  # noqa: E402
-from merlib.schemas import COLLECT_CLIPS, COLLECT_SEGMENTS, read_table, write_table  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.collect.filtering import filter_segments
+from merlib.collect.params import CollectParams
+from merlib.schemas import COLLECT_CLIPS, COLLECT_SEGMENTS, read_table, write_table
+from merlib.threads import limit_threads
 
 # detection on one thread; the job's threads are the dlib identity workers (processes)
 limit_threads(1)
@@ -28,9 +28,9 @@ def main(video, segments_path, collect, out, workers):
 
 
 main(
-    snakemake.input.video,  # noqa: F821
-    snakemake.input.segments,  # noqa: F821
-    snakemake.params.collect,  # noqa: F821
-    snakemake.output.decisions,  # noqa: F821
-    snakemake.threads,  # noqa: F821
+    snakemake.input.video,
+    snakemake.input.segments,
+    snakemake.params.collect,
+    snakemake.output.decisions,
+    snakemake.threads,
 )

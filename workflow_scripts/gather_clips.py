@@ -4,13 +4,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pyarrow.compute as pc  # noqa: E402
+import pyarrow.compute as pc
 
-from merlib.collect.export import clips_table, write_release_csvs  # noqa: E402
-from merlib.schemas import COLLECT_CLIPS, read_table, write_table  # noqa: E402
+from merlib.collect.export import clips_table, write_release_csvs
+from merlib.schemas import COLLECT_CLIPS, read_table, write_table
 
 
 def main(parts, labels_csv, out):
@@ -23,7 +23,7 @@ def main(parts, labels_csv, out):
 
 
 main(
-    snakemake.input.exported,  # noqa: F821
-    snakemake.output.labels,  # noqa: F821
-    snakemake.output.clips,  # noqa: F821
+    snakemake.input.exported,
+    snakemake.output.labels,
+    snakemake.output.clips,
 )

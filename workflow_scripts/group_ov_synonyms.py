@@ -4,13 +4,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.metrics import write_json  # noqa: E402
-from merlib.ov.files import read_openset_csv  # noqa: E402
-from merlib.ov.groupings import EncoderGrouper, compute_groupings  # noqa: E402
-from merlib.ov.lexicon import lexicon_grouping, load_lexicon  # noqa: E402
+from merlib.metrics import write_json
+from merlib.ov.files import read_openset_csv
+from merlib.ov.groupings import EncoderGrouper, compute_groupings
+from merlib.ov.lexicon import lexicon_grouping, load_lexicon
 
 
 def make_grouper(grouping, params):
@@ -37,9 +37,9 @@ def main(grouping, gt, pred, params, output):
 
 
 main(
-    snakemake.wildcards.grouping,  # noqa: F821
-    snakemake.input.gt,  # noqa: F821
-    snakemake.input.pred,  # noqa: F821
-    snakemake.params,  # noqa: F821
-    snakemake.output.groupings,  # noqa: F821
+    snakemake.wildcards.grouping,
+    snakemake.input.gt,
+    snakemake.input.pred,
+    snakemake.params,
+    snakemake.output.groupings,
 )

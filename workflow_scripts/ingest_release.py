@@ -4,12 +4,12 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.ingest import ingest_release  # noqa: E402
-from merlib.labels import label_set  # noqa: E402
-from merlib.schemas import INGEST_REJECTS, MANIFEST, write_table  # noqa: E402
+from merlib.ingest import ingest_release
+from merlib.labels import label_set
+from merlib.schemas import INGEST_REJECTS, MANIFEST, write_table
 
 
 def main(labels, data_root, n_shards, manifest_path, rejects_path):
@@ -31,9 +31,9 @@ def main(labels, data_root, n_shards, manifest_path, rejects_path):
 
 
 main(
-    label_set(snakemake.params.labels),  # noqa: F821
-    snakemake.params.data_root,  # noqa: F821
-    snakemake.params.shards,  # noqa: F821
-    snakemake.output.manifest,  # noqa: F821
-    snakemake.output.rejects,  # noqa: F821
+    label_set(snakemake.params.labels),
+    snakemake.params.data_root,
+    snakemake.params.shards,
+    snakemake.output.manifest,
+    snakemake.output.rejects,
 )

@@ -5,15 +5,15 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pyarrow.compute as pc  # noqa: E402
+import pyarrow.compute as pc
 
-from merlib.noise.corpus import NoiseCorpus  # noqa: E402
-from merlib.noise.params import NoiseParams  # noqa: E402
-from merlib.noise.shard import inject_shard  # noqa: E402
-from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table  # noqa: E402
+from merlib.noise.corpus import NoiseCorpus
+from merlib.noise.params import NoiseParams
+from merlib.noise.shard import inject_shard
+from merlib.schemas import MANIFEST, NOISE, NOISE_REJECTS, read_table, write_table
 
 
 def main(manifest_path, shard, split, data_root, musan_dir, noise, threads, out):
@@ -57,12 +57,12 @@ def main(manifest_path, shard, split, data_root, musan_dir, noise, threads, out)
 
 
 main(
-    snakemake.input.manifest,  # noqa: F821
-    snakemake.wildcards.shard,  # noqa: F821
-    snakemake.params.split,  # noqa: F821
-    snakemake.params.data_root,  # noqa: F821
-    snakemake.input.musan,  # noqa: F821
-    dict(snakemake.params.noise),  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.input.manifest,
+    snakemake.wildcards.shard,
+    snakemake.params.split,
+    snakemake.params.data_root,
+    snakemake.input.musan,
+    dict(snakemake.params.noise),
+    snakemake.threads,
+    snakemake.output,
 )

@@ -4,13 +4,13 @@ speech subset, so that the demo shows MER-NOISE without a download."""
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.demo.noise_speech import make_noise_speech  # noqa: E402
+from merlib.demo.noise_speech import make_noise_speech
 
 make_noise_speech(
-    snakemake.output.speech,  # noqa: F821
-    seed=int(snakemake.params.seed),  # noqa: F821
-    n_files=int(snakemake.params.n_files),  # noqa: F821
+    snakemake.output.speech,
+    seed=int(snakemake.params.seed),
+    n_files=int(snakemake.params.n_files),
 )

@@ -5,15 +5,15 @@ import os
 import sys
 from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from merlib.atomic import write_text_atomic  # noqa: E402
-from merlib.llm import ChatClient, LLMConfig, predict_openset_llm  # noqa: E402
-from merlib.ov.files import write_openset_csv  # noqa: E402
-from merlib.schemas import MANIFEST, OV_REJECTS, read_table, table_from_rows, write_table  # noqa: E402
+from merlib.atomic import write_text_atomic
+from merlib.llm import ChatClient, LLMConfig, predict_openset_llm
+from merlib.ov.files import write_openset_csv
+from merlib.schemas import MANIFEST, OV_REJECTS, read_table, table_from_rows, write_table
 
 
 def main(manifest, llm, data_root, threads, output):
@@ -34,9 +34,9 @@ def main(manifest, llm, data_root, threads, output):
 
 
 main(
-    snakemake.input.manifest,  # noqa: F821
-    snakemake.params.llm,  # noqa: F821
-    snakemake.params.data_root,  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.input.manifest,
+    snakemake.params.llm,
+    snakemake.params.data_root,
+    snakemake.threads,
+    snakemake.output,
 )

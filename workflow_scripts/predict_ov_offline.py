@@ -4,12 +4,12 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.ov.baselines import predict_empty, predict_fusion, predict_random  # noqa: E402
-from merlib.ov.files import write_openset_csv  # noqa: E402
-from merlib.schemas import PREDICTIONS, read_table  # noqa: E402
+from merlib.ov.baselines import predict_empty, predict_fusion, predict_random
+from merlib.ov.files import write_openset_csv
+from merlib.schemas import PREDICTIONS, read_table
 
 
 def main(method, predictions, seed, threshold, output):
@@ -28,9 +28,9 @@ def main(method, predictions, seed, threshold, output):
 
 
 main(
-    snakemake.wildcards.method,  # noqa: F821
-    snakemake.input.predictions,  # noqa: F821
-    int(snakemake.params.seed),  # noqa: F821
-    float(snakemake.params.threshold),  # noqa: F821
-    snakemake.output.openset,  # noqa: F821
+    snakemake.wildcards.method,
+    snakemake.input.predictions,
+    int(snakemake.params.seed),
+    float(snakemake.params.threshold),
+    snakemake.output.openset,
 )

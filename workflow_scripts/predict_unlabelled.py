@@ -4,16 +4,16 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import torch  # noqa: E402
+import torch
 
-from merlib.fusion.dataset import FeatureSources  # noqa: E402
-from merlib.fusion.prediction import load_checkpoint, predict_manifest  # noqa: E402
-from merlib.fusion.submission import write_submission  # noqa: E402
-from merlib.labels import label_set  # noqa: E402
-from merlib.schemas import FALLBACKS, predictions_schema, write_table  # noqa: E402
+from merlib.fusion.dataset import FeatureSources
+from merlib.fusion.prediction import load_checkpoint, predict_manifest
+from merlib.fusion.submission import write_submission
+from merlib.labels import label_set
+from merlib.schemas import FALLBACKS, predictions_schema, write_table
 
 
 def main(labels, manifest, model, sources, threads, output):
@@ -44,10 +44,10 @@ def main(labels, manifest, model, sources, threads, output):
 
 
 main(
-    label_set(snakemake.params.labels),  # noqa: F821
-    snakemake.input.manifest,  # noqa: F821
-    snakemake.input.model,  # noqa: F821
-    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    label_set(snakemake.params.labels),
+    snakemake.input.manifest,
+    snakemake.input.model,
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),
+    snakemake.threads,
+    snakemake.output,
 )

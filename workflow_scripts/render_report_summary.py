@@ -6,13 +6,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.metrics import write_text_atomic  # noqa: E402
-from merlib.provenance import manifest_sha256  # noqa: E402
-from merlib.report import headline_fragment, summary_page  # noqa: E402
-from merlib.schemas import ACCOUNTING, MANIFEST, read_table  # noqa: E402
+from merlib.metrics import write_text_atomic
+from merlib.provenance import manifest_sha256
+from merlib.report import headline_fragment, summary_page
+from merlib.schemas import ACCOUNTING, MANIFEST, read_table
 
 
 def read_json(path):
@@ -39,4 +39,4 @@ def main(inputs, output):
     logging.info("wrote %s and %s", output.page, output.headline)
 
 
-main(snakemake.input, snakemake.output)  # noqa: F821
+main(snakemake.input, snakemake.output)

@@ -4,13 +4,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from merlib.metrics import write_text_atomic  # noqa: E402
-from merlib.report import table_page  # noqa: E402
+from merlib.metrics import write_text_atomic
+from merlib.report import table_page
 
 
 def main(tables, titles, output):
@@ -21,4 +21,4 @@ def main(tables, titles, output):
         logging.info("%s: %d rows -> %s", path, len(table), output[name])
 
 
-main(dict(snakemake.input.items()), snakemake.params.titles, snakemake.output)  # noqa: F821
+main(dict(snakemake.input.items()), snakemake.params.titles, snakemake.output)

@@ -8,16 +8,16 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import torch  # noqa: E402
+import torch
 
-from merlib.fusion.dataset import FeatureSources  # noqa: E402
-from merlib.fusion.params import FusionParams  # noqa: E402
-from merlib.labels import label_set  # noqa: E402
-from merlib.metrics import write_json  # noqa: E402
-from merlib.search import run_combinations  # noqa: E402
+from merlib.fusion.dataset import FeatureSources
+from merlib.fusion.params import FusionParams
+from merlib.labels import label_set
+from merlib.metrics import write_json
+from merlib.search import run_combinations
 
 
 def main(labels, manifest, features, sources, fusion, seed, combinations, per_job, threads, output):
@@ -40,14 +40,14 @@ def main(labels, manifest, features, sources, fusion, seed, combinations, per_jo
 
 
 main(
-    label_set(snakemake.params.labels),  # noqa: F821
-    snakemake.input.manifest,  # noqa: F821
-    list(snakemake.params.features),  # noqa: F821
-    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
-    dict(snakemake.params.fusion),  # noqa: F821
-    snakemake.params.seed,  # noqa: F821
-    [dict(c) for c in snakemake.params.combinations],  # noqa: F821
-    snakemake.params.per_job,  # noqa: F821 (an integer or "all")
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    label_set(snakemake.params.labels),
+    snakemake.input.manifest,
+    list(snakemake.params.features),
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),
+    dict(snakemake.params.fusion),
+    snakemake.params.seed,
+    [dict(c) for c in snakemake.params.combinations],
+    snakemake.params.per_job,
+    snakemake.threads,
+    snakemake.output,
 )

@@ -4,13 +4,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.apply.segmentation import segment_video  # noqa: E402
-from merlib.collect.params import CollectParams  # noqa: E402
-from merlib.schemas import APPLY_TURNS, write_table  # noqa: E402
-from merlib.threads import limit_threads  # noqa: E402
+from merlib.apply.segmentation import segment_video
+from merlib.collect.params import CollectParams
+from merlib.schemas import APPLY_TURNS, write_table
+from merlib.threads import limit_threads
 
 # detection on one thread; the job's threads are the dlib identity workers (processes)
 limit_threads(1)
@@ -34,10 +34,10 @@ def main(video, video_id, collect, speaker_similarity, workers, out):
 
 
 main(
-    snakemake.input.video,  # noqa: F821
-    snakemake.wildcards.video,  # noqa: F821
-    snakemake.params.collect,  # noqa: F821
-    snakemake.params.speaker_similarity,  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output.turns,  # noqa: F821
+    snakemake.input.video,
+    snakemake.wildcards.video,
+    snakemake.params.collect,
+    snakemake.params.speaker_similarity,
+    snakemake.threads,
+    snakemake.output.turns,
 )

@@ -4,11 +4,11 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.annotation import select_for_annotation  # noqa: E402
-from merlib.collect.export import write_text  # noqa: E402
+from merlib.annotation import select_for_annotation
+from merlib.collect.export import write_text
 
 
 def main(predictions, size, out):
@@ -19,7 +19,7 @@ def main(predictions, size, out):
 
 
 main(
-    snakemake.input.predictions,  # noqa: F821
-    snakemake.params.size,  # noqa: F821
-    snakemake.output.selected,  # noqa: F821
+    snakemake.input.predictions,
+    snakemake.params.size,
+    snakemake.output.selected,
 )

@@ -4,11 +4,11 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.metrics import write_json, write_tsv  # noqa: E402
-from merlib.search import plot_search, read_records, search_table, select_best  # noqa: E402
+from merlib.metrics import write_json, write_tsv
+from merlib.search import plot_search, read_records, search_table, select_best
 
 
 def main(records, output):
@@ -28,4 +28,4 @@ def main(records, output):
     plot_search(table, output.plot)
 
 
-main(list(snakemake.input.records), snakemake.output)  # noqa: F821
+main(list(snakemake.input.records), snakemake.output)

@@ -5,17 +5,17 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import torch  # noqa: E402
+import torch
 
-from merlib.fusion.dataset import FeatureSources  # noqa: E402
-from merlib.fusion.prediction import load_checkpoint  # noqa: E402
-from merlib.fusion.selftrain import self_train  # noqa: E402
-from merlib.labels import label_set  # noqa: E402
-from merlib.metrics import write_json  # noqa: E402
-from merlib.schemas import predictions_schema, write_table  # noqa: E402
+from merlib.fusion.dataset import FeatureSources
+from merlib.fusion.prediction import load_checkpoint
+from merlib.fusion.selftrain import self_train
+from merlib.labels import label_set
+from merlib.metrics import write_json
+from merlib.schemas import predictions_schema, write_table
 
 
 def main(labels, manifest, model, folds, sources, threshold, rounds, threads, output):
@@ -30,13 +30,13 @@ def main(labels, manifest, model, folds, sources, threshold, rounds, threads, ou
 
 
 main(
-    label_set(snakemake.params.labels),  # noqa: F821
-    snakemake.input.manifest,  # noqa: F821
-    snakemake.input.model,  # noqa: F821
-    snakemake.input.folds,  # noqa: F821
-    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
-    float(snakemake.params.threshold),  # noqa: F821
-    int(snakemake.params.rounds),  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    label_set(snakemake.params.labels),
+    snakemake.input.manifest,
+    snakemake.input.model,
+    snakemake.input.folds,
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),
+    float(snakemake.params.threshold),
+    int(snakemake.params.rounds),
+    snakemake.threads,
+    snakemake.output,
 )

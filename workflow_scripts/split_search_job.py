@@ -3,11 +3,11 @@
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.metrics import write_json  # noqa: E402
-from merlib.search import job_record  # noqa: E402
+from merlib.metrics import write_json
+from merlib.search import job_record
 
-combination = int(snakemake.params.combination["combination"])  # noqa: F821
-write_json(job_record(snakemake.input.records, combination), snakemake.output.record)  # noqa: F821
+combination = int(snakemake.params.combination["combination"])
+write_json(job_record(snakemake.input.records, combination), snakemake.output.record)

@@ -4,16 +4,16 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
+import pandas as pd
+import torch
 
-from merlib.fusion.dataset import FeatureSources  # noqa: E402
-from merlib.fusion.params import FusionParams  # noqa: E402
-from merlib.metrics import write_tsv  # noqa: E402
-from merlib.paper_tables import TableOptions, multimodal_table, plot_tables  # noqa: E402
+from merlib.fusion.dataset import FeatureSources
+from merlib.fusion.params import FusionParams
+from merlib.metrics import write_tsv
+from merlib.paper_tables import TableOptions, multimodal_table, plot_tables
 
 
 def main(labels, manifest, unimodal, sources, fusion, seed, tables, search, threads, output):
@@ -28,14 +28,14 @@ def main(labels, manifest, unimodal, sources, fusion, seed, tables, search, thre
 
 
 main(
-    snakemake.params.labels,  # noqa: F821
-    snakemake.input.manifest,  # noqa: F821
-    snakemake.input.unimodal,  # noqa: F821
-    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
-    dict(snakemake.params.fusion),  # noqa: F821
-    snakemake.params.seed,  # noqa: F821
-    dict(snakemake.params.tables),  # noqa: F821
-    dict(snakemake.params.search),  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.params.labels,
+    snakemake.input.manifest,
+    snakemake.input.unimodal,
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),
+    dict(snakemake.params.fusion),
+    snakemake.params.seed,
+    dict(snakemake.params.tables),
+    dict(snakemake.params.search),
+    snakemake.threads,
+    snakemake.output,
 )

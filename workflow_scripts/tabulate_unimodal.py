@@ -4,15 +4,15 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import torch  # noqa: E402
+import torch
 
-from merlib.fusion.dataset import FeatureSources  # noqa: E402
-from merlib.fusion.params import FusionParams  # noqa: E402
-from merlib.metrics import write_tsv  # noqa: E402
-from merlib.paper_tables import TableOptions, unimodal_table  # noqa: E402
+from merlib.fusion.dataset import FeatureSources
+from merlib.fusion.params import FusionParams
+from merlib.metrics import write_tsv
+from merlib.paper_tables import TableOptions, unimodal_table
 
 
 def main(labels, manifest, sources, modalities, fusion, seed, tables, search, threads, output):
@@ -24,14 +24,14 @@ def main(labels, manifest, sources, modalities, fusion, seed, tables, search, th
 
 
 main(
-    snakemake.params.labels,  # noqa: F821
-    snakemake.input.manifest,  # noqa: F821
-    FeatureSources.from_inputs(snakemake.input, list(snakemake.params.modalities)),  # noqa: F821
-    dict(snakemake.params.modalities),  # noqa: F821
-    dict(snakemake.params.fusion),  # noqa: F821
-    snakemake.params.seed,  # noqa: F821
-    dict(snakemake.params.tables),  # noqa: F821
-    dict(snakemake.params.search),  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    snakemake.params.labels,
+    snakemake.input.manifest,
+    FeatureSources.from_inputs(snakemake.input, list(snakemake.params.modalities)),
+    dict(snakemake.params.modalities),
+    dict(snakemake.params.fusion),
+    snakemake.params.seed,
+    dict(snakemake.params.tables),
+    dict(snakemake.params.search),
+    snakemake.threads,
+    snakemake.output,
 )

@@ -5,19 +5,19 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import torch  # noqa: E402
+import torch
 
-from merlib.apply.card import build_card, write_card  # noqa: E402
-from merlib.fusion.dataset import FeatureSources  # noqa: E402
-from merlib.fusion.params import FusionParams  # noqa: E402
-from merlib.fusion.prediction import save_checkpoint  # noqa: E402
-from merlib.fusion.training import train_on_manifest  # noqa: E402
-from merlib.labels import label_set  # noqa: E402
-from merlib.metrics import summarise, write_json  # noqa: E402
-from merlib.schemas import oof_schema, write_table  # noqa: E402
+from merlib.apply.card import build_card, write_card
+from merlib.fusion.dataset import FeatureSources
+from merlib.fusion.params import FusionParams
+from merlib.fusion.prediction import save_checkpoint
+from merlib.fusion.training import train_on_manifest
+from merlib.labels import label_set
+from merlib.metrics import summarise, write_json
+from merlib.schemas import oof_schema, write_table
 
 
 def main(labels, manifest, features, specs, sources, fusion, seed, selected, threads, output):
@@ -58,14 +58,14 @@ def main(labels, manifest, features, specs, sources, fusion, seed, selected, thr
 
 
 main(
-    label_set(snakemake.params.labels),  # noqa: F821
-    snakemake.input.manifest,  # noqa: F821
-    list(snakemake.params.features),  # noqa: F821
-    {k: dict(v) for k, v in snakemake.params.specs.items()},  # noqa: F821
-    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),  # noqa: F821
-    dict(snakemake.params.fusion),  # noqa: F821
-    snakemake.params.seed,  # noqa: F821
-    snakemake.input.get("selected") or None,  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    label_set(snakemake.params.labels),
+    snakemake.input.manifest,
+    list(snakemake.params.features),
+    {k: dict(v) for k, v in snakemake.params.specs.items()},
+    FeatureSources.from_inputs(snakemake.input, snakemake.params.features),
+    dict(snakemake.params.fusion),
+    snakemake.params.seed,
+    snakemake.input.get("selected") or None,
+    snakemake.threads,
+    snakemake.output,
 )

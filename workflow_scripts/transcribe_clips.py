@@ -4,13 +4,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
 
-from merlib.schemas import AUDIO, MANIFEST, TRANSCRIPTS, read_table, write_table  # noqa: E402
-from merlib.shards import shard_clips  # noqa: E402
-from merlib.transcripts import (  # noqa: E402
+from merlib.schemas import AUDIO, MANIFEST, TRANSCRIPTS, read_table, write_table
+from merlib.shards import shard_clips
+from merlib.transcripts import (
     TranscriptParams,
     built_on_first_use,
     make_recogniser,
@@ -38,11 +38,11 @@ def main(manifest_path, audio_path, shard, settings, model_cache, threads, out):
 
 
 main(
-    snakemake.input.manifest,  # noqa: F821
-    snakemake.input.get("audio"),  # noqa: F821
-    snakemake.wildcards.shard,  # noqa: F821
-    dict(snakemake.params.transcripts),  # noqa: F821
-    snakemake.params.model_cache,  # noqa: F821
-    snakemake.threads,  # noqa: F821
-    snakemake.output.transcripts,  # noqa: F821
+    snakemake.input.manifest,
+    snakemake.input.get("audio"),
+    snakemake.wildcards.shard,
+    dict(snakemake.params.transcripts),
+    snakemake.params.model_cache,
+    snakemake.threads,
+    snakemake.output.transcripts,
 )

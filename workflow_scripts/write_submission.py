@@ -5,13 +5,13 @@ import logging
 import os
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from merlib.fusion.submission import choose_model, write_submission  # noqa: E402
-from merlib.labels import label_set  # noqa: E402
-from merlib.metrics import write_json  # noqa: E402
-from merlib.schemas import predictions_schema, read_table  # noqa: E402
+from merlib.fusion.submission import choose_model, write_submission
+from merlib.labels import label_set
+from merlib.metrics import write_json
+from merlib.schemas import predictions_schema, read_table
 
 
 def main(labels, inputs, requested, output):
@@ -31,8 +31,8 @@ def main(labels, inputs, requested, output):
 
 
 main(
-    label_set(snakemake.params.labels),  # noqa: F821
-    snakemake.input,  # noqa: F821
-    snakemake.params.model,  # noqa: F821
-    snakemake.output,  # noqa: F821
+    label_set(snakemake.params.labels),
+    snakemake.input,
+    snakemake.params.model,
+    snakemake.output,
 )
