@@ -10,7 +10,7 @@ forward pass and the WAF of every model is computed from one ``bincount``.
 
 Adam is torch's fused kernel (:class:`AdamRows`), one pass per model row per step: on the
 CPU the whole-buffer Adam it replaced (about ten passes over the parameters per step) was
-half of an epoch's time (``bench/search_timing.py``, ``docs/gpu.md``).
+half of an epoch's time (``bench/search_timing.py``, ``docs/benchmarks.md``).
 
 Each model ``m`` keeps the semantics of the one-model loop exactly:
 
