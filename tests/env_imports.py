@@ -32,16 +32,27 @@ def rule_envs() -> dict[str, tuple[str, str]]:
     """rule -> (script file name, env file name), from the snakefmt-formatted rules/*.smk;
     rules made in loops (``rule: name: ...``) share their template's script and env."""
     rules: dict[str, tuple[str, str]] = {}
+    uses: list[tuple[str, str, str]] = []  # (template, new name, its with: block)
     for path in sorted((REPO / "rules").glob("*.smk")):
         text = path.read_text()
         blocks = re.split(r"^\s*(?:rule|checkpoint)\b", text, flags=re.M)[1:]
         for block in blocks:
             name = re.match(r"\s*(\w+)?\s*:", block)
             script = re.search(r"script:\s*\n\s*\"\.\./workflow_scripts/(\w+\.py)\"", block)
-            env = re.search(r"conda:\s*\n\s*\"\.\./envs/([\w.-]+\.yaml)\"", block)
+            env = re.search(_CONDA, block)
             if name and name.group(1) and script and env:
                 rules[name.group(1)] = (script.group(1), env.group(1))
+        # ``use rule a as b with: ...``: b runs a's script in a's env unless it names its own
+        for use in re.finditer(r"^use rule (\w+) as (\w+)(.*?)(?=^\S|\Z)", text, re.M | re.S):
+            uses.append(use.groups())
+    for template, name, block in uses:
+        if template in rules:
+            env = re.search(_CONDA, block)
+            rules[name] = (rules[template][0], env.group(1) if env else rules[template][1])
     return rules
+
+
+_CONDA = r"conda:\s*\n\s*\"\.\./envs/([\w.-]+\.yaml)\""
 
 
 def module_file(module: str) -> Path | None:

@@ -92,9 +92,11 @@ def test_every_job_script_ran_with_the_python_of_its_rules_env(conda_run):
     assert sorted(r["rule"] for r in records) == sorted(scripted)
     envs = rule_envs()
     for record in records:
-        template = record["rule"] if record["rule"] in envs else "extract_features"
-        assert record["env_file"] == f"envs/{envs[template][1]}", record
-        assert Path(record["executable"]).resolve().is_relative_to(Path(record["prefix"]))
+        assert record["env_file"] == f"envs/{envs[record['rule']][1]}", record
+        # the env's own interpreter (a venv's bin/python links to the base one: its path,
+        # not its target, and the interpreter's prefix, are the env's)
+        assert Path(record["executable"]).is_relative_to(Path(record["prefix"])), record
+        assert record["sys_prefix"] == record["prefix"], record
         assert Path(record["prefix"]).is_relative_to(CACHE / "conda")
 
 
@@ -158,7 +160,9 @@ def test_features_env_has_the_cpu_torch_build_here(conda_run):
     assert out == ["2.13.0+cpu", "None"]
 
 
-def test_a_module_missing_from_an_env_fails_its_rule_naming_rule_env_and_module(tmp_path):
+def test_a_module_missing_from_an_env_fails_its_rule_naming_rule_env_and_module(
+    tmp_path, shared_data
+):
     """A copy of the workflow whose ingest env lacks pyarrow: Snakemake's own installation
     has pyarrow, so without the guard the rule would silently import it from there."""
     copy = tmp_path / "merflow"
@@ -170,10 +174,12 @@ def test_a_module_missing_from_an_env_fails_its_rule_naming_rule_env_and_module(
     env = copy / "envs" / "ingest.yaml"
     env.write_text(env.read_text().replace("pyarrow==26.0.1", "numpy==2.4.6"))  # pip list kept
     assert "pyarrow" not in env.read_text()
-    corpus = tmp_path / "release"
-    (corpus / "video-labeled").mkdir(parents=True)
-    (corpus / "video-unlabeled-with-test2noise").mkdir()
-    (corpus / "label-disdim.csv").write_text("name,discrete\n")
+    corpus = tmp_path / "release"  # the smallest release the release check lets through
+    clip = shared_data / "video" / "grid-cuts" / "grid_4speakers_cuts.mp4"
+    for folder in ("video-labeled", "video-unlabeled-with-test2noise"):
+        (corpus / folder).mkdir(parents=True)
+        shutil.copy(clip, corpus / folder / "clip.mp4")
+    (corpus / "label-disdim.csv").write_text("name,discrete\nclip,neutral\n")
     (corpus / "label-transcription.csv").write_text("name,chinese\n")
     cmd = [SNAKEMAKE, "--snakefile", str(copy / "Snakefile"), "--directory", str(tmp_path)]
     cmd += ["--configfile", str(copy / "config.yaml"), "--config", f"data_root={corpus}"]

@@ -165,6 +165,7 @@ def _record(guard):
             "env_file": _env_file(guard.env),
             "prefix": guard.env,
             "executable": sys.executable,
+            "sys_prefix": os.path.realpath(sys.prefix),
         }
     )
     with open(os.environ["MERFLOW_GUARD_LOG"], "a") as f:
