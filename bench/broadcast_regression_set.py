@@ -1,7 +1,7 @@
 """A broadcast-like regression set for the collection stage, built from ../shared/data only,
 and the collection stage measured on it.
 
-    .venv/bin/python bench/broadcast_regression_set.py build OUT_DIR
+    .venv/bin/python bench/broadcast_regression_set.py build OUT_DIR [EPISODE ...]
     .venv/bin/python bench/broadcast_regression_set.py measure [key=value ...]
 
 Four kinds of episode (640x360, 25 fps, H.264; AAC 16 kHz), each a dialogue of speaker
@@ -25,6 +25,9 @@ a cut, inside the turn, to the listener (the Tears of Steel woman, another perso
 faceless cutaway (the Tears of Steel robot) for 0.6-1.0 s, and back: the turn goes on,
 so the truth is the whole turn. Speaker changes are hard cuts (at the middle of the
 gap or on the new speaker's first word).
+
+``build OUT subtitled_b`` builds an episode outside the set instead (:func:`extra_episodes`:
+a quick exchange in a two-shot with burned-in subtitles, for ``collect.subtitle_band``).
 
 Nothing built here is committed. Sources and licences: ../shared/data/README.md and
 video/LICENSES.md (Tears of Steel CC BY 3.0 Blender Foundation; CREMA-D ODbL/DbCL; GRID
@@ -149,7 +152,7 @@ class Turn:
     shot: Shot
     pauses: tuple = ()
     reaction: str | None = None  # "woman" (the listener) or "robot" (no face)
-    text: str = ""
+    text: str | tuple = ""  # a tuple: one subtitle cue per piece
 
 
 class Sources:
@@ -374,6 +377,44 @@ def episodes(data: Path) -> dict:
     return eps
 
 
+def extra_episodes(data: Path) -> dict:
+    """Episodes outside the regression set (built only when named: ``build OUT NAME``).
+
+    ``subtitled_b``: a quick exchange in one over-the-shoulder two-shot (Tears of Steel),
+    no cut between speakers, turns of 1.3-2.3 s (under ``merge_min_speech``, so the voice
+    does not judge them) 0.3-0.5 s apart, with burned-in subtitles; the last turn is one
+    speaker's two sentences shown as two cues (subtitles cut a turn into cues)."""
+    man = Shot("tos", "man_ots")
+
+    def one(kind, ident, speaker, text):
+        return Turn(speaker, [G(kind, ident)], man, (), None, text)
+
+    return {
+        "subtitled_b": (
+            "subtitled_twoshot",
+            [
+                one("grid", "bbaf2n", "grid_bbaf2n", "bin blue at f two now"),
+                one("cremad", "1001_DFA_NEU_XX.flv", "cremad1001", "Dont forget a jacket."),
+                one("grid", "swiz3n", "grid_swiz3n", "set white in z three now"),
+                one("grid", "lwbsza", "grid_lwbsza", "lay white by s zero again"),
+                one("cremad", "1001_DFA_HAP_XX.flv", "cremad1001", "Dont forget a jacket!"),
+                one("grid", "pwij3p", "grid_pwij3p", "place white in j three please"),
+                one("grid", "sbwe5n", "grid_sbwe5n", "set blue with e five now"),
+                Turn(
+                    "libri3080",
+                    [G("libri", "3080-5032-0000"), G("libri", "3080-5032-0001")],
+                    man,
+                    (0.6,),
+                    None,
+                    ("We shall see about that.", "And so it went on."),
+                ),
+            ],
+            [0.4, 0.3, 0.5, 0.35, 0.45, 0.3, 0.5],
+            "noise",
+        ),
+    }
+
+
 def build_episode(name: str, spec: tuple, out_dir: Path, src: Sources) -> list[dict]:
     """Write ``out_dir/<name>.mp4`` and return its truth rows."""
     kind, turns, gaps, background, *_ = spec
@@ -389,6 +430,8 @@ def build_episode(name: str, spec: tuple, out_dir: Path, src: Sources) -> list[d
         for j, piece in enumerate(turn.pieces):
             wav = src.audio(piece)
             audio.append(wav)
+            if isinstance(turn.text, tuple):
+                cues.append((pos, pos + len(wav) / SR, turn.text[j]))
             pos += len(wav) / SR
             if j < len(turn.pauses):
                 audio.append(np.zeros(int(turn.pauses[j] * SR), np.float32))
@@ -409,7 +452,8 @@ def build_episode(name: str, spec: tuple, out_dir: Path, src: Sources) -> list[d
                 "speaker": turn.speaker,
             }
         )
-        cues.append((start, end, turn.text or turn.speaker))
+        if not isinstance(turn.text, tuple):
+            cues.append((start, end, turn.text or turn.speaker))
         gap = gaps[i] if i < len(gaps) else 0.8
         audio.append(np.zeros(int(gap * SR), np.float32))
         pos += int(gap * SR) / SR
@@ -434,7 +478,7 @@ def build_episode(name: str, spec: tuple, out_dir: Path, src: Sources) -> list[d
     cmd = [_ffmpeg(), "-y", "-v", "error", "-nostdin", "-f", "rawvideo", "-pix_fmt", "rgb24"]
     cmd += ["-s", f"{W}x{H}", "-r", str(FPS), "-i", "-", "-f", "f32le", "-ar", str(SR)]
     cmd += ["-ac", "1", "-i", str(wav_path)]
-    if kind == "subtitled":
+    if kind.startswith("subtitled"):
         cmd += ["-vf", _drawtext(cues)]
     cmd += ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]
     cmd += ["-c:a", "aac", "-b:a", "96k", "-shortest", str(video)]
@@ -472,8 +516,10 @@ def build_set(out_dir: Path, data: Path = SHARED_DATA, names: list | None = None
     """The episodes (all, or ``names``) in ``out_dir`` plus ``truth.csv``; the truth."""
     src = Sources(data)
     eps = episodes(data)
+    default = list(eps)  # the regression set; extra episodes only when named
+    eps |= extra_episodes(data)
     truth = []
-    for name in names or list(eps):
+    for name in names or default:
         truth += build_episode(name, eps[name], out_dir, src)
     with (out_dir / "truth.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, ["video", "kind", "start", "end", "speaker", "snr_db"])
@@ -542,7 +588,7 @@ def main(argv: list[str]) -> None:
     from merlib.threads import limit_threads
 
     if argv[:1] == ["build"]:
-        for r in build_set(Path(argv[1])):
+        for r in build_set(Path(argv[1]), names=argv[2:] or None):
             print(
                 f"{r['video']} {r['start']:.2f}-{r['end']:.2f} ({r['end'] - r['start']:.2f} s) "
                 f"{r['speaker']} {r['snr_db']} dB"

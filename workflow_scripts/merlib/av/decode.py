@@ -93,17 +93,23 @@ def _split_bmp_stream(data: bytes) -> Iterable[bytes]:
         offset += size
 
 
-def _sampled_frames(path: Path, video_filter: str, timeout: float) -> list[np.ndarray]:
+def _sampled_frames(
+    path: Path,
+    video_filter: str,
+    timeout: float,
+    flags: int = cv2.IMREAD_COLOR,
+    before: tuple = (),
+) -> list[np.ndarray]:
     # Each frame comes as a self-describing BMP, so rotation and odd sizes need no probing.
     proc = run_ffmpeg(
-        ["-i", str(path), "-map", "0:v:0", "-vf", video_filter]
+        [*before, "-i", str(path), "-map", "0:v:0", "-vf", video_filter]
         + ["-f", "image2pipe", "-c:v", "bmp", "-"],
         timeout,
     )
     check_decoded(proc, path, VideoLoadingError, "video")
     frames = []
     for blob in _split_bmp_stream(proc.stdout):
-        frame = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR)
+        frame = cv2.imdecode(np.frombuffer(blob, np.uint8), flags)
         if frame is None:
             raise VideoLoadingError(f"{path}: a decoded frame could not be read")
         frames.append(frame)
@@ -242,3 +248,24 @@ def read_video(path: str | os.PathLike) -> VideoClip:
         raise VideoLoadingError(f"{path}: no usable frame rate ({fps})")
     # 29.97 comes back as 29.97002997...: recover the exact rational rate (30000/1001).
     return VideoClip(frames, Fraction(fps).limit_denominator(1001))
+
+
+def decode_bottom_band(
+    path: str | os.PathLike,
+    fps: float,
+    fraction: float,
+    width: int = 320,
+    timeout: float = 3600,
+) -> list[np.ndarray]:
+    """The bottom ``fraction`` of every frame sampled at ``fps`` (frame ``k`` is the one on
+    screen at ``k / fps`` s), scaled to ``width`` pixels wide, as grayscale uint8. Cropped
+    and scaled inside ffmpeg (one thread), so a long video costs little memory."""
+    path = Path(path)
+    check_file(path, VideoLoadingError)
+    if not 0 < fraction <= 1:
+        raise ValueError(f"band fraction must be in (0, 1], got {fraction}")
+    video_filter = (
+        f"fps={fps}:round=up,crop=iw:trunc(ih*{fraction}/2)*2:0:ih-trunc(ih*{fraction}/2)*2,"
+        f"scale={width}:-2,format=gray"
+    )
+    return _sampled_frames(path, video_filter, timeout, cv2.IMREAD_GRAYSCALE, tuple(ONE_THREAD))

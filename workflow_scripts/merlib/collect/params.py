@@ -20,6 +20,10 @@ class CollectParams:
     shot_cut_threshold: float = 0.15
     reaction_max_shot: float = 2.0
     subtitle_merge_max_gap: float = 0.0
+    subtitle_band: bool = False
+    subtitle_band_fps: float = 5.0
+    subtitle_band_fraction: float = 0.2
+    subtitle_band_snap: float = 0.0
     min_duration: float = 1.2
     max_duration: float = 16.0
     face_fps: float = 2.0

@@ -18,6 +18,7 @@ from ..av.decode import decode_audio
 from ..errors import AudioLoadingError, VideoLoadingError
 from ..schemas import COLLECT_SEGMENTS, table_from_rows
 from ..subtitles import SubtitleError, read_subtitles
+from .band import band_changes
 from .frames import FaceEmbedder, mark_reaction_shots, shot_cuts
 from .params import CollectParams
 from .sources import clip_stem, probe_video, segment_name
@@ -237,8 +238,15 @@ def speaker_turns(
                 for c in cuts
             )
 
-    return assemble_turns(
-        speech,
+    pieces, ends_turn, changes = speech, other_face, []
+    if params.subtitle_band:  # new names: other_face reads ``speech`` when called
+        changes = band_changes(
+            video_path, params.subtitle_band_fps, params.subtitle_band_fraction, params.timeout
+        )
+        log.info("%d changes of the subtitle band", len(changes))
+        pieces, ends_turn = band_split(speech, changes, pcm, params, other_face)
+    turns = assemble_turns(
+        pieces,
         pcm,
         params.sample_rate,
         embed or resemblyzer_embedder(),
@@ -246,9 +254,71 @@ def speaker_turns(
         params.merge_min_similarity,
         params.merge_min_speech,
         params.max_duration,
-        other_face,
+        ends_turn,
         trace,
     )
+    if changes and params.subtitle_band_snap > 0:
+        turns = snap_edges(turns, changes, params.subtitle_band_snap)
+    return turns
+
+
+def band_split(
+    speech: list[tuple],
+    changes: list[float],
+    pcm: np.ndarray,
+    params: CollectParams,
+    other_face: Callable[[int], bool] | None,
+) -> tuple[list[tuple], Callable[[int], bool] | None]:
+    """``changes`` of burned-in subtitles (:func:`band_changes`: text appearing, going or
+    changing in the bottom ``subtitle_band_fraction`` of the frame) as utterance bounds,
+    where a video comes without a subtitle file: a change inside a speech segment (more
+    than the VAD pad and half a sampling step from its ends) splits it at the quietest
+    moment within that distance of the change, and a change in a pause ends the turn, as a
+    cut to another person does. Returns the speech pieces and the ``other_face`` to give
+    :func:`assemble_turns` (unchanged where the band never changes: no burned subtitles)."""
+    if not changes:
+        return speech, other_face
+    slack = params.vad_speech_pad + 0.5 / params.subtitle_band_fps
+    pieces, first = [], {}  # first: index in pieces -> the segment it begins
+    for j, (s, e) in enumerate(speech):
+        inside = sorted(
+            _quietest(pcm, params.sample_rate, t - slack, t + slack)
+            for t in changes
+            if s + slack < t < e - slack
+        )
+        bounds = [s] + [m for m in inside if s + 0.2 < m < e - 0.2] + [e]
+        first[len(pieces)] = j
+        pieces += list(zip(bounds[:-1], bounds[1:], strict=True))
+
+    def ends_turn(i: int) -> bool:
+        a, b = pieces[i - 1][1], pieces[i][0]
+        if any(a - slack <= t <= b + slack for t in changes):
+            return True
+        # the pauses between the segments keep their own evidence (cuts to another face)
+        return bool(other_face and i in first and other_face(first[i]))
+
+    return pieces, ends_turn
+
+
+def snap_edges(turns: list[tuple], changes: list[float], window: float) -> list[tuple]:
+    """Each turn's start and end moved to the nearest subtitle change within ``window``
+    seconds (the cue's own times, as a subtitle file would give them: VAD is late on soft
+    onsets under noise), never past the neighbouring turns' edges."""
+    times = np.asarray(sorted(changes), dtype=np.float64)
+
+    def nearest(t: float) -> float:
+        if times.size == 0:
+            return t
+        k = int(np.argmin(np.abs(times - t)))
+        return float(times[k]) if abs(times[k] - t) <= window else t
+
+    out: list[tuple] = []
+    for i, (s, e) in enumerate(turns):
+        lo = out[-1][1] if out else 0.0
+        hi = turns[i + 1][0] if i + 1 < len(turns) else float("inf")
+        start, end = max(lo, nearest(s)), min(hi, nearest(e))
+        out.append((start, end) if start < end else (s, e))
+    return out
 
 
 def merge_cues(
