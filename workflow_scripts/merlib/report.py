@@ -517,6 +517,49 @@ def provenance_line(provenance: Mapping, data_digest: str | None = None) -> str:
     return " · ".join(parts)
 
 
+# --- ASR measured on labelled clips (rule check_asr, summary.json's asr_check) ----------
+ASR_HEADER = ["CER", "95% interval", "clips", "characters", "ASR empty", "model"]
+ASR_WORST_HEADER = ["clip", "CER", "release transcription", "ASR", "why empty"]
+
+
+def asr_check_rows(check: Mapping | None) -> list[list]:
+    """The one row of the ASR check's table, none when no clip was checked."""
+    if not check or check.get("cer") is None:
+        return []
+    interval = f"{fmt(check['ci_low'])} - {fmt(check['ci_high'])}"
+    model = f"{check.get('model')} ({check.get('backend')})"
+    return [
+        [
+            check["cer"],
+            interval,
+            check["clips"],
+            check["characters"],
+            check.get("empty_asr", 0),
+            model,
+        ]
+    ]
+
+
+def asr_worst_rows(check: Mapping | None) -> list[list]:
+    """The check's worst clips, release text beside ASR text."""
+    if not check:
+        return []
+    return [
+        [w["name"], w["cer"], w["reference"], w["asr"], w.get("reason") or ""]
+        for w in check.get("worst", [])
+    ]
+
+
+ASR_CAPTION = "ASR CER on labelled clips (vs the release text)"
+ASR_NOTE = (
+    "The release's transcription of a sample of labelled clips against what ASR makes of "
+    "their audio, as it does for every clip without a release text (the unlabelled pool): "
+    "corpus CER (edits over reference characters, punctuation, spaces and "
+    "simplified/traditional variants ignored), with a percentile bootstrap interval over "
+    "clips. Text features still read the release's text for these clips."
+)
+
+
 def _figure(src: str, caption: str, alt: str) -> str:
     return (
         f"<figure><img src='{src}' alt='{html.escape(alt)}'>"
@@ -554,6 +597,9 @@ def headline_fragment(
     if robustness:
         header, rows = noise_table(robustness)
         tracks.append(_table(header, rows, "MER-NOISE (WAF by SNR and blur factor)"))
+    asr_rows = asr_check_rows(summary.get("asr_check"))
+    if asr_rows:
+        tracks.append(_table(ASR_HEADER[:4], [r[:4] for r in asr_rows], ASR_CAPTION))
     parts.append("<div class='mf-tracks'>" + "\n".join(tracks) + "</div>")
     sentence = submission_sentence(summary)
     if sentence:
@@ -631,6 +677,17 @@ def summary_page(
     ]
     if ov:
         body.append(_table(OV_HEADER, ov_rows(ov), "MER-OV (set-level accuracy and recall)"))
+    check = summary.get("asr_check")
+    if asr_check_rows(check):
+        body.append(_table(ASR_HEADER, asr_check_rows(check), ASR_CAPTION))
+        body.append(f"<p class='note'>{html.escape(ASR_NOTE)}</p>")
+        body.append(
+            _table(
+                ASR_WORST_HEADER,
+                asr_worst_rows(check),
+                "ASR's worst clips (every checked clip: results/metrics/asr_check.tsv)",
+            )
+        )
     status_rows, reason_rows = clip_counts(accounting)
     body.append(_table(["split", "status", "clips"], status_rows, "Clips"))
     if reason_rows:
@@ -652,6 +709,8 @@ def _protocol(summary: Mapping) -> str:
 
 
 __all__ = [
+    "asr_check_rows",
+    "asr_worst_rows",
     "bar_chart_svg",
     "clip_counts",
     "clips_sentence",
