@@ -18,6 +18,15 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import pyarrow as pa
 
+from .report_asr import (
+    ASR_CAPTION,
+    ASR_HEADER,
+    ASR_NOTE,
+    ASR_WORST_HEADER,
+    asr_check_rows,
+    asr_worst_rows,
+)
+
 STYLE = """
 body { font-family: system-ui, sans-serif; font-size: 14px; margin: 1em; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; }
@@ -517,49 +526,6 @@ def provenance_line(provenance: Mapping, data_digest: str | None = None) -> str:
     return " · ".join(parts)
 
 
-# --- ASR measured on labelled clips (rule check_asr, summary.json's asr_check) ----------
-ASR_HEADER = ["CER", "95% interval", "clips", "characters", "ASR empty", "model"]
-ASR_WORST_HEADER = ["clip", "CER", "release transcription", "ASR", "why empty"]
-
-
-def asr_check_rows(check: Mapping | None) -> list[list]:
-    """The one row of the ASR check's table, none when no clip was checked."""
-    if not check or check.get("cer") is None:
-        return []
-    interval = f"{fmt(check['ci_low'])} - {fmt(check['ci_high'])}"
-    model = f"{check.get('model')} ({check.get('backend')})"
-    return [
-        [
-            check["cer"],
-            interval,
-            check["clips"],
-            check["characters"],
-            check.get("empty_asr", 0),
-            model,
-        ]
-    ]
-
-
-def asr_worst_rows(check: Mapping | None) -> list[list]:
-    """The check's worst clips, release text beside ASR text."""
-    if not check:
-        return []
-    return [
-        [w["name"], w["cer"], w["reference"], w["asr"], w.get("reason") or ""]
-        for w in check.get("worst", [])
-    ]
-
-
-ASR_CAPTION = "ASR CER on labelled clips (vs the release text)"
-ASR_NOTE = (
-    "The release's transcription of a sample of labelled clips against what ASR makes of "
-    "their audio, as it does for every clip without a release text (the unlabelled pool): "
-    "corpus CER (edits over reference characters, punctuation, spaces and "
-    "simplified/traditional variants ignored), with a percentile bootstrap interval over "
-    "clips. Text features still read the release's text for these clips."
-)
-
-
 def _figure(src: str, caption: str, alt: str) -> str:
     return (
         f"<figure><img src='{src}' alt='{html.escape(alt)}'>"
@@ -709,8 +675,6 @@ def _protocol(summary: Mapping) -> str:
 
 
 __all__ = [
-    "asr_check_rows",
-    "asr_worst_rows",
     "bar_chart_svg",
     "clip_counts",
     "clips_sentence",
