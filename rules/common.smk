@@ -1,4 +1,5 @@
 import functools
+import hashlib
 import os
 import sys
 import urllib.parse
@@ -9,6 +10,7 @@ from merlib.collect.sources import (
     find_subtitle,
     list_videos,
 )  # noqa: E402
+from merlib.asr_check import check_sample  # noqa: E402
 from merlib.candidates import CandidatesError, check_candidates  # noqa: E402
 from merlib.candidates import release_names  # noqa: E402
 from merlib.config_check import ConfigError, check_config  # noqa: E402
@@ -363,7 +365,12 @@ def get_wanted_features():
 
 
 # --- transcripts (rules/transcripts.smk) --------------------------------------------------
-TRANSCRIPTS_CONFIG = dict(config["transcripts"])
+# transcripts.asr_check is read by check_asr only: a changed sample size reruns no
+# transcription (nor the text features and training after it).
+TRANSCRIPTS_CONFIG = {
+    k: v for k, v in config["transcripts"].items() if k != "asr_check"
+}
+ASR_CHECK_CLIPS = config["transcripts"]["asr_check"] if TRANSCRIPTS_CONFIG["asr"] else 0
 
 
 def get_transcript_files():
@@ -376,6 +383,49 @@ def get_transcribe_inputs(wildcards):
     if TRANSCRIPTS_CONFIG.get("asr", True):
         inputs["audio"] = f"results/media/{wildcards.shard}/audio.parquet"
     return inputs
+
+
+@functools.cache
+def _asr_check_sample(mtime_ns):
+    """The labelled clips check_asr recognises (merlib.asr_check.check_sample)."""
+    import pyarrow.parquet as pq
+
+    columns = ["name", "split", "path", "transcription", "shard"]
+    clips = pq.read_table(MANIFEST, columns=columns).to_pylist()
+    return check_sample(clips, ASR_CHECK_CLIPS)
+
+
+def get_asr_check_sample():
+    checkpoints.ingest_release.get()
+    return _asr_check_sample(os.stat(MANIFEST).st_mtime_ns)
+
+
+def get_asr_check_shards(wildcards=None):
+    """Shards holding a clip of the check's sample, in order."""
+    return sorted({clip["shard"] for clip in get_asr_check_sample()})
+
+
+def get_asr_check_inputs(wildcards):
+    """The manifest, and the audio of the shards the sample falls in, as ancient(): a
+    shard's audio rewritten for another clip (a new clip, face settings) reruns no check;
+    the digest param below says when the sampled clips themselves changed."""
+    inputs = {"manifest": get_shard_manifest(wildcards)}
+    shards = get_asr_check_shards()
+    if shards:
+        inputs["audio"] = [ancient(f"results/media/{s}/audio.parquet") for s in shards]
+    return inputs
+
+
+def get_asr_check_digest(wildcards):
+    """What check_asr reads: each sampled clip's name, shard, video path and release text,
+    and the audio's sample rate; a corrected label or a new clip outside the sample reruns
+    no check, a larger asr_check or a changed text of a sampled clip does."""
+    rows = [
+        (c["name"], c["shard"], c["path"], c["transcription"])
+        for c in get_asr_check_sample()
+    ]
+    rows.append(("sample_rate", config["media"]["sample_rate"]))
+    return hashlib.sha1(repr(rows).encode("utf-8")).hexdigest()
 
 
 def get_transcribe_gpu():
@@ -729,6 +779,10 @@ REPORT_TABLES = {
     "search": ("Random search of the fusion's hyperparameters", "Random search"),
     "ov_baselines": ("MER-OV baselines under each grouping", "MER-OV"),
     "robustness": ("MER-NOISE robustness: clean vs noisy", "Robustness (MER-NOISE)"),
+    "asr_check": (
+        "ASR vs the release transcription, labelled clips (worst first)",
+        "Transcripts",
+    ),
 }
 
 
@@ -743,6 +797,8 @@ def get_report_tables():
         tables["ov_baselines"] = "results/ov/baselines.tsv"
     if "results/noise/robustness.json" in get_noise_outputs():
         tables["robustness"] = "results/noise/robustness.tsv"
+    if ASR_CHECK_CLIPS:
+        tables["asr_check"] = "results/metrics/asr_check.tsv"
     return tables
 
 

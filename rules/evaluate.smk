@@ -7,6 +7,7 @@ rule evaluate_predictions:
         submission_choice="results/submission/choice.json",
         test_labels=get_test_labels(),
         candidates=get_candidates(),
+        asr_check="results/metrics/asr_check.json",
     output:
         summary="results/metrics/summary.json",
         confusion=report(

@@ -33,6 +33,7 @@ def main(
     candidates,
     self_training,
     choice,
+    asr_check,
     output,
     config,
 ):
@@ -62,6 +63,9 @@ def main(
     summary["cv"]["selection"] = cv_selection(config)
     with open(choice, encoding="utf-8") as fh:
         summary["submission"] = json.load(fh)
+    # ASR measured on labelled clips (rule check_asr): CER with its interval, worst clips
+    with open(asr_check, encoding="utf-8") as fh:
+        summary["asr_check"] = json.load(fh)
     summary["provenance"] = run_provenance(config, os.path.dirname(os.path.abspath(__file__)))
     logging.info("summary: %s", json.dumps(summary))
     write_json(summary, output.summary)
@@ -84,6 +88,7 @@ main(
         if f"self_training_{key}" in snakemake.input.keys()
     },
     snakemake.input.submission_choice,
+    snakemake.input.asr_check,
     snakemake.output,
     snakemake.config,
 )

@@ -281,6 +281,11 @@ def test_report_landing_page_shows_the_headline_numbers_of_summary_json(demo_run
         assert shown in text, f"{shown!r} not on the landing page: {text[:3000]}"
     ov = json.loads((demo_run / "results" / "ov" / "metrics.json").read_text())
     assert f"{ov['avg']:.3f}" in text and ov["grouping"] in text
+    check = summary["asr_check"]  # ASR's CER on labelled clips, with its interval
+    assert "ASR CER on labelled clips" in text
+    assert (
+        f"{check['cer']:.3f}" in text and f"{check['ci_low']:.3f} - {check['ci_high']:.3f}" in text
+    )
 
 
 def test_report_first_screen_shows_the_pictures_and_figures(demo_run, report_dom, tmp_path):
@@ -325,7 +330,7 @@ def test_report_first_screen_shows_the_pictures_and_figures(demo_run, report_dom
 def test_report_shows_every_table_as_html_not_as_a_download(demo_run, report_dom):
     page = (demo_run / "results" / "report.html").read_text()
     # the paper tables are opt-in (tables.enabled), so the default report has none
-    for name in ("per_class", "search", "ov_baselines"):
+    for name in ("per_class", "search", "ov_baselines", "asr_check"):
         key = f'"results/report/tables/{name}.html": {{'
         assert key in page, f"{name}.html is not in the report"
         mime = re.search(r'"mime_type": "([^"]+)"', page[page.index(key) :])
@@ -342,6 +347,27 @@ def test_summary_json_gains_provenance_and_keeps_its_keys(demo_run):
     assert all(e["model"] and e["revision"] for e in prov["fused_features"])
     assert len(prov["config_sha256"]) == 64 and prov["config"]["data_root"] == "resources/demo"
     assert summary["cv"]["selection"]["best_of_n_combinations"] == 6
+
+
+def test_asr_is_measured_on_labelled_clips_against_the_release_text(demo_run):
+    """transcripts.asr_check: labelled clips (the demo's Mandarin text, espeak-ng speech)
+    also go through ASR; the CER is a number with its interval, each clip is in the
+    table, and the text features still read the release's text (all sources release)."""
+    check = json.loads((demo_run / "results" / "metrics" / "summary.json").read_text())["asr_check"]
+    manifest = pq.read_table(demo_run / "results" / "ingest" / "manifest.parquet").to_pylist()
+    labelled = [m for m in manifest if m["split"] == "labeled" and m["transcription"]]
+    assert check["clips"] == min(check["requested"], len(labelled)) > 0
+    assert isinstance(check["cer"], float) and 0.0 <= check["cer"] < float("inf")
+    assert check["ci_low"] <= check["cer"] <= check["ci_high"]
+    assert check["model"] == "base" and len(check["worst"]) == 5
+    table = pq.read_table(demo_run / "results" / "metrics" / "asr_check.parquet")
+    rows = table.to_pylist()
+    texts = {m["name"]: m["transcription"].strip() for m in labelled}
+    assert all(r["reference"] == texts[r["name"]] for r in rows)
+    assert sum(r["errors"] for r in rows) / sum(r["ref_chars"] for r in rows) == check["cer"]
+    assert sum(r["source"] == "asr" and r["asr"] != "" for r in rows) > len(rows) / 2
+    for shard in (demo_run / "results" / "transcripts").glob("[0-9]*.parquet"):
+        assert set(pq.read_table(shard).column("source").to_pylist()) == {"release"}
 
 
 def test_bad_config_value_fails_before_any_job_runs(tmp_path):

@@ -97,8 +97,22 @@ def test_changed_parameter_reruns_its_stage_and_downstream_only(
     overlay = tmp_path / "change.yaml"
     overlay.write_text(yaml.safe_dump(change))
     jobs = planned_jobs(reference_run, *config_args(release_config), str(overlay))
-    assert rules_of(jobs) == first_stage | DOWNSTREAM_OF_FUSION
+    assert rules_of(jobs) == first_stage | DOWNSTREAM_OF_FUSION  # no check_asr: same audio
     assert "ingest_release" not in rules_of(jobs)
+
+
+def test_changed_asr_check_reruns_the_check_and_the_summary_only(
+    reference_run, release_config, tmp_path
+):
+    overlay = tmp_path / "change.yaml"
+    overlay.write_text(yaml.safe_dump({"transcripts": {"asr_check": 3}}))
+    jobs = planned_jobs(reference_run, *config_args(release_config), str(overlay))
+    assert rules_of(jobs) == {
+        "check_asr",
+        "evaluate_predictions",
+        "render_report_summary",
+        "render_report_tables",
+    }
 
 
 @pytest.fixture(scope="module")

@@ -254,3 +254,46 @@ def test_manifest_digest_ignores_row_order_and_sees_a_changed_label():
     assert one == manifest_sha256(table_from_rows(rows[::-1], MANIFEST))
     rows[1]["discrete"] = "happy"
     assert one != manifest_sha256(table_from_rows(rows, MANIFEST))
+
+
+ASR_CHECK = {
+    "requested": 200,
+    "clips": 120,
+    "model": "base",
+    "backend": "faster-whisper",
+    "characters": 1534,
+    "errors": 598,
+    "cer": 0.3898,
+    "ci_low": 0.3512,
+    "ci_high": 0.4301,
+    "ci_level": 0.95,
+    "empty_asr": 2,
+    "worst": [
+        {
+            "name": "sample_00042",
+            "reference": "广州市房地产中介协会分析",
+            "asr": "广州市佛地产<b>",
+            "cer": 0.5833,
+            "reason": None,
+        }
+    ],
+}
+
+
+def test_first_page_shows_the_asr_cer_on_labelled_clips_with_its_interval():
+    summary = SUMMARY | {"submission": CHOICE, "asr_check": ASR_CHECK}
+    text = report.headline_fragment(summary, None, None, _accounting(), {}, "d" * 64)
+    assert "ASR CER on labelled clips (vs the release text)" in text
+    for expected in ("0.390", "0.351 - 0.430", "<td class='num'>120</td>", "1534"):
+        assert expected in text, expected
+    assert "ASR CER on labelled clips" not in _first_page()  # no check in the summary: no table
+    off = SUMMARY | {"submission": CHOICE, "asr_check": {"clips": 0, "cer": None}}
+    assert "ASR CER on labelled clips" not in report.headline_fragment(off)
+
+
+def test_summary_page_puts_the_worst_clips_release_text_beside_asr_text():
+    page = report.summary_page(SUMMARY | {"asr_check": ASR_CHECK}, _accounting())
+    assert "ASR&#x27;s worst clips" in page or "ASR's worst clips" in page
+    row = re.search(r"<tr><td>sample_00042</td>(.*?)</tr>", page).group(1)
+    assert "广州市房地产中介协会分析</td><td>广州市佛地产&lt;b&gt;" in row  # escaped
+    assert "0.583" in row and "base (faster-whisper)" in page

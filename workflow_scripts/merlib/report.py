@@ -18,6 +18,15 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import pyarrow as pa
 
+from .report_asr import (
+    ASR_CAPTION,
+    ASR_HEADER,
+    ASR_NOTE,
+    ASR_WORST_HEADER,
+    asr_check_rows,
+    asr_worst_rows,
+)
+
 STYLE = """
 body { font-family: system-ui, sans-serif; font-size: 14px; margin: 1em; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; }
@@ -554,6 +563,9 @@ def headline_fragment(
     if robustness:
         header, rows = noise_table(robustness)
         tracks.append(_table(header, rows, "MER-NOISE (WAF by SNR and blur factor)"))
+    asr_rows = asr_check_rows(summary.get("asr_check"))
+    if asr_rows:
+        tracks.append(_table(ASR_HEADER[:4], [r[:4] for r in asr_rows], ASR_CAPTION))
     parts.append("<div class='mf-tracks'>" + "\n".join(tracks) + "</div>")
     sentence = submission_sentence(summary)
     if sentence:
@@ -631,6 +643,17 @@ def summary_page(
     ]
     if ov:
         body.append(_table(OV_HEADER, ov_rows(ov), "MER-OV (set-level accuracy and recall)"))
+    check = summary.get("asr_check")
+    if asr_check_rows(check):
+        body.append(_table(ASR_HEADER, asr_check_rows(check), ASR_CAPTION))
+        body.append(f"<p class='note'>{html.escape(ASR_NOTE)}</p>")
+        body.append(
+            _table(
+                ASR_WORST_HEADER,
+                asr_worst_rows(check),
+                "ASR's worst clips (every checked clip: results/metrics/asr_check.tsv)",
+            )
+        )
     status_rows, reason_rows = clip_counts(accounting)
     body.append(_table(["split", "status", "clips"], status_rows, "Clips"))
     if reason_rows:

@@ -95,6 +95,23 @@ TRANSCRIPTS = pa.schema(
 )
 
 
+# ASR measured on labelled clips (rule check_asr, results/metrics/asr_check.parquet):
+# one row per sampled clip with a release transcription (``reference``) and what ASR made
+# of its audio (``asr``, empty with ``reason`` where ASR gave nothing). errors and
+# ref_chars: edits and reference characters after merlib.asr_text.normalise_for_cer;
+# cer = errors / ref_chars.
+ASR_CHECK = pa.schema(
+    _ids("name", "shard", "reference", "asr", "source")
+    + [
+        pa.field("reason", pa.string()),
+        pa.field("avg_logprob", pa.float64()),
+        pa.field("errors", pa.int64(), nullable=False),
+        pa.field("ref_chars", pa.int64(), nullable=False),
+        pa.field("cer", pa.float64(), nullable=False),
+    ]
+)
+
+
 # Out-of-fold predictions on the labelled clips, one p_<label> column per label of the
 # run's label set (config labels), in its order.
 def oof_schema(labels: LabelSet = MER2024) -> pa.Schema:

@@ -62,6 +62,9 @@ class TranscriptParams:
     seed: int = 0
     simplified: bool = True
     silence_dbfs: float = -60.0
+    # labelled clips with a release text also recognised, to measure ASR (rule check_asr);
+    # not read by transcribe_clips, so a change reruns the check only
+    asr_check: int = 200
 
     def __post_init__(self):
         bad = [s for s in self.release_splits if s not in SPLITS]
@@ -71,6 +74,8 @@ class TranscriptParams:
             )
         if self.backend not in BACKENDS:
             raise ValueError(f"transcripts.backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.asr_check < 0:
+            raise ValueError(f"transcripts.asr_check must be >= 0, got {self.asr_check}")
         self.decode_options()  # beam_size, temperature_fallback: checked there
 
     def decode_options(self) -> DecodeOptions:
@@ -191,12 +196,14 @@ def transcribe_shard(
         elif not params.asr:
             rows.append(_row(name, "", NONE, reason="no release transcription, ASR off"))
         else:
-            rows.append(_recognise(name, audio, index.get(name), params, recognise))
+            rows.append(recognise_clip(name, audio, index.get(name), params, recognise))
         progress.update()
     return table_from_rows(rows, TRANSCRIPTS)
 
 
-def _recognise(name, audio, row, params, recognise) -> dict[str, Any]:
+def recognise_clip(name, audio, row, params, recognise) -> dict[str, Any]:
+    """The TRANSCRIPTS row of clip ``name`` whose audio is row ``row`` of the AUDIO table
+    ``audio`` (None: no audio track): ASR text, or an empty text and the reason."""
     if row is None:
         return _row(name, "", NONE, reason="no audio track (no row in the shard's audio table)")
     try:
@@ -288,6 +295,7 @@ __all__ = [
     "built_on_first_use",
     "check_model",
     "make_recogniser",
+    "recognise_clip",
     "looks_like_path",
     "source_counts",
     "transcribe_shard",
