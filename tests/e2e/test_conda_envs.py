@@ -39,6 +39,7 @@ OVERLAY = {
     "fusion": {"epochs": 20, "folds": 3},
     "search": {"n_combinations": 2},
     "noise": {"musan_dir": str(MUSAN), "augment_training": False},
+    "transcripts": {"asr_check": 6},
 }
 
 pytestmark = pytest.mark.e2e
