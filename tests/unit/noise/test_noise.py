@@ -355,3 +355,18 @@ def test_robustness_scores_clean_and_noisy_overall_and_per_draw():
     assert summary["by_blur_factor"]["2"]["n_clips"] == 2
     assert summary["all"]["waf_drop"] == pytest.approx(1.0 - summary["all"]["waf_noisy"])
     assert table.num_rows == 1 + 2 + 3
+
+
+def test_robustness_counts_a_clip_without_video_under_no_blur():
+    names = ["c0", "c1", "c2"]
+    truth = dict(zip(names, LABELS[:3], strict=True))
+    drawn = pd.DataFrame(
+        {"name": names, "snr_db": [5, 5, 10], "blur_factor": [2, 2, 2], "n_frames": [75, 0, 75]}
+    )
+    labels = pd.DataFrame({"name": names, "discrete": list(truth.values())})
+    summary, table = robustness(
+        predictions(truth), predictions(truth), pa.Table.from_pandas(drawn), labels
+    )
+    assert {k: v["n_clips"] for k, v in summary["by_blur_factor"].items()} == {"2": 2, "none": 1}
+    blur = [r["value"] for r in table.to_pylist() if r["group"] == "blur_factor"]
+    assert blur == ["2", "none"]
