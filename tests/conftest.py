@@ -55,9 +55,20 @@ def make_clip(out: Path, image: Path | None, audio: Path | None, seconds: float 
     return out
 
 
+def make_audio_only_clip(out: Path, audio: Path) -> Path:
+    """An AAC mp4 of a speech file with no video stream at all, as some of MER2024's
+    unlabelled clips are."""
+    from merlib.av.ffmpeg import ffmpeg_exe
+
+    args = [ffmpeg_exe(), "-y", "-v", "error", "-nostdin", "-i", str(audio)]
+    subprocess.run(args + ["-vn", "-c:a", "aac", str(out)], check=True)
+    return out
+
+
 @pytest.fixture(scope="session")
 def clip_dir(tmp_path_factory, shared_data) -> Path:
-    """Real-media clips for media tests: one face, two faces, no face, no audio, broken."""
+    """Real-media clips for media tests: one face, two faces, no face, no audio, no video
+    stream (audio only), broken."""
     d = tmp_path_factory.mktemp("clips")
     speech = shared_data / "audio" / "librispeech" / "1688-142285-0000.flac"
     images = shared_data / "images"
@@ -65,6 +76,9 @@ def clip_dir(tmp_path_factory, shared_data) -> Path:
     make_clip(d / "two.mp4", images / "two_people.jpg", speech)
     make_clip(d / "noface.mp4", None, speech)
     make_clip(d / "noaudio.mp4", images / "biden.jpg", None)
+    make_audio_only_clip(
+        d / "novideo.mp4", shared_data / "audio" / "mandarin" / "thchs30_D4_750.wav"
+    )
     data = face.read_bytes()
     (d / "truncated.mp4").write_bytes(data[: len(data) // 3])
     (d / "empty.mp4").write_bytes(b"")

@@ -202,6 +202,14 @@ def test_first_page_shows_semi_gain_noise_by_snr_and_blur_and_ov():
     assert [r[0] for r in rows] == ["WAF clean", "WAF noisy", "drop", "clips"]
 
 
+def test_audio_only_clips_are_their_own_noise_group_after_the_blur_factors():
+    scores = ROBUSTNESS_BY["by_blur_factor"]["4"]
+    robustness = {**ROBUSTNESS_BY, "by_blur_factor": {"none": scores, "4": scores, "2": scores}}
+    header, _ = report.noise_table(robustness)
+    assert header[-3:] == ["blur x2", "blur x4", "no video (not blurred)"]
+    assert "no video (not blurred)" in report.robustness_svg(robustness)
+
+
 def test_first_page_names_the_submitted_model_and_why():
     text = _first_page()
     assert "Submitted: the self-trained model" in text

@@ -11,6 +11,11 @@ class VideoLoadingError(MediaError):
     """The video stream of a file could not be decoded."""
 
 
+class NoVideoTrackError(VideoLoadingError):
+    """The file holds no video stream at all (an audio-only mp4): its visual modality is
+    missing, its audio may still be used."""
+
+
 class AudioLoadingError(MediaError):
     """The audio stream of a file could not be decoded (or there is none)."""
 

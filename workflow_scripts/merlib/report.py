@@ -439,7 +439,16 @@ def robustness_svg(robustness: Mapping) -> str | None:
 
 
 def _by_number(mapping: Mapping | None) -> list[tuple[str, Mapping]]:
-    return sorted((mapping or {}).items(), key=lambda kv: float(kv[0]))
+    """Items in numeric order of their keys; a key that is no number (the blur group
+    ``none`` of clips with no video stream) after them."""
+
+    def key(kv):
+        try:
+            return (0, float(kv[0]), "")
+        except ValueError:
+            return (1, 0.0, kv[0])
+
+    return sorted((mapping or {}).items(), key=key)
 
 
 def semi_rows(summary: Mapping) -> list[list]:
@@ -484,7 +493,10 @@ def noise_groups(robustness: Mapping) -> list[tuple[str, Mapping]]:
     """``(name, scores)`` of all clips, each SNR and each blur factor, in numeric order."""
     groups = [("all", robustness["all"])]
     groups += [(f"{k} dB", v) for k, v in _by_number(robustness.get("by_snr_db"))]
-    groups += [(f"blur x{k}", v) for k, v in _by_number(robustness.get("by_blur_factor"))]
+    groups += [
+        (f"blur x{k}" if k != "none" else "no video (not blurred)", v)  # noise.robustness
+        for k, v in _by_number(robustness.get("by_blur_factor"))
+    ]
     return groups
 
 

@@ -173,8 +173,8 @@ NOISE = pa.schema(
         pa.field("rescaled", pa.bool_(), nullable=False),
         pa.field("mix_scale", pa.float64(), nullable=False),
         pa.field("duration", pa.float64(), nullable=False),  # seconds of audio
-        pa.field("fps", pa.float64(), nullable=False),
-        pa.field("n_frames", pa.int32(), nullable=False),
+        pa.field("fps", pa.float64()),  # null: the clip has no video stream (audio only)
+        pa.field("n_frames", pa.int32(), nullable=False),  # 0 for an audio-only clip
     ]
 )
 

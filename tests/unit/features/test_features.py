@@ -373,7 +373,8 @@ def test_fer_clip_vectors_differ_between_faces_and_clips_without_faces_are_rejec
     assert rejects.to_pylist() == [
         {
             "name": "no_face_found",
-            "reason": "clip no_face_found: no face found (no row in the shard's faces table)",
+            "reason": "clip no_face_found: no face crop (no row in the shard's faces table; "
+            "the clip's media (visual) reject says why: no face found, no video track, ...)",
         }
     ]
     _in_exactly_one(manifest, features, rejects)

@@ -10,9 +10,17 @@ import numpy as np
 import pytest
 from conftest import YUNET_ONNX
 
-from merlib.av.decode import DETECT_MAX_SIDE, decode_audio, decode_frames, decode_together
+from merlib.av.decode import (
+    DETECT_MAX_SIDE,
+    decode_audio,
+    decode_frames,
+    decode_together,
+    has_video_track,
+    native_fps,
+    read_video,
+)
 from merlib.av.ffmpeg import ffmpeg_exe
-from merlib.errors import AudioLoadingError, VideoLoadingError
+from merlib.errors import AudioLoadingError, NoVideoTrackError, VideoLoadingError
 from merlib.faces import detection
 from merlib.faces.crops import crop_face
 from merlib.faces.detection import Face, make_detector
@@ -104,6 +112,35 @@ def test_extract_shard_keeps_every_clip_and_records_modality_reasons(clip_dir):
     assert "does not decode" in reasons[("truncated", "audio")]
     assert "does not decode" in reasons[("truncated", "visual")]
     assert len(reasons) == 4
+
+
+@pytest.mark.parametrize("face_fps", [4.0, "native"])
+def test_clip_without_video_stream_keeps_its_audio_and_says_why_it_has_no_faces(clip_dir, face_fps):
+    clips = [{"name": "novideo", "path": "novideo.mp4"}]
+    audio, faces, rejects = extract_shard(clips, clip_dir, MediaParams(face_fps=face_fps))
+    assert audio.column("name").to_pylist() == ["novideo"]
+    assert np.array_equal(
+        np.frombuffer(audio.column("pcm")[0].as_py(), "<i2"),
+        decode_audio(clip_dir / "novideo.mp4"),
+    )
+    assert faces.num_rows == 0
+    [reject] = rejects.to_pylist()
+    assert reject["modality"] == "visual"
+    assert reject["reason"].endswith(
+        "novideo.mp4: no video track (the file holds no video stream, audio only)"
+    )
+
+
+def test_no_video_stream_is_its_own_error_wherever_frames_are_read(clip_dir):
+    path = clip_dir / "novideo.mp4"
+    assert not has_video_track(path)
+    assert has_video_track(clip_dir / "noaudio.mp4") and has_video_track(clip_dir / "text.mp4")
+    for read in (read_video, native_fps, lambda p: decode_frames(p, 1.0)):
+        with pytest.raises(NoVideoTrackError, match="no video track"):
+            read(path)
+    with pytest.raises(VideoLoadingError) as broken:
+        read_video(clip_dir / "truncated.mp4")
+    assert not isinstance(broken.value, NoVideoTrackError)
 
 
 def test_clip_paths_that_escape_data_root_are_refused(tmp_path):

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from conftest import make_clip
 
-from merlib.av.decode import decode_audio
+from merlib.av.decode import decode_audio, has_video_track
 from merlib.av.wav import read_wav, write_wav
 from merlib.labels import LABELS, PROB_COLUMNS
 from merlib.noise.blur import blur_frame
@@ -203,7 +203,7 @@ def release(tmp_path_factory, shared_data, clip_dir):
     write_wav(silence, np.zeros(32000, dtype=np.int16), 16000)
     make_clip(root / "silent.mp4", images / "obama2.jpg", silence, 1.0)
     make_clip(root / "short.mp4", images / "obama2.jpg", speech / "3080-5032-0001.flac", 0.05)
-    for name in ("noaudio", "truncated", "empty", "text"):
+    for name in ("noaudio", "novideo", "truncated", "empty", "text"):
         shutil.copy(clip_dir / f"{name}.mp4", root / f"{name}.mp4")
     return root
 
@@ -215,7 +215,7 @@ def clips(*names):
 @pytest.fixture(scope="module")
 def shard_run(tmp_path_factory, release, corpus):
     out = tmp_path_factory.mktemp("noisy")
-    names = ("a", "noaudio", "b", "truncated", "empty", "text", "silent", "short")
+    names = ("a", "noaudio", "b", "novideo", "truncated", "empty", "text", "silent", "short")
     table, rejects, timings = inject_shard(
         clips(*names), release, out, corpus, NoiseParams(), workers=2
     )
@@ -225,7 +225,7 @@ def shard_run(tmp_path_factory, release, corpus):
 def test_every_clip_is_either_noisy_or_rejected_with_its_reason(shard_run):
     out, table, rejects, _ = shard_run
     assert table.schema.equals(NOISE) and rejects.schema.equals(NOISE_REJECTS)
-    assert table.column("name").to_pylist() == ["a", "b"]
+    assert table.column("name").to_pylist() == ["a", "b", "novideo"]
     reasons = dict(zip(*rejects.to_pydict().values(), strict=True))
     assert set(reasons) == {"noaudio", "truncated", "empty", "text", "silent", "short"}
     assert "no audio track" in reasons["noaudio"]
@@ -233,12 +233,18 @@ def test_every_clip_is_either_noisy_or_rejected_with_its_reason(shard_run):
     assert "silent (RMS 0)" in reasons["silent"] and "silent.mp4" in reasons["silent"]
     assert "shorter than 0.1 s" in reasons["short"]
     written = {p.stem for p in out.rglob("*") if p.is_file()}
-    assert written == {"a", "b"}  # nothing, not even a temporary file, for rejected clips
+    assert written == {
+        "a",
+        "b",
+        "novideo",
+    }  # nothing, not even a temporary file, for rejected clips
 
 
 def test_noisy_clip_keeps_fps_frames_and_audio_length(shard_run, release):
     _, table, _, _ = shard_run
     for row in table.to_pylist():
+        if row["name"] == "novideo":
+            continue  # audio only: test_clip_without_video_stream_gets_noisy_audio_only
         clean_cap = cv2.VideoCapture(str(release / f"{row['name']}.mp4"))
         noisy_cap = cv2.VideoCapture(row["video"])
         for prop in (cv2.CAP_PROP_FPS, cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_WIDTH):
@@ -252,6 +258,18 @@ def test_noisy_clip_keeps_fps_frames_and_audio_length(shard_run, release):
         muxed = decode_audio(row["video"])
         assert abs(muxed.size - noisy.size) < 0.05 * 16000
         assert row["noise_files"] and all(f.endswith(".flac") for f in row["noise_files"])
+
+
+def test_clip_without_video_stream_gets_noisy_audio_only(shard_run, release):
+    _, table, _, _ = shard_run
+    row = next(r for r in table.to_pylist() if r["name"] == "novideo")
+    assert row["n_frames"] == 0 and row["fps"] is None
+    clean, _ = read_wav(row["clean_audio"])
+    noisy, _ = read_wav(row["noisy_audio"])
+    assert np.array_equal(clean, decode_audio(release / "novideo.mp4"))
+    assert abs(measured_snr_db(clean, noisy, row["mix_scale"]) - row["snr_db"]) < 0.1
+    assert abs(decode_audio(row["video"]).size - noisy.size) < 0.05 * 16000
+    assert not has_video_track(row["video"])  # still audio only, as the clean clip
 
 
 def test_noisy_clips_are_bit_identical_whatever_the_grouping_and_workers(
@@ -337,3 +355,18 @@ def test_robustness_scores_clean_and_noisy_overall_and_per_draw():
     assert summary["by_blur_factor"]["2"]["n_clips"] == 2
     assert summary["all"]["waf_drop"] == pytest.approx(1.0 - summary["all"]["waf_noisy"])
     assert table.num_rows == 1 + 2 + 3
+
+
+def test_robustness_counts_a_clip_without_video_under_no_blur():
+    names = ["c0", "c1", "c2"]
+    truth = dict(zip(names, LABELS[:3], strict=True))
+    drawn = pd.DataFrame(
+        {"name": names, "snr_db": [5, 5, 10], "blur_factor": [2, 2, 2], "n_frames": [75, 0, 75]}
+    )
+    labels = pd.DataFrame({"name": names, "discrete": list(truth.values())})
+    summary, table = robustness(
+        predictions(truth), predictions(truth), pa.Table.from_pandas(drawn), labels
+    )
+    assert {k: v["n_clips"] for k, v in summary["by_blur_factor"].items()} == {"2": 2, "none": 1}
+    blur = [r["value"] for r in table.to_pylist() if r["group"] == "blur_factor"]
+    assert blur == ["2", "none"]

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import AudioLoadingError, VideoLoadingError
+from ..errors import AudioLoadingError, NoVideoTrackError, VideoLoadingError
 from .ffmpeg import ONE_THREAD, ffmpeg_error, run_ffmpeg
 
 DETECT_MAX_SIDE = 640  # frames are downscaled to this before face detection
@@ -47,8 +47,25 @@ def check_decoded(
     if proc.returncode != 0:
         message = ffmpeg_error(proc)
         if "matches no streams" in message:
+            if track == "video":
+                raise NoVideoTrackError(no_video_track(path))
             raise error(f"{path}: no {track} track")
         raise error(f"{path}: {track} does not decode ({message})")
+
+
+def no_video_track(path: str | os.PathLike) -> str:
+    """The reason given for a file with no video stream (an audio-only mp4)."""
+    return f"{path}: no video track (the file holds no video stream, audio only)"
+
+
+def has_video_track(path: str | os.PathLike, timeout: float = 60) -> bool:
+    """Whether ffmpeg finds a video stream in ``path`` (only its header is read). False
+    only when the file opens and holds no video stream; a file that does not open at all
+    counts as having one, so that its own decoding error is reported."""
+    proc = run_ffmpeg(
+        ["-i", str(path), "-map", "0:v:0", "-frames:v", "0", "-f", "null", "-"], timeout
+    )
+    return not (proc.returncode != 0 and ffmpeg_error(proc) == "matches no streams")
 
 
 def check_file(path: Path, error: type[Exception]) -> None:
@@ -217,6 +234,8 @@ def native_fps(path: str | os.PathLike) -> float:
     finally:
         capture.release()
     if not fps or not np.isfinite(fps) or fps <= 0:
+        if not has_video_track(path):
+            raise NoVideoTrackError(no_video_track(path))
         raise VideoLoadingError(f"{path}: the video's frame rate cannot be read")
     return float(fps)
 
@@ -228,10 +247,13 @@ class VideoClip:
 
 
 def read_video(path: str | os.PathLike) -> VideoClip:
-    """Every frame of ``path`` (BGR uint8, rotation applied) and its frame rate."""
+    """Every frame of ``path`` (BGR uint8, rotation applied) and its frame rate.
+    :class:`NoVideoTrackError` when the file holds no video stream (audio only)."""
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
+            if Path(path).is_file() and not has_video_track(path):
+                raise NoVideoTrackError(no_video_track(path))
             raise VideoLoadingError(f"{path}: video does not open")
         fps = cap.get(cv2.CAP_PROP_FPS)
         frames = []
@@ -243,6 +265,8 @@ def read_video(path: str | os.PathLike) -> VideoClip:
     finally:
         cap.release()
     if not frames:
+        if not has_video_track(path):
+            raise NoVideoTrackError(no_video_track(path))
         raise VideoLoadingError(f"{path}: video track holds no frames")
     if not fps or not math.isfinite(fps) or fps <= 0:
         raise VideoLoadingError(f"{path}: no usable frame rate ({fps})")

@@ -1,4 +1,5 @@
-"""The one mp4 encoder: BGR frames and a WAV file muxed into H.264 + AAC.
+"""The mp4 encoder: BGR frames and a WAV file muxed into H.264 + AAC (or the WAV alone,
+for a clip that has no video stream).
 
 Encodes are single-threaded with bit-exact flags and no metadata, so the same frames and
 audio give the same bytes with the same ffmpeg build (another build may encode
@@ -82,6 +83,30 @@ def encode_mp4(
         if proc.returncode != 0:
             err.seek(0)
             message = err.read().decode("utf-8", "replace").strip()[-500:]
+            raise EncodingError(
+                f"{out}: ffmpeg could not encode the mp4 (exit {proc.returncode}): {message}"
+            )
+
+
+def encode_audio_mp4(
+    wav: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    audio_bitrate: str,
+    timeout: float = 600,
+) -> None:
+    """An mp4 holding only the audio of ``wav`` as AAC (``audio_bitrate``), no video
+    stream: the copy of a clip that had none. Bit-exact and atomic as :func:`encode_mp4`."""
+    out = Path(out)
+    cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(wav), "-map", "0:a:0"]
+    cmd += ["-vn", "-threads", "1", "-c:a", "aac", "-b:a", audio_bitrate]
+    cmd += ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
+    with atomic_path(out, suffix=".tmp.mp4") as tmp:
+        proc = subprocess.run(
+            [*cmd, "-f", "mp4", str(tmp)], capture_output=True, timeout=timeout, check=False
+        )
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip()[-500:]
             raise EncodingError(
                 f"{out}: ffmpeg could not encode the mp4 (exit {proc.returncode}): {message}"
             )

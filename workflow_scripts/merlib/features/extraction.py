@@ -112,7 +112,10 @@ class _Items:
         if self.modality == "visual":
             rows = self._faces.get(name)
             if not rows:
-                raise NoFaceError(f"clip {name}: no face found (no row in the shard's faces table)")
+                raise NoFaceError(
+                    f"clip {name}: no face crop (no row in the shard's faces table; the "
+                    "clip's media (visual) reject says why: no face found, no video track, ...)"
+                )
             return [decode_crop(name, frame, crop) for frame, crop in rows]
         return self._texts[position]
 

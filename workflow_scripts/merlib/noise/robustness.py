@@ -11,6 +11,8 @@ from ..metrics import EvaluationError, accuracy, waf
 from ..schemas import ROBUSTNESS, table_from_rows
 from .mixing import measured_snr_db
 
+NOT_BLURRED = "none"  # the blur group of clips with no video stream (audio only)
+
 
 def robustness(
     clean: pa.Table, noisy: pa.Table, noise: pa.Table, labels, label_set: LabelSet = MER2024
@@ -21,7 +23,9 @@ def robustness(
     ``name, discrete`` DataFrame (:func:`merlib.metrics.read_test_labels`). Scored clips:
     those with a noisy copy and a label; every one of them must have both predictions.
     Returns the summary dict (``all``, ``by_snr_db``, ``by_blur_factor``) and the
-    ROBUSTNESS table with the same figures. ``label_set``: the run's label set.
+    ROBUSTNESS table with the same figures. ``label_set``: the run's label set. A clip
+    with no video stream (``n_frames`` 0: nothing was blurred) counts under the blur
+    factor ``none``, not under the factor drawn for it.
     """
     truth = dict(zip(labels["name"], labels["discrete"], strict=True))
     pred = {}
@@ -30,6 +34,10 @@ def robustness(
             zip(table.column("name").to_pylist(), table.column("discrete").to_pylist(), strict=True)
         )
     drawn = noise.select(["name", "snr_db", "blur_factor"]).to_pylist()
+    if "n_frames" in noise.column_names:
+        for row, frames in zip(drawn, noise.column("n_frames").to_pylist(), strict=True):
+            if frames == 0:
+                row["blur_factor"] = NOT_BLURRED
     scored = [r for r in drawn if r["name"] in truth]
     if not scored:
         raise EvaluationError("no noisy clip has a label: nothing to score")
@@ -58,7 +66,7 @@ def robustness(
     }
     table_rows = [{"group": "all", "value": "all"} | summary["all"]]
     for key in ("snr_db", "blur_factor"):
-        for value in sorted({r[key] for r in scored}):
+        for value in sorted({r[key] for r in scored}, key=lambda v: (v == NOT_BLURRED, v)):
             s = scores([r for r in scored if r[key] == value])
             summary[f"by_{key}"][str(value)] = s
             table_rows.append({"group": key, "value": str(value)} | s)

@@ -1,5 +1,7 @@
 """One clip made noisy (audio mixed, frames blurred, wav files and mp4 written), and a
-shard of clips on worker threads."""
+shard of clips on worker threads. A clip with no video stream (an audio-only mp4, as some
+of MER2024's unlabelled clips are) gets its noisy audio in an audio-only mp4: nothing to
+blur (``n_frames`` 0, ``fps`` null)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from pathlib import Path, PurePosixPath
 import pyarrow as pa
 
 from ..av.decode import decode_audio, read_video
-from ..av.encode import encode_mp4
+from ..av.encode import encode_audio_mp4, encode_mp4
 from ..av.wav import write_wav
-from ..errors import MediaError
+from ..errors import MediaError, NoVideoTrackError
 from ..media.paths import safe_clip_path
 from ..schemas import NOISE, NOISE_REJECTS, table_from_rows
 from .blur import blur_frame
@@ -66,7 +68,10 @@ def noisy_clip(
     draw, rng = draw_clip(name, params)
     start = time.perf_counter()
     clean = decode_audio(video, params.sample_rate, params.timeout)
-    clip = read_video(video)
+    try:
+        clip = read_video(video)
+    except NoVideoTrackError:
+        clip = None  # audio only: the noisy copy is too
     t.decode += time.perf_counter() - start
     if clean.size < MIN_SECONDS * params.sample_rate:
         raise ShortClipError(
@@ -94,7 +99,7 @@ def noisy_clip(
     except SilentNoiseError as exc:
         files = ", ".join(corpus.relative(i) for i in used)
         raise SilentNoiseError(f"{exc} (noise files {files}, offset {offset})") from None
-    frames = [blur_frame(f, draw.blur_factor) for f in clip.frames]
+    frames = [blur_frame(f, draw.blur_factor) for f in clip.frames] if clip else []
     t.process += time.perf_counter() - start
 
     start = time.perf_counter()
@@ -103,15 +108,18 @@ def noisy_clip(
     write_wav(clean_wav, clean, params.sample_rate)
     write_wav(noisy_wav, mix.audio, params.sample_rate)
     mp4 = out_dir / video_dir / f"{name}.mp4"
-    encode_mp4(
-        frames,
-        clip.fps,
-        noisy_wav,
-        mp4,
-        crf=CRF,
-        audio_bitrate=AUDIO_BITRATE,
-        timeout=params.timeout,
-    )
+    if clip is None:
+        encode_audio_mp4(noisy_wav, mp4, audio_bitrate=AUDIO_BITRATE, timeout=params.timeout)
+    else:
+        encode_mp4(
+            frames,
+            clip.fps,
+            noisy_wav,
+            mp4,
+            crf=CRF,
+            audio_bitrate=AUDIO_BITRATE,
+            timeout=params.timeout,
+        )
     t.encode += time.perf_counter() - start
 
     row = {
@@ -128,7 +136,7 @@ def noisy_clip(
         "rescaled": mix.rescaled,
         "mix_scale": mix.mix_scale,
         "duration": clean.size / params.sample_rate,
-        "fps": float(clip.fps),
+        "fps": float(clip.fps) if clip else None,
         "n_frames": len(frames),
     }
     return row, t
