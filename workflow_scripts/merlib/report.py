@@ -439,8 +439,7 @@ def robustness_svg(robustness: Mapping) -> str | None:
 
 
 def _by_number(mapping: Mapping | None) -> list[tuple[str, Mapping]]:
-    """Items in numeric order of their keys; a key that is no number (the blur group
-    ``none`` of clips with no video stream) after them."""
+    """Items in numeric key order; keys that are no number (blur ``none``: no video) last."""
 
     def key(kv):
         try:
