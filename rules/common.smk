@@ -5,11 +5,8 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.join(MERFLOW_DIR, "workflow_scripts"))
-from merlib.collect.sources import (
-    NoVideoError,
-    find_subtitle,
-    list_videos,
-)  # noqa: E402
+from merlib.collect.sources import NoVideoError, find_subtitle  # noqa: E402
+from merlib.collect.sources import list_videos  # noqa: E402
 from merlib.asr_check import check_sample  # noqa: E402
 from merlib.candidates import CandidatesError, check_candidates  # noqa: E402
 from merlib.candidates import release_names  # noqa: E402
@@ -669,20 +666,20 @@ DEMO_EPISODES = os.path.join(DEMO_ROOT, "raw-episodes")
 def get_collect_videos():
     """Video id -> file name in collect.videos_dir ({} when collection is off); listed
     once per DAG build."""
-    folder = COLLECT.get("videos_dir")
+    return config_videos(COLLECT.get("videos_dir"), "collect.videos_dir")
+
+
+def config_videos(folder, key):
+    """Video id -> path relative to the videos folder of config ``key`` (collection's or
+    apply's; {} when it is not set): the demo's raw episodes by name before
+    make_demo_corpus has made them, else list_videos. A missing or empty folder, or two
+    files of one id, stops snakemake before any job with one message, no traceback."""
     if not folder:
         return {}
     folder = os.path.normpath(folder)
     if folder == DEMO_EPISODES and not os.path.isdir(folder):
-        # the demo's episodes are made by make_demo_corpus; their names are known
         n = config["demo"]["episodes"]
         return {f"episode_{i:02d}": f"episode_{i:02d}.mp4" for i in range(1, n + 1)}
-    return list_config_videos(folder, "collect.videos_dir")
-
-
-def list_config_videos(folder, key):
-    """list_videos of a config key's folder; a missing or empty folder, or two files of
-    one id, stops snakemake before any job with one message and no traceback."""
     try:
         return list_videos(folder, key)
     except NoVideoError as error:

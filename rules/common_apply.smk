@@ -13,14 +13,7 @@ APPLY_SHARD_DIGEST = "not tracked: a video's turn clips"
 @functools.cache
 def get_apply_videos():
     """Video id -> path under apply.videos_dir ({} when apply is off); listed once."""
-    folder = APPLY["videos_dir"]
-    if not folder:
-        return {}
-    if os.path.normpath(folder) == DEMO_EPISODES and not os.path.isdir(folder):
-        # the demo's episodes are made by make_demo_corpus; their names are known
-        n = config["demo"]["episodes"]
-        return {f"episode_{i:02d}": f"episode_{i:02d}.mp4" for i in range(1, n + 1)}
-    return list_config_videos(folder, "apply.videos_dir")
+    return config_videos(APPLY["videos_dir"], "apply.videos_dir")
 
 
 def get_apply_features():
