@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from apply_footage import coverage, cremad_joined, ffmpeg, speech_spans
 from e2e_helpers import config_args, overlay, snakemake
 
-from merlib.collect.sources import probe_video
+from merlib.av.probe import probe_video
 
 SHARED = REPO.parent / "shared" / "data"
 VIDEO = "long_grid_cremad"

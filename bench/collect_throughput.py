@@ -34,11 +34,11 @@ sys.path.insert(0, str(REPO / "tests"))
 import real_footage
 
 from merlib.av.decode import decode_audio
+from merlib.av.probe import probe_video
 from merlib.collect.export import export_clips
 from merlib.collect.filtering import filter_segments
 from merlib.collect.frames import dlib_face_embedder
 from merlib.collect.params import CollectParams
-from merlib.collect.sources import probe_video
 from merlib.collect.turns import resemblyzer_embedder, segment_row, speaker_turns, vad_segments
 from merlib.schemas import COLLECT_SEGMENTS, table_from_rows
 from merlib.threads import limit_threads

@@ -17,8 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow_scripts"))
 
+from merlib.av.probe import probe_video
 from merlib.collect.band import band_changes
-from merlib.collect.sources import probe_video
 
 
 def _cpu() -> float:

@@ -52,7 +52,7 @@ def cremad_joined(data: Path, out: Path) -> tuple[Path, list[tuple[str, float, f
 
 
 def _duration(path: Path) -> float:
-    from merlib.collect.sources import probe_video
+    from merlib.av.probe import probe_video
 
     return float(probe_video(path).duration)
 

@@ -18,11 +18,12 @@ from conftest import YUNET_ONNX
 
 from merlib.av.decode import decode_audio
 from merlib.av.ffmpeg import ffmpeg_exe
+from merlib.av.probe import probe_video
 from merlib.collect.export import export_clips, fetch_checked, write_release_csvs
 from merlib.collect.filtering import filter_segments
 from merlib.collect.frames import iter_frames
 from merlib.collect.params import CollectParams
-from merlib.collect.sources import find_subtitle, list_videos, probe_video
+from merlib.collect.sources import find_subtitle, list_videos
 from merlib.collect.turns import (
     assemble_turns,
     cut_segments,

@@ -24,9 +24,10 @@ import numpy as np
 import pyarrow as pa
 
 from ..av.decode import decode_audio
+from ..av.probe import probe_video
 from ..collect.filtering import filter_segments
 from ..collect.params import CollectParams
-from ..collect.sources import clip_stem, probe_video
+from ..collect.sources import clip_stem
 from ..collect.turns import Embedder, cut_segments, resemblyzer_embedder
 from ..errors import AudioLoadingError, VideoLoadingError
 from ..schemas import APPLY_TURNS, table_from_rows

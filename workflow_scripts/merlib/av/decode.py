@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import AudioLoadingError, NoVideoTrackError, VideoLoadingError
 from .ffmpeg import ONE_THREAD, ffmpeg_error, run_ffmpeg
+from .probe import probe_video
 
 DETECT_MAX_SIDE = 640  # frames are downscaled to this before face detection
 
@@ -59,13 +60,14 @@ def no_video_track(path: str | os.PathLike) -> str:
 
 
 def has_video_track(path: str | os.PathLike, timeout: float = 60) -> bool:
-    """Whether ffmpeg finds a video stream in ``path`` (only its header is read). False
-    only when the file opens and holds no video stream; a file that does not open at all
-    counts as having one, so that its own decoding error is reported."""
-    proc = run_ffmpeg(
-        ["-i", str(path), "-map", "0:v:0", "-frames:v", "0", "-f", "null", "-"], timeout
-    )
-    return not (proc.returncode != 0 and ffmpeg_error(proc) == "matches no streams")
+    """Whether :func:`~merlib.av.probe.probe_video` finds a video stream in ``path`` (a
+    cover picture is not one). False only when the file opens and holds no video stream;
+    a file that does not open at all counts as having one, so that its own decoding error
+    is reported."""
+    try:
+        return probe_video(path, timeout).has_video
+    except VideoLoadingError:
+        return True
 
 
 def check_file(path: Path, error: type[Exception]) -> None:

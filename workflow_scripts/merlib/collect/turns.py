@@ -15,13 +15,14 @@ import numpy as np
 import pyarrow as pa
 
 from ..av.decode import decode_audio
+from ..av.probe import probe_video
 from ..errors import AudioLoadingError, VideoLoadingError
 from ..schemas import COLLECT_SEGMENTS, table_from_rows
 from ..subtitles import SubtitleError, read_subtitles
 from .band import band_changes
 from .frames import FaceEmbedder, mark_reaction_shots, shot_cuts
 from .params import CollectParams
-from .sources import clip_stem, probe_video, segment_name
+from .sources import clip_stem, segment_name
 
 log = logging.getLogger(__name__)
 
