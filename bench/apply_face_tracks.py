@@ -37,7 +37,6 @@ from real_footage import EPISODES, LIBRI_FACE, build_episode
 import merlib.apply.segmentation as segmentation
 import merlib.collect.filtering as filtering
 from merlib.collect.params import CollectParams
-from merlib.collect.sources import probe_video
 
 SHARED = REPO.parent / "shared" / "data"
 GRID_CUTS = SHARED / "video" / "grid-cuts" / "grid_4speakers_cuts"
@@ -60,8 +59,8 @@ def videos(out: Path) -> dict[str, tuple[Path, list[tuple] | None]]:
     found["cremad_joined"] = (cremad, [(a, b, "cremad_1001") for _, a, b in spans])
     long_video, _ = build_video(out / "long")
     truth, t = [], 0.0
-    grid_len = float(probe_video(out / "long" / "grid.mp4").duration)
-    cremad_len = float(probe_video(out / "long" / "cremad.mp4").duration)
+    grid_len = json.loads(GRID_CUTS.with_suffix(".json").read_text())["duration_s"]
+    cremad_len = spans[-1][2]  # the same join as cremad_joined's
     for _ in range(5):
         truth += _grid_truth(t)
         t += grid_len
