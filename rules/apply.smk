@@ -22,6 +22,7 @@ rule segment_apply_video:
     params:
         collect=get_collect_params(),
         speaker_similarity=APPLY["speaker_similarity"],
+        face_distance=APPLY["face_distance"],
     script:
         "../workflow_scripts/segment_apply_video.py"
 

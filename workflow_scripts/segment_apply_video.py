@@ -16,18 +16,32 @@ from merlib.threads import limit_threads
 limit_threads(1)
 
 
-def main(video, video_id, collect, speaker_similarity, workers, out):
+def main(video, video_id, collect, speaker_similarity, face_distance, workers, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     params = CollectParams.from_config(collect)
-    logging.info("%s, %s, speaker similarity %s", video, params, speaker_similarity)
-    turns = segment_video(video, params, speaker_similarity, workers=workers, video_id=video_id)
+    logging.info(
+        "%s, %s, speaker similarity %s, face distance %s",
+        video,
+        params,
+        speaker_similarity,
+        face_distance,
+    )
+    turns = segment_video(
+        video,
+        params,
+        speaker_similarity,
+        workers=workers,
+        video_id=video_id,
+        face_distance=face_distance,
+    )
     for row in turns.to_pylist():
         logging.info(
-            "%s %.3f-%.3f %s %s",
+            "%s %.3f-%.3f %s %s %s",
             row["name"],
             row["start"],
             row["end"],
             row["speaker"],
+            row["face_track"] or "-",
             row["note"] or "",
         )
     write_table(turns, out, APPLY_TURNS)
@@ -38,6 +52,7 @@ main(
     snakemake.wildcards.video,
     snakemake.params.collect,
     snakemake.params.speaker_similarity,
+    snakemake.params.face_distance,
     snakemake.threads,
     snakemake.output.turns,
 )

@@ -64,6 +64,9 @@ def test_every_turn_has_a_row_and_the_turns_cover_the_speech(applied, shared_dat
             assert sum(r[c] for c in PROB_COLUMNS) == pytest.approx(1.0)
             assert r["confidence"] == pytest.approx(r[f"p_{r['label']}"]) and r["modalities"]
     assert len({r["speaker"] for r in rows}) == 4
+    # four faces, linked across turns: one track per person, each one voice's
+    assert len({r["face_track"] for r in rows}) == 4 and all(r["face_track"] for r in rows)
+    assert len({(r["speaker"], r["face_track"]) for r in rows}) == 4
 
 
 def test_card_written_beside_the_model_names_the_features(applied):

@@ -290,8 +290,10 @@ def read_features(path: str | os.PathLike) -> pa.Table:
 # Per video: every speech turn, with no dataset filter. ``name`` is the turn's clip name
 # (the video id and start in ms); a video that cannot be segmented is one row named after
 # it over the whole video, ``usable`` false, with the reason in ``note``. ``speaker`` is a
-# voice cluster id stable within the video (S1, S2...); ``face_track`` is null when the
-# turn's frames do not hold one face of one person (``note`` says why).
+# voice cluster id stable within the video (S1, S2...); ``face_track`` a face cluster id
+# stable within the video (F1, F2...: the same face in several turns), null when the turn's
+# frames do not hold one face of one person (``note`` says why; it also says when the face
+# is not its speaker's usual one).
 APPLY_TURNS = pa.schema(
     _ids("name", "video", "file")
     + [

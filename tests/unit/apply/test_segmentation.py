@@ -15,12 +15,20 @@ from apply_footage import (
     speech_spans,
     tears_with_speech,
 )
+from collect_scenes import segments_of
 from conftest import YUNET_ONNX
 
-from merlib.apply.segmentation import cluster_speakers, segment_video
+from merlib.apply.segmentation import (
+    cluster_faces,
+    cluster_speakers,
+    face_voice_notes,
+    segment_video,
+)
+from merlib.collect.filtering import filter_segments
 from merlib.collect.params import CollectParams
 
 PARAMS = CollectParams(detector="opencv", detector_model=str(YUNET_ONNX))
+FACE_DISTANCE = 0.5  # config.yaml's apply.face_distance
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +40,9 @@ def embedders():
 
 
 def _segment(path, embedders, similarity=0.75):
-    return segment_video(path, PARAMS, similarity, **embedders).to_pylist()
+    return segment_video(
+        path, PARAMS, similarity, **embedders, face_distance=FACE_DISTANCE
+    ).to_pylist()
 
 
 def test_cluster_speakers_numbers_by_first_appearance():
@@ -40,6 +50,46 @@ def test_cluster_speakers_numbers_by_first_appearance():
     assert cluster_speakers(np.stack([b, a, b + 0.01, a]), 0.75) == ["S1", "S2", "S1", "S2"]
     assert cluster_speakers(np.stack([a]), 0.75) == ["S1"]
     assert cluster_speakers(np.zeros((0, 3)), 0.75) == []
+
+
+def test_cluster_faces_edge_cases():
+    a, b = np.zeros(128), np.full(128, 0.1)  # 1.13 apart
+    assert cluster_faces([], 0.5) == []
+    assert cluster_faces([None, None], 0.5) == [None, None]  # no face in the video
+    assert cluster_faces([None, a, None], 0.5) == [None, "F1", None]  # one turn
+    faces = [None, b, a, b + 0.01, None, a]
+    assert cluster_faces(faces, 0.5) == [None, "F1", "F2", "F1", None, "F2"]
+    assert cluster_faces(faces, 2.0) == [None, "F1", "F1", "F1", None, "F1"]
+
+
+def test_face_voice_notes_mark_a_face_that_is_not_the_voices_usual_one():
+    speakers = ["S1", "S1", "S1", "S2", "S2", "S3", "S3", None]
+    tracks = ["F1", "F2", "F1", "F3", None, "F1", "F2", "F2"]
+    notes = face_voice_notes(speakers, tracks)
+    assert notes[1] == "face F2 is not voice S1's usual face F1"
+    # S2 has one face; S3 shows two faces once each (no usual face); no voice, no note
+    assert notes[:1] + notes[2:] == [None] * 7
+
+
+def test_grid_faces_of_one_man_in_two_clips_are_one_track(shared_data, embedders):
+    # two turns per clip; pwij3p and id2_vcd_swwp2s are one man (GRID talker s2), and
+    # brbk7n and lrwp9a are the two closest different people (turn means 0.58 apart)
+    clips = ["pwij3p", "bbaf2n", "id2_vcd_swwp2s", "brbk7n", "lrwp9a"]
+    faces = []
+    for clip in clips:
+        video = shared_data / "video" / "grid" / f"{clip}.mpg"
+        segments = segments_of(video, [(0.0, 1.4), (1.5, 2.9)])
+        identities = {}
+        args = (video, segments, PARAMS, embedders["face_embed"])
+        decisions = filter_segments(*args, identities=identities)[0]
+        assert decisions.equals(filter_segments(*args)[0])  # the collection's own decisions
+        assert all(decisions.column("kept").to_pylist()) and len(identities) == 2
+        faces += [identities[name] for name in decisions.column("name").to_pylist()]
+    assert all(f.shape == (128,) for f in faces)
+    tracks = cluster_faces(faces, FACE_DISTANCE)
+    assert tracks == ["F1", "F1", "F2", "F2", "F1", "F1", "F3", "F3", "F4", "F4"]
+    # dlib's usual 0.6 would take brbk7n and lrwp9a for one person
+    assert cluster_faces(faces, 0.6)[6:] == ["F3"] * 4
 
 
 def test_grid_cuts_four_speakers_cover_the_speech(shared_data, embedders):
@@ -55,6 +105,10 @@ def test_grid_cuts_four_speakers_cover_the_speech(shared_data, embedders):
         assert any(s < b and e > a for s, e in turns), t
     assert len({r["speaker"] for r in rows}) == 4
     assert all(r["usable"] and r["face_track"] for r in rows)
+    # four people, four face tracks, each one voice's: no turn notes a disagreement
+    assert len({r["face_track"] for r in rows}) == 4
+    assert len({(r["speaker"], r["face_track"]) for r in rows}) == 4
+    assert all(r["note"] is None for r in rows)
 
 
 def test_cremad_six_emotions_joined_every_sentence_in_a_turn(shared_data, embedders, tmp_path):
@@ -70,6 +124,14 @@ def test_cremad_six_emotions_joined_every_sentence_in_a_turn(shared_data, embedd
     assert coverage(truth, turns) >= 0.9
     assert all(r["usable"] for r in rows)
     assert len({r["speaker"] for r in rows}) <= 2  # one actor
+    assert [r["face_track"] for r in rows] == ["F1"] * len(rows)
+    # the actor's face in each of the six clips, as six turns: one track
+    segments = segments_of(video, [(a + 0.2, b - 0.2) for _, a, b in spans])
+    identities = {}
+    args = (video, segments, PARAMS, embedders["face_embed"])
+    decisions = filter_segments(*args, identities=identities)[0]
+    faces = [identities.get(name) for name in decisions.column("name").to_pylist()]
+    assert cluster_faces(faces, FACE_DISTANCE) == ["F1"] * 6
 
 
 def test_tears_of_steel_with_speech_every_turn_kept(shared_data, embedders, tmp_path):
@@ -79,9 +141,12 @@ def test_tears_of_steel_with_speech_every_turn_kept(shared_data, embedders, tmp_
     truth = [(s, min(e, 10.0)) for s, e in truth if s < 10.0]
     assert coverage(truth, [(r["start"], r["end"]) for r in rows]) >= 0.9
     assert all(r["usable"] for r in rows)
-    # a turn over shots without one face of one person is marked, not dropped
+    # a turn over shots without one face of one person is marked, not dropped; a turn
+    # with a face may note that the face is not its voice's usual one (a voice-over here)
     for r in rows:
-        assert (r["face_track"] is None) == (r["note"] is not None)
+        assert r["face_track"] is not None or r["note"] is not None
+        if r["face_track"] is not None and r["note"] is not None:
+            assert r["note"].startswith(f"face {r['face_track']} is not voice")
 
 
 def test_video_without_faces_keeps_its_turns_with_a_note(shared_data, embedders, tmp_path):

@@ -8,7 +8,11 @@ would drop a turn from a dataset (no usable face, two people, too short) becomes
 turn's ``note``; every speech turn stays. Speakers are voice clusters within the video:
 Resemblyzer embeddings of the turns, joined by average-linkage agglomerative clustering
 while their cosine similarity is at least ``speaker_similarity``; ids ``S1``, ``S2``...
-in order of first appearance. A video that cannot be segmented at all (no audio track,
+in order of first appearance. Face tracks are face clusters within the video: the mean
+dlib identity of each turn that holds one face of one person (the faces its identity
+check already compared), joined by the same clustering while their Euclidean distance is
+below ``face_distance``; ids ``F1``, ``F2``... A turn whose face track is not its voice's
+usual one says so in its note. A video that cannot be segmented at all (no audio track,
 no speech, unreadable) is one row over the whole video, not usable, with the reason.
 """
 
@@ -35,10 +39,11 @@ from ..schemas import APPLY_TURNS, table_from_rows
 log = logging.getLogger(__name__)
 
 
-def cluster_speakers(voices: np.ndarray, min_similarity: float) -> list[str]:
-    """Speaker ids (``S1``... by first appearance) of the rows of ``voices`` (one voice
-    embedding per turn): average-linkage clusters of cosine similarity >= ``min_similarity``."""
-    n = len(voices)
+def cluster_turns(vectors: np.ndarray, metric: str, max_distance: float, prefix: str) -> list[str]:
+    """Cluster ids (``prefix`` + 1, 2... by first appearance) of the rows of ``vectors`` (one
+    embedding per turn): average-linkage agglomerative clusters, two groups joined while
+    their average ``metric`` distance is below ``max_distance``."""
+    n = len(vectors)
     if n == 0:
         return []
     if n == 1:
@@ -47,15 +52,53 @@ def cluster_speakers(voices: np.ndarray, min_similarity: float) -> list[str]:
         from sklearn.cluster import AgglomerativeClustering
 
         labels = AgglomerativeClustering(
-            n_clusters=None,
-            metric="cosine",
-            linkage="average",
-            distance_threshold=1.0 - float(min_similarity),
-        ).fit_predict(np.asarray(voices, dtype=np.float64))
+            n_clusters=None, metric=metric, linkage="average", distance_threshold=max_distance
+        ).fit_predict(np.asarray(vectors, dtype=np.float64))
     order: dict[int, str] = {}
     for label in labels:
-        order.setdefault(int(label), f"S{len(order) + 1}")
+        order.setdefault(int(label), f"{prefix}{len(order) + 1}")
     return [order[int(label)] for label in labels]
+
+
+def cluster_speakers(voices: np.ndarray, min_similarity: float) -> list[str]:
+    """Speaker ids (``S1``... by first appearance) of the rows of ``voices`` (one voice
+    embedding per turn): average-linkage clusters of cosine similarity >= ``min_similarity``."""
+    return cluster_turns(voices, "cosine", 1.0 - float(min_similarity), "S")
+
+
+def cluster_faces(faces: list[np.ndarray | None], max_distance: float) -> list[str | None]:
+    """Face track ids (``F1``... by first appearance) of turns' face identities (None for a
+    turn without one face of one person: no track): average-linkage clusters of Euclidean
+    distance below ``max_distance``."""
+    with_face = [i for i, f in enumerate(faces) if f is not None]
+    vectors = np.stack([faces[i] for i in with_face]) if with_face else np.zeros((0, 1))
+    tracks: list[str | None] = [None] * len(faces)
+    for i, track in zip(
+        with_face, cluster_turns(vectors, "euclidean", max_distance, "F"), strict=True
+    ):
+        tracks[i] = track
+    return tracks
+
+
+def face_voice_notes(speakers: list, tracks: list) -> list[str | None]:
+    """Where voice and face disagree: a turn whose face track is not its speaker's usual
+    one (the track shown in more than half of the speaker's turns with a face) is noted:
+    the face on screen may be a listener's, or one person split in two by voice or face."""
+    shown: dict[str, list[str]] = {}
+    for speaker, track in zip(speakers, tracks, strict=True):
+        if speaker is not None and track is not None:
+            shown.setdefault(speaker, []).append(track)
+    usual = {}
+    for speaker, seen in shown.items():
+        track = max(seen, key=seen.count)
+        if 2 * seen.count(track) > len(seen):
+            usual[speaker] = track
+    return [
+        f"face {track} is not voice {speaker}'s usual face {usual[speaker]}"
+        if track is not None and usual.get(speaker, track) != track
+        else None
+        for speaker, track in zip(speakers, tracks, strict=True)
+    ]
 
 
 def _whole_video_row(video_path: Path, vid: str, reason: str, timeout: float) -> dict:
@@ -89,10 +132,13 @@ def segment_video(
     face_embed=None,
     workers: int = 1,
     video_id: str | None = None,
+    *,
+    face_distance: float,
 ) -> pa.Table:
     """Every speech turn of ``video_path`` (:data:`APPLY_TURNS`), in time order; never
     raises on bad media (the whole video becomes one row with the reason). ``video_id``
-    (default: the file's safe stem) fills the ``video`` column."""
+    (default: the file's safe stem) fills the ``video`` column; ``face_distance`` is the
+    face tracks' clustering threshold (:func:`cluster_faces`)."""
     video_path = Path(video_path)
     vid = video_id or clip_stem(video_path.stem)
     embed = embed or resemblyzer_embedder()
@@ -104,7 +150,10 @@ def segment_video(
             [_whole_video_row(video_path, vid, bad[0]["reason"], params.timeout)], APPLY_TURNS
         )
     unbounded = dataclasses.replace(params, min_duration=0.0, max_duration=float("inf"))
-    decisions, timings = filter_segments(video_path, segments, unbounded, face_embed, workers)
+    identities: dict[str, np.ndarray] = {}  # the faces the identity check compared
+    decisions, timings = filter_segments(
+        video_path, segments, unbounded, face_embed, workers, identities
+    )
     log.info("%s: %d turns, face checks %s", video_path, decisions.num_rows, timings)
     try:
         pcm = decode_audio(video_path, params.sample_rate, params.timeout, from_zero=True)
@@ -121,10 +170,13 @@ def segment_video(
     speakers = cluster_speakers(
         np.stack(voices) if voices else np.zeros((0, 1)), speaker_similarity
     )
+    tracks = cluster_faces([identities.get(r["name"]) for r in rows], face_distance)
+    disagree = face_voice_notes(speakers, tracks)
     out = []
-    for r, speaker in zip(rows, speakers, strict=True):
+    for r, speaker, track, other in zip(rows, speakers, tracks, disagree, strict=True):
         # the collection's reason for not keeping a turn is this turn's note; a turn whose
-        # frames hold one face of one person has a face track (the turn's own)
+        # frames hold one face of one person has a face track, linked across the video's
+        # turns by identity
         out.append(
             _row(
                 vid,
@@ -133,9 +185,9 @@ def segment_video(
                 r["start"],
                 r["end"],
                 usable=True,
-                note=r["reason"],
+                note=r["reason"] or other,
                 speaker=speaker,
-                face_track=f"{r['name']}_face" if r["kept"] else None,
+                face_track=track,
                 one_face_fraction=r["one_face_fraction"],
             )
         )

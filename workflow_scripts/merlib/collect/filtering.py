@@ -100,17 +100,32 @@ def _one_face_reason(tally: _Tally, params: CollectParams) -> str | None:
     return None
 
 
+def _agreeing(vectors: list[np.ndarray], threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the largest group of ``vectors`` within ``threshold`` of one of them (a
+    medoid), and their pairwise distances."""
+    m = np.stack(vectors)
+    d = np.sqrt(((m[:, None, :] - m[None, :, :]) ** 2).sum(-1))
+    close = d <= threshold
+    members = np.flatnonzero(close[int(np.argmax(close.sum(axis=1)))])
+    return members, d
+
+
 def identity_agreement(vectors: list[np.ndarray], threshold: float) -> tuple[int, float]:
     """The largest group of faces within ``threshold`` of one of them (a medoid): its size
     and the largest distance between two of its members."""
     if len(vectors) < 2:
         return len(vectors), 0.0
-    m = np.stack(vectors)
-    d = np.sqrt(((m[:, None, :] - m[None, :, :]) ** 2).sum(-1))
-    close = d <= threshold
-    best = int(np.argmax(close.sum(axis=1)))
-    members = np.flatnonzero(close[best])
+    members, d = _agreeing(vectors, threshold)
     return len(members), float(d[np.ix_(members, members)].max())
+
+
+def turn_identity(vectors: list[np.ndarray], threshold: float) -> np.ndarray:
+    """One identity for a kept clip's compared faces: the mean of the agreeing group's
+    (:func:`identity_agreement`), so that a reaction shot's face does not pull it."""
+    if len(vectors) < 2:
+        return np.asarray(vectors[0], dtype=np.float64)
+    members, _ = _agreeing(vectors, threshold)
+    return np.stack(vectors)[members].astype(np.float64).mean(axis=0)
 
 
 def filter_segments(
@@ -119,13 +134,16 @@ def filter_segments(
     params: CollectParams,
     face_embed: FaceEmbedder | None = None,
     workers: int = 1,
+    identities: dict | None = None,
 ) -> tuple[pa.Table, dict]:
     """Decisions for one video's candidates (:data:`COLLECT_CLIPS`) and timing figures
     (``identity_s``: seconds spent on, or waiting for, ``identity_faces`` embeddings).
     With ``workers`` > 1 (and no ``face_embed``), dlib's identity embeddings are computed
     in that many processes (:class:`FacePool`), each candidate's as soon as its decode
     window is done and it passed the one-face check, while the next windows decode: the
-    same decisions as with one."""
+    same decisions as with one. ``identities``, when given, is filled with each kept
+    candidate's name -> its face identity (:func:`turn_identity` of the faces its identity
+    check compared: no extra embedding); the decisions are the same with or without it."""
     timings = {"decode_detect_s": 0.0, "identity_s": 0.0, "frames": 0, "windows": 0}
     timings["identity_faces"] = 0
     rows = []
@@ -147,15 +165,18 @@ def filter_segments(
         return table_from_rows(rows, COLLECT_CLIPS), timings
     pool = FacePool(workers) if workers > 1 and face_embed is None else None
     try:
-        _face_checks(video_path, todo, params, face_embed, pool, timings)
+        _face_checks(video_path, todo, params, face_embed, pool, timings, identities)
     finally:
         if pool is not None:
             pool.close()
     return table_from_rows(rows, COLLECT_CLIPS), timings
 
 
-def _face_checks(video_path, todo: list, params: CollectParams, face_embed, pool, timings):
-    """The one-face and one-identity checks of ``todo`` (rows updated in place)."""
+def _face_checks(
+    video_path, todo: list, params: CollectParams, face_embed, pool, timings, identities=None
+):
+    """The one-face and one-identity checks of ``todo`` (rows updated in place; each kept
+    row's identity into ``identities`` when given)."""
     detect = make_detector(params.detector, params.detector_model, params.detector_score)
     if pool is None:
         face_embed = face_embed or dlib_face_embedder()
@@ -240,5 +261,7 @@ def _face_checks(video_path, todo: list, params: CollectParams, face_embed, pool
             )
             continue
         r["kept"] = True
+        if identities is not None:
+            identities[r["name"]] = turn_identity(vectors, params.identity_threshold)
     embedded = {id(c) for t in tallies.values() for c in t.embeddings if c._vector is not None}
     timings["identity_faces"] = len(embedded)
