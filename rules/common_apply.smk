@@ -1,13 +1,14 @@
 # Input functions and settings of rules/apply.smk (the target `apply`, off the default
 # path): included after rules/common.smk, whose helpers they use. docs/apply.md.
 from merlib.apply.card import check_features, read_card  # noqa: E402
+from merlib.apply.windows import read_shards  # noqa: E402
 
 APPLY = config["apply"]
 APPLY_MODEL_DIR = os.path.normpath(APPLY["model_dir"] or "results")
 APPLY_MODEL = f"{APPLY_MODEL_DIR}/fusion/model.pt"
 APPLY_CARD = f"{APPLY_MODEL_DIR}/fusion/model_card.json"
-APPLY_SHARDS = shard_ids(APPLY["shards"])
 APPLY_SHARD_DIGEST = "not tracked: a video's turn clips"
+APPLY_SHARD_PATTERN = r"w\d+(-\d+)?"  # merlib.apply.windows.shard_id
 
 
 @functools.cache
@@ -93,23 +94,41 @@ def get_apply_transcribe_inputs(wildcards):
     return inputs
 
 
+def get_apply_shards(wildcards):
+    """The video's shards holding a clip (time windows), from the shard list its
+    checkpoint export_apply_clips wrote."""
+    listing = checkpoints.export_apply_clips.get(video=wildcards.video).output.shards
+    return [s["shard"] for s in read_shards(listing)["shards"]]
+
+
+def get_apply_progress(wildcards):
+    """What a per-shard job logs of its window ("window 4/12, 00:30:00-00:40:00, 41
+    turns"): read from the shard list, which exists once the job is planned."""
+    path = f"results/apply/{wildcards.video}/clips/shards.json"
+    if not os.path.isfile(path):
+        return f"shard {wildcards.shard}"
+    shards = {s["shard"]: s for s in read_shards(path)["shards"]}
+    return shards.get(wildcards.shard, {}).get("progress", f"shard {wildcards.shard}")
+
+
 def get_predict_apply_inputs(wildcards):
     """The model and its card, the video's turns, clips, transcripts and media rejects,
     and per applied feature its tables as named inputs (``features_<name>``,
     ``flags_<name>``, ``rejects_<name>``: merlib.fusion.dataset.input_files)."""
     base = f"results/apply/{wildcards.video}"
+    shards = get_apply_shards(wildcards)
     inputs = {
         "model": APPLY_MODEL,
         "card": APPLY_CARD,
         "turns": f"{base}/clips/turns.parquet",
         "manifest": f"{base}/clips/manifest.parquet",
-        "transcripts": expand(f"{base}/transcripts/{{s}}.parquet", s=APPLY_SHARDS),
-        "media_rejects": expand(f"{base}/media/{{s}}/rejects.parquet", s=APPLY_SHARDS),
+        "transcripts": expand(f"{base}/transcripts/{{s}}.parquet", s=shards),
+        "media_rejects": expand(f"{base}/media/{{s}}/rejects.parquet", s=shards),
     }
     for table, prefix in FEATURE_INPUT_NAMES.items():
         for feature in APPLY_FEATURES:
             inputs[f"{prefix}_{feature}"] = get_shard_tables(
-                table, feature, base, APPLY_SHARDS
+                table, feature, base, shards
             )
     return inputs
 

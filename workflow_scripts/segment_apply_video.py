@@ -8,6 +8,7 @@ sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.apply.segmentation import segment_video
+from merlib.apply.windows import window_shards
 from merlib.collect.params import CollectParams
 from merlib.schemas import APPLY_TURNS, write_table
 from merlib.threads import limit_threads
@@ -16,7 +17,17 @@ from merlib.threads import limit_threads
 limit_threads(1)
 
 
-def main(video, video_id, collect, speaker_similarity, workers, out):
+def log_windows(turns, window_s):
+    """Turns per time window of apply.window_s (the shards export_apply_clips will cut),
+    e.g. ``window 3/12, 00:20:00-00:30:00, 41 turns``."""
+    rows = turns.select(["name", "start", "end"]).to_pylist()
+    duration = max((r["end"] for r in rows), default=0.0)
+    listing = window_shards([(r["name"], r["start"]) for r in rows], duration, window_s, 1)
+    for shard in listing["shards"]:
+        logging.info("%s", shard["progress"])
+
+
+def main(video, video_id, collect, speaker_similarity, workers, out, window_s):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     params = CollectParams.from_config(collect)
     logging.info("%s, %s, speaker similarity %s", video, params, speaker_similarity)
@@ -30,6 +41,7 @@ def main(video, video_id, collect, speaker_similarity, workers, out):
             row["speaker"],
             row["note"] or "",
         )
+    log_windows(turns, window_s)
     write_table(turns, out, APPLY_TURNS)
 
 
@@ -40,4 +52,6 @@ main(
     snakemake.params.speaker_similarity,
     snakemake.threads,
     snakemake.output.turns,
+    # for the log only (not a param: a new window length reruns no segmentation)
+    float(snakemake.config["apply"]["window_s"]),
 )
