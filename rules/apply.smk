@@ -123,6 +123,10 @@ use rule extract_features as extract_apply_features with:
 rule predict_apply_turns:
     input:
         unpack(get_predict_apply_inputs),
+        model=APPLY_MODEL,
+        card=APPLY_CARD,
+        turns="results/apply/{video}/clips/turns.parquet",
+        manifest="results/apply/{video}/clips/manifest.parquet",
     output:
         timeline="results/apply/{video}/timeline.parquet",
         csv="results/apply/{video}/timeline.csv",

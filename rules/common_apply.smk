@@ -112,16 +112,13 @@ def get_apply_progress(wildcards):
 
 
 def get_predict_apply_inputs(wildcards):
-    """The model and its card, the video's turns, clips, transcripts and media rejects,
-    and per applied feature its tables as named inputs (``features_<name>``,
-    ``flags_<name>``, ``rejects_<name>``: merlib.fusion.dataset.input_files)."""
+    """Per shard of the video (known once its checkpoint ran): its transcripts and media
+    rejects, and per applied feature its tables as named inputs (``features_<name>``,
+    ``flags_<name>``, ``rejects_<name>``: merlib.fusion.dataset.input_files). The model,
+    card, turns and manifest are the rule's own inputs."""
     base = f"results/apply/{wildcards.video}"
     shards = get_apply_shards(wildcards)
     inputs = {
-        "model": APPLY_MODEL,
-        "card": APPLY_CARD,
-        "turns": f"{base}/clips/turns.parquet",
-        "manifest": f"{base}/clips/manifest.parquet",
         "transcripts": expand(f"{base}/transcripts/{{s}}.parquet", s=shards),
         "media_rejects": expand(f"{base}/media/{{s}}/rejects.parquet", s=shards),
     }
