@@ -11,8 +11,9 @@ bench/apply_timeline.py's 1.43-minute video made from ../shared/data only (the G
 four-speaker cuts video five times, then CREMA-D's actor in six emotions, twice), looped
 to each length (``-c copy``, cut at the length). Every video is applied in WORKDIR with
 ``apply.window_s`` (default 180 s here, so the lengths span 1 to 4 windows), then each
-rule's Snakemake benchmark is read: ``max_rss`` (MB; the largest of a rule's per-shard
-jobs) and ``cpu_time`` (summed over its jobs), per video.
+rule's Snakemake benchmark is read: ``max_rss`` and ``max_pss`` (MB; the largest of a
+rule's per-shard jobs) and ``cpu_time`` (summed over its jobs), per video. ``--no-run``
+prints the table of the last run again.
 """
 
 from __future__ import annotations
@@ -71,15 +72,17 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, nargs="+", default=[3.0, 6.0, 12.0])
     ap.add_argument("--window-s", type=float, default=180.0)
     ap.add_argument("--cores", default="2")
+    ap.add_argument("--no-run", action="store_true", help="only print the last run's table")
     args = ap.parse_args()
     work = args.workdir.resolve()
-    base, _ = build_video(work / "bench-pieces")
     videos_dir = work / "long-videos"
     videos_dir.mkdir(parents=True, exist_ok=True)
+    base = None if args.no_run else build_video(work / "bench-pieces")[0]
     lengths = {}
     for minutes in args.minutes:
-        name = f"long_{minutes:g}min".replace(".", "_")
-        video = looped(base, minutes, videos_dir / f"{name}.mp4")
+        video = videos_dir / (f"long_{minutes:g}min".replace(".", "_") + ".mp4")
+        if base is not None:
+            looped(base, minutes, video)
         lengths[video.stem] = float(probe_video(video).duration) / 60
     config = overlay(
         "apply",
@@ -90,25 +93,29 @@ def main() -> None:
             "window_s": args.window_s,
         },
     )
-    wall = time.perf_counter()
-    proc = snakemake(work, *config_args(config), "--cores", args.cores, "apply", timeout=3600)
-    wall = time.perf_counter() - wall
-    if proc.returncode != 0:
-        sys.exit(proc.stderr[-4000:])
-    print(f"snakemake apply: {len(lengths)} videos, {wall:.0f} s on {args.cores} cores, "
-          f"window_s {args.window_s:g}")  # fmt: skip
-    print("max RSS (MB; per-shard rules: their largest job), then CPU s per minute of video")
-    head = "".join(f" {r.replace('_apply', '').replace('_video', '')[:14]:>14s}" for r in RULES)
-    print(f"{'video':>20s} {'min':>5s} {'windows':>7s}{head} {'CPU s/min':>9s}")
-    for video, minutes in sorted(lengths.items(), key=lambda kv: kv[1]):
-        cells, cpu = [], 0.0
-        for rule in RULES:
-            rows = benchmarks(work, rule, video)
-            cells.append(max((float(r["max_rss"]) for r in rows), default=float("nan")))
-            cpu += sum(float(r["cpu_time"]) for r in rows)
-        windows = math.ceil(minutes * 60 / args.window_s)
-        row = "".join(f" {c:14.0f}" for c in cells)
-        print(f"{video:>20s} {minutes:5.2f} {windows:7d}{row} {cpu / minutes:9.1f}")
+    if not args.no_run:
+        wall = time.perf_counter()
+        proc = snakemake(work, *config_args(config), "--cores", args.cores, "apply", timeout=3600)
+        wall = time.perf_counter() - wall
+        if proc.returncode != 0:
+            sys.exit(proc.stderr[-4000:])
+        print(f"snakemake apply: {len(lengths)} videos, {wall:.0f} s on {args.cores} cores, "
+              f"window_s {args.window_s:g}")  # fmt: skip
+    # max_rss sums the RSS of a job's processes (its workers and ffmpeg share pages, counted
+    # in each); max_pss shares them out, so it is the job's own footprint
+    for column in ("max_rss", "max_pss"):
+        print(f"{column} (MB; per-shard rules: their largest job), CPU s per minute of video")
+        head = "".join(f" {r.replace('_apply', '').replace('_video', '')[:9]:>9s}" for r in RULES)
+        print(f"{'video':>11s} {'min':>5s} {'windows':>7s}{head} {'CPU s/min':>9s}")
+        for video, minutes in sorted(lengths.items(), key=lambda kv: kv[1]):
+            cells, cpu = [], 0.0
+            for rule in RULES:
+                rows = benchmarks(work, rule, video)
+                cells.append(max((float(r[column]) for r in rows), default=float("nan")))
+                cpu += sum(float(r["cpu_time"]) for r in rows)
+            windows = math.ceil(minutes * 60 / args.window_s)
+            row = "".join(f" {c:9.0f}" for c in cells)
+            print(f"{video:>11s} {minutes:5.2f} {windows:7d}{row} {cpu / minutes:9.1f}")
 
 
 if __name__ == "__main__":

@@ -57,12 +57,12 @@ checkpoint export_apply_clips:
 
 
 # The three per-shard steps are the release's own rules on the turn clips (their scripts,
-# env and resources): one implementation of media, ASR and features for both. A video's
-# jobs rerun by their manifest's modification time (no ingest digest); each logs its
-# window (params.progress: "window 4/12, 00:30:00-00:40:00, 41 turns").
+# env and resources): one implementation of media, ASR and features for both. They read
+# the video's manifest as ancient() and carry their window's digest (a change reruns only
+# the windows it touches); each logs its window (params.progress: "window 4/12, 00:30:00-00:40:00, 41 turns").
 use rule extract_media as extract_apply_media with:
     input:
-        manifest="results/apply/{video}/clips/manifest.parquet",
+        manifest=get_apply_manifest,
     output:
         audio="results/apply/{video}/media/{shard}/audio.parquet",
         faces="results/apply/{video}/media/{shard}/faces.parquet",
@@ -76,7 +76,7 @@ use rule extract_media as extract_apply_media with:
     params:
         data_root=get_apply_clips_root,
         media=config["media"],
-        shard_digest=APPLY_SHARD_DIGEST,
+        shard_digest=get_apply_shard_digest,
         progress=get_apply_progress,
 
 
@@ -94,7 +94,7 @@ use rule transcribe_clips as transcribe_apply_clips with:
     params:
         transcripts=TRANSCRIPTS_CONFIG,
         model_cache="resources/models",
-        shard_digest=APPLY_SHARD_DIGEST,
+        shard_digest=get_apply_shard_digest,
         progress=get_apply_progress,
 
 
@@ -116,7 +116,7 @@ use rule extract_features as extract_apply_features with:
         spec=get_feature_spec,
         batch_size=32,
         model_cache="resources/models",
-        shard_digest=APPLY_SHARD_DIGEST,
+        shard_digest=get_apply_shard_digest,
         progress=get_apply_progress,
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import subprocess
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
@@ -10,6 +11,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from merlib.apply.segmentation import segment_video
 from merlib.apply.windows import window_shards
 from merlib.collect.params import CollectParams
+from merlib.collect.sources import probe_video
+from merlib.errors import VideoLoadingError
 from merlib.schemas import APPLY_TURNS, write_table
 from merlib.threads import limit_threads
 
@@ -17,11 +20,14 @@ from merlib.threads import limit_threads
 limit_threads(1)
 
 
-def log_windows(turns, window_s):
+def log_windows(video, turns, window_s, timeout):
     """Turns per time window of apply.window_s (the shards export_apply_clips will cut),
     e.g. ``window 3/12, 00:20:00-00:30:00, 41 turns``."""
     rows = turns.select(["name", "start", "end"]).to_pylist()
-    duration = max((r["end"] for r in rows), default=0.0)
+    try:
+        duration = probe_video(video, timeout=timeout).duration
+    except (VideoLoadingError, subprocess.TimeoutExpired):
+        duration = max((r["end"] for r in rows), default=0.0)
     listing = window_shards([(r["name"], r["start"]) for r in rows], duration, window_s, 1)
     for shard in listing["shards"]:
         logging.info("%s", shard["progress"])
@@ -41,7 +47,7 @@ def main(video, video_id, collect, speaker_similarity, workers, out, window_s):
             row["speaker"],
             row["note"] or "",
         )
-    log_windows(turns, window_s)
+    log_windows(video, turns, window_s, params.timeout)
     write_table(turns, out, APPLY_TURNS)
 
 

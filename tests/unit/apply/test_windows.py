@@ -122,3 +122,35 @@ def test_shard_list_round_trips_and_a_bad_one_names_the_file(tmp_path):
 
 def test_clock():
     assert clock(0) == "00:00:00" and clock(3723.4) == "01:02:03"
+
+
+def test_a_changed_turn_changes_only_its_windows_digest(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from merlib.apply.windows import window_digests
+
+    def write(turns):
+        pq.write_table(pa.Table.from_pylist(turns), tmp_path / "turns.parquet")
+        manifest = [
+            {
+                "name": t["name"],
+                "path": f"clips/{t['name']}.mp4",
+                "shard": window_shard(t["start"], t["name"], 600, 1),
+            }
+            for t in turns
+        ]
+        pq.write_table(pa.Table.from_pylist(manifest), tmp_path / "manifest.parquet")
+        return window_digests(tmp_path / "turns.parquet", tmp_path / "manifest.parquet")
+
+    turns = [
+        {"name": "v_a", "start": 10.0, "end": 12.0},
+        {"name": "v_b", "start": 700.0, "end": 705.0},
+        {"name": "v_c", "start": 1300.0, "end": 1302.0},
+    ]
+    before = write(turns)
+    assert sorted(before) == ["w0000", "w0001", "w0002"]
+    turns[1]["end"] = 706.5  # same name and clip path, a longer turn
+    after = write(turns)
+    assert [s for s in before if before[s] != after[s]] == ["w0001"]
+    assert write(turns) == after  # rewritten unchanged: the same digests

@@ -118,3 +118,22 @@ def read_shards(path: str | os.PathLike) -> dict:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a shard list of export_apply_clips ({exc})") from exc
     return listing
+
+
+def window_digests(turns_path: str | os.PathLike, manifest_path: str | os.PathLike) -> dict:
+    """Shard id -> SHA-1 of its clips (name, clip path, turn start and end; sorted by name):
+    what a per-shard job of ``apply`` reads. A rewritten manifest (a new segmentation, a
+    changed turn in another window) reruns only the windows whose clips changed."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    turns = pq.read_table(turns_path, columns=["name", "start", "end"]).to_pylist()
+    spans = {r["name"]: (r["start"], r["end"]) for r in turns}
+    clips: dict[str, list[tuple]] = {}
+    for r in pq.read_table(manifest_path, columns=["shard", "name", "path"]).to_pylist():
+        clips.setdefault(r["shard"], []).append((r["name"], r["path"], *spans.get(r["name"], ())))
+    return {
+        shard: hashlib.sha1(repr(sorted(rows)).encode("utf-8")).hexdigest()
+        for shard, rows in clips.items()
+    }
