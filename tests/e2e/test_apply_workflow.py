@@ -8,6 +8,7 @@ video's time windows (4 s here: three) give the timeline one window gives."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -166,6 +167,27 @@ def test_nothing_reruns_when_nothing_changed(applied):
     proc = snakemake(workdir, *config_args(config), "-n", "apply", timeout=300)
     assert proc.returncode == 0, failed(proc)
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_rewritten_clips_of_unchanged_windows_rerun_no_window(applied):
+    """The clip manifest rewritten with the same clips (as a rerun of export_apply_clips
+    writes it): the per-shard jobs carry their window's digest and rerun none; the
+    prediction, which reads the manifest, reruns. (A dry run: nothing is changed.)"""
+    workdir, config = applied
+    clips = workdir / "results" / "apply" / GRID / "clips"
+    stat = {p: p.stat() for p in clips.glob("*.parquet")}
+    try:
+        for p in stat:
+            p.touch()
+        proc = snakemake(workdir, *config_args(config), "-n", "apply", timeout=300)
+    finally:
+        for p, st in stat.items():
+            os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert proc.returncode == 0, failed(proc)
+    out = proc.stdout + proc.stderr
+    assert "predict_apply_turns" in out
+    for rule in ("extract_apply_media", "transcribe_apply_clips", "extract_apply_features"):
+        assert f"rule {rule}:" not in out
 
 
 def test_one_window_gives_the_timeline_of_several(applied, tmp_path):
