@@ -170,22 +170,24 @@ def test_nothing_reruns_when_nothing_changed(applied):
 
 
 def test_rewritten_clips_of_unchanged_windows_rerun_no_window(applied):
-    """The clip manifest rewritten with the same clips (as a rerun of export_apply_clips
-    writes it): the per-shard jobs carry their window's digest and rerun none; the
-    prediction, which reads the manifest, reruns. (A dry run: nothing is changed.)"""
+    """The clip manifest rewritten with the same clips in another order (as a rerun of
+    export_apply_clips could write it): the per-shard jobs carry their window's digest and
+    rerun none; the prediction, which reads the manifest, reruns. (A dry run; the file is
+    put back.)"""
     workdir, config = applied
-    clips = workdir / "results" / "apply" / GRID / "clips"
-    stat = {p: p.stat() for p in clips.glob("*.parquet")}
+    manifest = workdir / "results" / "apply" / GRID / "clips" / "manifest.parquet"
+    data, stat = manifest.read_bytes(), manifest.stat()
+    table = pq.read_table(manifest)
     try:
-        for p in stat:
-            p.touch()
+        pq.write_table(table.take(list(range(table.num_rows))[::-1]), manifest)
+        assert manifest.read_bytes() != data
         proc = snakemake(workdir, *config_args(config), "-n", "apply", timeout=300)
     finally:
-        for p, st in stat.items():
-            os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+        manifest.write_bytes(data)
+        os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert proc.returncode == 0, failed(proc)
     out = proc.stdout + proc.stderr
-    assert "predict_apply_turns" in out
+    assert "rule predict_apply_turns:" in out
     for rule in ("extract_apply_media", "transcribe_apply_clips", "extract_apply_features"):
         assert f"rule {rule}:" not in out
 
