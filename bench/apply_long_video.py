@@ -34,6 +34,7 @@ from apply_footage import ffmpeg
 from apply_timeline import build_video
 from e2e_helpers import config_args, overlay, snakemake
 
+from merlib.apply.windows import read_shards
 from merlib.collect.sources import probe_video
 
 RULES = (
@@ -113,9 +114,10 @@ def main() -> None:
                 rows = benchmarks(work, rule, video)
                 cells.append(max((float(r[column]) for r in rows), default=float("nan")))
                 cpu += sum(float(r["cpu_time"]) for r in rows)
-            windows = math.ceil(minutes * 60 / args.window_s)
+            shards = read_shards(work / "results/apply" / video / "clips/shards.json")
+            windows = f"{len(shards['shards'])}/{shards['windows']}"  # with a turn / all
             row = "".join(f" {c:9.0f}" for c in cells)
-            print(f"{video:>11s} {minutes:5.2f} {windows:7d}{row} {cpu / minutes:9.1f}")
+            print(f"{video:>11s} {minutes:5.2f} {windows:>7s}{row} {cpu / minutes:9.1f}")
 
 
 if __name__ == "__main__":
