@@ -50,9 +50,11 @@ format: install-dev
 test: lint
 	$(BIN)/python -m pytest
 
-# docs/rulegraph.yaml switches every optional part on so that all rules are drawn.
+# docs/rulegraph.yaml switches every optional part on so that all rules are drawn. apply's
+# per-shard jobs come after the checkpoint export_apply_clips (a video's time windows are
+# known once its turns are cut): one window's text and audio features name them.
 rulegraph: install
-	$(BIN)/snakemake --rulegraph --configfile config.yaml docs/rulegraph.yaml -- all paper_tables results/ov/predictions/llm.csv apply | dot -Tsvg > docs/rulegraph.svg  # llm, paper_tables: opt-in
+	$(BIN)/snakemake --rulegraph --configfile config.yaml docs/rulegraph.yaml -- all paper_tables results/ov/predictions/llm.csv apply results/apply/episode_01/features/use_m3/w0000.parquet results/apply/episode_01/features/egemaps/w0000.parquet | dot -Tsvg > docs/rulegraph.svg  # llm, paper_tables: opt-in
 
 # docs/configuration.md is generated from the schema (tests/unit/test_docs.py checks it).
 config-docs: install

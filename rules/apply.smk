@@ -27,13 +27,17 @@ rule segment_apply_video:
         "../workflow_scripts/segment_apply_video.py"
 
 
-rule export_apply_clips:
+# A checkpoint: a video's shards are its time windows holding a turn (apply.window_s,
+# apply.shards hash parts in each), known once its turns are cut; the per-shard jobs are
+# planned from the shard list it writes (get_apply_shards).
+checkpoint export_apply_clips:
     input:
         video=get_apply_video,
         turns="results/apply/{video}/turns.parquet",
     output:
         turns="results/apply/{video}/clips/turns.parquet",
         manifest="results/apply/{video}/clips/manifest.parquet",
+        shards="results/apply/{video}/clips/shards.json",
     log:
         "logs/export_apply_clips/{video}.log",
     benchmark:
@@ -47,17 +51,19 @@ rule export_apply_clips:
     params:
         clips_root=get_apply_clips_root,
         shards=APPLY["shards"],
+        window_s=APPLY["window_s"],
         timeout=COLLECT.get("timeout", 3600),
     script:
         "../workflow_scripts/export_apply_clips.py"
 
 
 # The three per-shard steps are the release's own rules on the turn clips (their scripts,
-# env and resources): one implementation of media, ASR and features for both. A video's
-# jobs rerun by their manifest's modification time (no ingest digest).
+# env and resources): one implementation of media, ASR and features for both. They read
+# the video's manifest as ancient() and carry their window's digest (a change reruns only
+# the windows it touches); each logs its window (params.progress: "window 4/12, 00:30:00-00:40:00, 41 turns").
 use rule extract_media as extract_apply_media with:
     input:
-        manifest="results/apply/{video}/clips/manifest.parquet",
+        manifest=get_apply_manifest,
     output:
         audio="results/apply/{video}/media/{shard}/audio.parquet",
         faces="results/apply/{video}/media/{shard}/faces.parquet",
@@ -66,10 +72,13 @@ use rule extract_media as extract_apply_media with:
         "logs/extract_apply_media/{video}/{shard}.log",
     benchmark:
         "benchmarks/extract_apply_media/{video}/{shard}.tsv"
+    wildcard_constraints:
+        shard=APPLY_SHARD_PATTERN,
     params:
         data_root=get_apply_clips_root,
         media=config["media"],
-        shard_digest=APPLY_SHARD_DIGEST,
+        shard_digest=get_apply_shard_digest,
+        progress=get_apply_progress,
 
 
 use rule transcribe_clips as transcribe_apply_clips with:
@@ -81,10 +90,13 @@ use rule transcribe_clips as transcribe_apply_clips with:
         "logs/transcribe_apply_clips/{video}/{shard}.log",
     benchmark:
         "benchmarks/transcribe_apply_clips/{video}/{shard}.tsv"
+    wildcard_constraints:
+        shard=APPLY_SHARD_PATTERN,
     params:
         transcripts=TRANSCRIPTS_CONFIG,
         model_cache="resources/models",
-        shard_digest=APPLY_SHARD_DIGEST,
+        shard_digest=get_apply_shard_digest,
+        progress=get_apply_progress,
 
 
 use rule extract_features as extract_apply_features with:
@@ -98,17 +110,24 @@ use rule extract_features as extract_apply_features with:
         "logs/extract_apply_features/{video}/{feature}/{shard}.log",
     benchmark:
         "benchmarks/extract_apply_features/{video}/{feature}/{shard}.tsv"
+    wildcard_constraints:
+        shard=APPLY_SHARD_PATTERN,
     params:
         feature="{feature}",
         spec=get_feature_spec,
         batch_size=32,
         model_cache="resources/models",
-        shard_digest=APPLY_SHARD_DIGEST,
+        shard_digest=get_apply_shard_digest,
+        progress=get_apply_progress,
 
 
 rule predict_apply_turns:
     input:
         unpack(get_predict_apply_inputs),
+        model=APPLY_MODEL,
+        card=APPLY_CARD,
+        turns="results/apply/{video}/clips/turns.parquet",
+        manifest="results/apply/{video}/clips/manifest.parquet",
     output:
         timeline="results/apply/{video}/timeline.parquet",
         csv="results/apply/{video}/timeline.csv",

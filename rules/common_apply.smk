@@ -1,13 +1,13 @@
 # Input functions and settings of rules/apply.smk (the target `apply`, off the default
 # path): included after rules/common.smk, whose helpers they use. docs/apply.md.
 from merlib.apply.card import check_features, read_card  # noqa: E402
+from merlib.apply.windows import read_shards, window_digests  # noqa: E402
 
 APPLY = config["apply"]
 APPLY_MODEL_DIR = os.path.normpath(APPLY["model_dir"] or "results")
 APPLY_MODEL = f"{APPLY_MODEL_DIR}/fusion/model.pt"
 APPLY_CARD = f"{APPLY_MODEL_DIR}/fusion/model_card.json"
-APPLY_SHARDS = shard_ids(APPLY["shards"])
-APPLY_SHARD_DIGEST = "not tracked: a video's turn clips"
+APPLY_SHARD_PATTERN = r"w\d+(-\d+)?"  # merlib.apply.windows.shard_id
 
 
 @functools.cache
@@ -82,34 +82,72 @@ def get_apply_feature_inputs(wildcards):
     key, path = _feature_shard_input(spec, wildcards.shard)
     if key != "precomputed":
         path = path.replace("results/", f"{base}/", 1)
-    return {"manifest": f"{base}/clips/manifest.parquet", key: path}
+    return {"manifest": get_apply_manifest(wildcards), key: path}
 
 
 def get_apply_transcribe_inputs(wildcards):
     base = f"results/apply/{wildcards.video}"
-    inputs = {"manifest": f"{base}/clips/manifest.parquet"}
+    inputs = {"manifest": get_apply_manifest(wildcards)}
     if TRANSCRIPTS_CONFIG.get("asr", True):
         inputs["audio"] = f"{base}/media/{wildcards.shard}/audio.parquet"
     return inputs
 
 
+def get_apply_shards(wildcards):
+    """The video's shards holding a clip (time windows), from the shard list its
+    checkpoint export_apply_clips wrote."""
+    listing = checkpoints.export_apply_clips.get(video=wildcards.video).output.shards
+    return [s["shard"] for s in read_shards(listing)["shards"]]
+
+
+def get_apply_manifest(wildcards):
+    """A video's clip manifest (its checkpoint's output), for a per-shard job: as
+    ancient(), a rewritten manifest reruns a window only when its digest changes."""
+    return ancient(f"results/apply/{wildcards.video}/clips/manifest.parquet")
+
+
+@functools.cache
+def _apply_window_digests(video, mtime_ns):
+    base = f"results/apply/{video}/clips"
+    return window_digests(f"{base}/turns.parquet", f"{base}/manifest.parquet")
+
+
+def get_apply_shard_digest(wildcards):
+    """The digest of a window's clips (names, paths, turn times): the per-shard jobs'
+    params, so that a change reruns only the windows it touches. Their jobs are planned
+    once the checkpoint has written the manifest (read here; not yet cut: a placeholder)."""
+    manifest = f"results/apply/{wildcards.video}/clips/manifest.parquet"
+    if not os.path.isfile(manifest):
+        return "not cut yet"
+    digests = _apply_window_digests(wildcards.video, os.stat(manifest).st_mtime_ns)
+    return digests.get(wildcards.shard, "empty shard")
+
+
+def get_apply_progress(wildcards):
+    """What a per-shard job logs of its window ("window 4/12, 00:30:00-00:40:00, 41
+    turns"): read from the shard list, which exists once the job is planned."""
+    path = f"results/apply/{wildcards.video}/clips/shards.json"
+    if not os.path.isfile(path):
+        return f"shard {wildcards.shard}"
+    shards = {s["shard"]: s for s in read_shards(path)["shards"]}
+    return shards.get(wildcards.shard, {}).get("progress", f"shard {wildcards.shard}")
+
+
 def get_predict_apply_inputs(wildcards):
-    """The model and its card, the video's turns, clips, transcripts and media rejects,
-    and per applied feature its tables as named inputs (``features_<name>``,
-    ``flags_<name>``, ``rejects_<name>``: merlib.fusion.dataset.input_files)."""
+    """Per shard of the video (known once its checkpoint ran): its transcripts and media
+    rejects, and per applied feature its tables as named inputs (``features_<name>``,
+    ``flags_<name>``, ``rejects_<name>``: merlib.fusion.dataset.input_files). The model,
+    card, turns and manifest are the rule's own inputs."""
     base = f"results/apply/{wildcards.video}"
+    shards = get_apply_shards(wildcards)
     inputs = {
-        "model": APPLY_MODEL,
-        "card": APPLY_CARD,
-        "turns": f"{base}/clips/turns.parquet",
-        "manifest": f"{base}/clips/manifest.parquet",
-        "transcripts": expand(f"{base}/transcripts/{{s}}.parquet", s=APPLY_SHARDS),
-        "media_rejects": expand(f"{base}/media/{{s}}/rejects.parquet", s=APPLY_SHARDS),
+        "transcripts": expand(f"{base}/transcripts/{{s}}.parquet", s=shards),
+        "media_rejects": expand(f"{base}/media/{{s}}/rejects.parquet", s=shards),
     }
     for table, prefix in FEATURE_INPUT_NAMES.items():
         for feature in APPLY_FEATURES:
             inputs[f"{prefix}_{feature}"] = get_shard_tables(
-                table, feature, base, APPLY_SHARDS
+                table, feature, base, shards
             )
     return inputs
 

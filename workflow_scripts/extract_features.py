@@ -53,6 +53,8 @@ def shard_inputs(feature, spec, shards, manifest, audio_paths, faces_paths, tran
 
 def main(feature, spec, shards, inputs, batch_size, threads, outputs, model_cache):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    if snakemake.params.get("progress"):  # apply: the shard's time window
+        logging.info("%s", snakemake.params.progress)
     if model_cache:  # where wheel-shipped models (Whisper-base) are assembled, once
         os.environ.setdefault("MERFLOW_MODEL_CACHE", os.path.abspath(model_cache))
     n = len(shards)

@@ -17,6 +17,8 @@ from merlib.threads import limit_threads
 
 def main(manifest_path, shard, data_root, media, threads, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    if snakemake.params.get("progress"):  # apply: the shard's time window
+        logging.info("%s", snakemake.params.progress)
     manifest = read_table(manifest_path, MANIFEST)
     clips = shard_clips(manifest, shard, "media")
     params = MediaParams(**media)

@@ -2,13 +2,17 @@
 
 import logging
 import os
+import subprocess
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.apply.segmentation import segment_video
+from merlib.apply.windows import window_shards
 from merlib.collect.params import CollectParams
+from merlib.collect.sources import probe_video
+from merlib.errors import VideoLoadingError
 from merlib.schemas import APPLY_TURNS, write_table
 from merlib.threads import limit_threads
 
@@ -16,7 +20,20 @@ from merlib.threads import limit_threads
 limit_threads(1)
 
 
-def main(video, video_id, collect, speaker_similarity, face_distance, workers, out):
+def log_windows(video, turns, window_s, timeout):
+    """Turns per time window of apply.window_s (the shards export_apply_clips will cut),
+    e.g. ``window 3/12, 00:20:00-00:30:00, 41 turns``."""
+    rows = turns.select(["name", "start", "end"]).to_pylist()
+    try:
+        duration = probe_video(video, timeout=timeout).duration
+    except (VideoLoadingError, subprocess.TimeoutExpired):
+        duration = max((r["end"] for r in rows), default=0.0)
+    listing = window_shards([(r["name"], r["start"]) for r in rows], duration, window_s, 1)
+    for shard in listing["shards"]:
+        logging.info("%s", shard["progress"])
+
+
+def main(video, video_id, collect, speaker_similarity, face_distance, workers, out, window_s):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     params = CollectParams.from_config(collect)
     logging.info(
@@ -44,6 +61,7 @@ def main(video, video_id, collect, speaker_similarity, face_distance, workers, o
             row["face_track"] or "-",
             row["note"] or "",
         )
+    log_windows(video, turns, window_s, params.timeout)
     write_table(turns, out, APPLY_TURNS)
 
 
@@ -55,4 +73,6 @@ main(
     snakemake.params.face_distance,
     snakemake.threads,
     snakemake.output.turns,
+    # for the log only (not a param: a new window length reruns no segmentation)
+    float(snakemake.config["apply"]["window_s"]),
 )

@@ -21,6 +21,8 @@ from merlib.transcripts import (
 
 def main(manifest_path, audio_path, shard, settings, model_cache, threads, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    if snakemake.params.get("progress"):  # apply: the shard's time window
+        logging.info("%s", snakemake.params.progress)
     params = TranscriptParams(**settings)
     manifest = read_table(manifest_path, MANIFEST)
     clips = shard_clips(manifest, shard, "transcribe").to_pylist()

@@ -1,12 +1,14 @@
 """`snakemake apply`: a model trained on a small release applied to real videos (GRID's
 four speakers with hard cuts, Tears of Steel without audio in a sub-folder, silence):
 every turn has a row, the turns cover the speech, the SRT parses, bad videos give rows
-with notes, and the labels equal those the release path (ingest, media, transcripts,
-features, predict_unlabelled's predict_manifest) gives for the same turn clips."""
+with notes, the labels equal those the release path (ingest, media, transcripts,
+features, predict_unlabelled's predict_manifest) gives for the same turn clips, and the
+video's time windows (4 s here: three) give the timeline one window gives."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -140,6 +142,81 @@ def test_labels_equal_the_release_paths_for_the_same_turn_clips(applied, small_r
     release_labels = {r["name"]: r["discrete"] for r in run.predictions.to_pylist()}
     timeline = {r["name"]: r["label"] for r in _timeline(workdir, GRID) if r["label"]}
     assert names and timeline == {n: release_labels[n] for n in timeline}
+
+
+def test_each_time_window_is_a_shard_with_its_jobs_and_progress(applied):
+    workdir, _ = applied
+    folder = workdir / "results" / "apply" / GRID
+    listing = json.loads((folder / "clips" / "shards.json").read_text())
+    shards = [s["shard"] for s in listing["shards"]]
+    manifest = pq.read_table(folder / "clips" / "manifest.parquet").to_pylist()
+    turns = {r["name"]: r for r in pq.read_table(folder / "clips" / "turns.parquet").to_pylist()}
+    assert listing["windows"] == 3 and len(shards) >= 2
+    assert sorted({r["shard"] for r in manifest}) == shards
+    for r in manifest:
+        assert r["shard"] == f"w{int(turns[r['name']]['start'] // 4):04d}"
+    for shard in listing["shards"]:
+        assert (folder / "transcripts" / f"{shard['shard']}.parquet").exists()
+        log = workdir / "logs" / "extract_apply_media" / GRID / f"{shard['shard']}.log"
+        assert shard["progress"] in log.read_text()
+        assert shard["progress"].startswith(f"window {shard['window'] + 1}/3, 00:00:")
+    # the silent video has no clip: its one empty shard, window 0
+    silent = json.loads((workdir / "results/apply" / SILENCE / "clips/shards.json").read_text())
+    assert [(s["shard"], s["clips"]) for s in silent["shards"]] == [("w0000", 0)]
+
+
+def test_nothing_reruns_when_nothing_changed(applied):
+    workdir, config = applied
+    proc = snakemake(workdir, *config_args(config), "-n", "apply", timeout=300)
+    assert proc.returncode == 0, failed(proc)
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_rewritten_clips_of_unchanged_windows_rerun_no_window(applied):
+    """The clip manifest rewritten with the same clips in another order (as a rerun of
+    export_apply_clips could write it): the per-shard jobs carry their window's digest and
+    rerun none; the prediction, which reads the manifest, reruns. (A dry run; the file is
+    put back.)"""
+    workdir, config = applied
+    manifest = workdir / "results" / "apply" / GRID / "clips" / "manifest.parquet"
+    data, stat = manifest.read_bytes(), manifest.stat()
+    table = pq.read_table(manifest)
+    try:
+        pq.write_table(table.take(list(range(table.num_rows))[::-1]), manifest)
+        assert manifest.read_bytes() != data
+        proc = snakemake(workdir, *config_args(config), "-n", "apply", timeout=300)
+    finally:
+        manifest.write_bytes(data)
+        os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert proc.returncode == 0, failed(proc)
+    out = proc.stdout + proc.stderr
+    assert "rule predict_apply_turns:" in out
+    for rule in ("extract_apply_media", "transcribe_apply_clips", "extract_apply_features"):
+        assert f"rule {rule}:" not in out
+
+
+def test_one_window_gives_the_timeline_of_several(applied, tmp_path):
+    """The same video and model with one window (apply.window_s 600, the default): the
+    same turns, speakers and labels as with three 4 s windows."""
+    workdir, config = applied
+    settings = yaml.safe_load(config.read_text())
+    settings["apply"] |= {"window_s": 600, "model_dir": str(workdir / "results")}
+    one = tmp_path / "one-window.yaml"
+    one.write_text(yaml.safe_dump(settings))
+    target = f"results/apply/{GRID}/timeline.parquet"
+    proc = snakemake(tmp_path / "work", *config_args(one), "--cores", "2", target)
+    assert proc.returncode == 0, failed(proc)
+    shards = json.loads((tmp_path / "work" / f"results/apply/{GRID}/clips/shards.json").read_text())
+    assert [s["shard"] for s in shards["shards"]] == ["w0000"]
+    single = pq.read_table(tmp_path / "work" / target).to_pylist()
+    several = _timeline(workdir, GRID)
+    keys = ("name", "start", "end", "speaker", "face_track", "text", "label", "modalities")
+    assert [tuple(r[k] for k in keys) for r in single] == [
+        tuple(r[k] for k in keys) for r in several
+    ]
+    for a, b in zip(single, several, strict=True):
+        for c in PROB_COLUMNS:
+            assert a[c] == pytest.approx(b[c], abs=1e-4)
 
 
 # --- bad input: caught before any job runs (dry runs) -------------------------------------

@@ -32,11 +32,16 @@ def shard_ids(n_shards: int) -> list[str]:
     return [f"{i:0{width}d}" for i in range(n_shards)]
 
 
-def shard_of(name: str, n_shards: int) -> str:
-    """Shard id of a clip: a stable hash of its name (independent of Python's hash seed)."""
+def shard_index(name: str, n_shards: int) -> int:
+    """Index (0 .. n_shards - 1) of a clip's shard: a stable hash of its name (independent
+    of Python's hash seed)."""
     digest = hashlib.sha1(name.encode("utf-8")).digest()
-    index = int.from_bytes(digest[:8], "big") % n_shards
-    return f"{index:0{shard_width(n_shards)}d}"
+    return int.from_bytes(digest[:8], "big") % n_shards
+
+
+def shard_of(name: str, n_shards: int) -> str:
+    """Shard id of a clip: :func:`shard_index`, zero-padded (:func:`shard_width`)."""
+    return f"{shard_index(name, n_shards):0{shard_width(n_shards)}d}"
 
 
 def shard_digests(manifest_path: str, columns: tuple[str, ...]) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """Turns as clips (rule ``export_apply_clips``): every usable turn cut to an mp4 by the
 collection's exporter (:func:`merlib.collect.export.export_clips`) into a MER2024-layout
 folder, and the manifest of those clips (:data:`merlib.schemas.MANIFEST`, split
-``unlabeled``, sharded by name) that merflow's per-clip media, transcript, feature and
-prediction functions read, exactly as they read a release's unlabelled pool."""
+``unlabeled``, sharded by time window: :mod:`merlib.apply.windows`) that merflow's
+per-clip media, transcript, feature and prediction functions read, exactly as they read a
+release's unlabelled pool."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pyarrow as pa
 
 from ..collect.export import export_clips
 from ..schemas import APPLY_TURNS, COLLECT_CLIPS, MANIFEST, table_from_rows
-from ..shards import shard_of
+from .windows import window_shard
 
 
 def export_turns(
@@ -22,9 +23,12 @@ def export_turns(
     n_shards: int,
     timeout: float = 3600,
     workers: int = 1,
+    window_s: float = 600.0,
 ) -> tuple[pa.Table, pa.Table]:
     """(turns, manifest): the usable turns cut under ``clips_root``; a turn whose cut
-    fails is no longer usable and its note says why. The manifest holds the cut clips."""
+    fails is no longer usable and its note says why. The manifest holds the cut clips,
+    each in the shard of its start's window of ``window_s`` seconds (and of its name's
+    hash part of ``n_shards`` within it)."""
     rows = turns.to_pylist()
     decisions = [
         {
@@ -61,7 +65,7 @@ def export_turns(
                     "path": done["clip"],
                     "discrete": None,
                     "transcription": None,
-                    "shard": shard_of(r["name"], n_shards),
+                    "shard": window_shard(r["start"], r["name"], window_s, n_shards),
                 }
             )
     return table_from_rows(rows, APPLY_TURNS), table_from_rows(manifest, MANIFEST)

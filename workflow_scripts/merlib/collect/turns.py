@@ -41,7 +41,8 @@ def vad_segments(
     from silero_vad import get_speech_timestamps, load_silero_vad
 
     model = load_silero_vad(onnx=True)
-    audio = torch.from_numpy(pcm.astype(np.float32) / 32768.0)
+    audio = torch.from_numpy(pcm.astype(np.float32))
+    audio /= 32768.0  # in place: one float copy of the track (a 2-hour film's is 460 MB)
     stamps = get_speech_timestamps(
         audio,
         model,
