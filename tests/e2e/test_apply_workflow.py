@@ -104,7 +104,7 @@ def test_timeline_pages_and_the_report_name_every_turn(applied, tmp_path):
             assert not r["note"] or html.escape(r["note"]) in page
         for link in ("timeline.html", "timeline.png", f"{video}.emotions.srt"):
             assert f"href='{video}/{link}'" in report
-        assert f"{len(rows)} turns over" in report
+        assert f"{len(rows)} turn{'s' * (len(rows) != 1)} over" in report
     probe = (
         "<script>window.addEventListener('load', () => setTimeout(() => {"
         "const r = [...document.querySelectorAll('svg .turn')].find((t) =>"

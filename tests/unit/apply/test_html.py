@@ -10,6 +10,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from apply_rows import timeline_row
 from e2e_helpers import chromium, chromium_binary, visible_text
 
 from merlib.apply.html import UNPREDICTED, script_json, timeline_page
@@ -20,23 +21,9 @@ from merlib.schemas import APPLY_TIMELINE, table_from_rows
 HOSTILE = "<script>alert('x')</script> & </b> <!-- café"
 
 
-def _row(start, end, speaker, label, text="hello", note=None, face=None, modalities=""):
-    probs = dict.fromkeys(PROB_COLUMNS)
-    if label is not None:
-        probs = {c: 0.04 for c in PROB_COLUMNS} | {f"p_{label}": 0.8}
-    return {
-        "video": "v",
-        "name": f"v_{int(start * 1000):09d}",
-        "start": start,
-        "end": end,
-        "speaker": speaker,
-        "face_track": face,
-        "text": text,
-        "label": label,
-        "confidence": 0.8 if label else None,
-        "modalities": modalities or ("audio,text,visual" if label else ""),
-        "note": note,
-    } | probs
+def _row(start, end, speaker, label, text="hello", note=None, face=None, modalities=None):
+    full = "audio,text,visual" if label else ""
+    return timeline_row(start, end, speaker, label, text, note, face, modalities or full, p=0.8)
 
 
 ROWS = [
@@ -114,7 +101,9 @@ def test_notes_of_missing_modalities_and_unpredicted_turns_are_shown():
     data = _turn_data(page)
     assert data[2]["label"] is None and data[2]["probs"] is None
     assert data[1]["modalities"] == "audio,text" and data[1]["note"] == "no face: 2 faces"
-    assert data[0]["probs"] == [0.8 if c == "p_happy" else 0.04 for c in PROB_COLUMNS]
+    assert data[0]["probs"] == pytest.approx(
+        [0.8 if c == "p_happy" else 0.04 for c in PROB_COLUMNS]
+    )
     text = visible_text(page)
     for note in ("not predicted: no usable feature", "no video track: audio only", "no face"):
         assert note in text

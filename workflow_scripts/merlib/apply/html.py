@@ -210,8 +210,9 @@ def legend() -> str:
 
 
 def table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
-    """An HTML table of already escaped cells; columns in ``numeric`` right-aligned."""
-    head = "".join(f"<th>{h}</th>" for h in header)
+    """An HTML table of already escaped cells (no header row when ``header`` is empty);
+    columns in ``numeric`` right-aligned."""
+    head = "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>\n" if header else ""
     body = "".join(
         "<tr>"
         + "".join(
@@ -221,7 +222,7 @@ def table(header: list[str], rows: list[list[str]], numeric: set[int] = frozense
         + "</tr>\n"
         for row in rows
     )
-    return f"<table><tr>{head}</tr>\n{body}</table>"
+    return f"<table>{head}{body}</table>"
 
 
 def summary_table(summary: pa.Table) -> str:

@@ -40,7 +40,7 @@ def card_section(card: Mapping, written: float | None = None) -> str:
     if written is not None:
         when = dt.datetime.fromtimestamp(written, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         rows.append(["trained (card written)", _esc(when)])
-    return "<h3>Model</h3>\n" + table(["", ""], rows)
+    return "<h3>Model</h3>\n" + table([], rows)
 
 
 def coverage(rows: Sequence[dict]) -> dict:
@@ -72,7 +72,8 @@ def video_section(video: str, timeline: pa.Table) -> str:
         f"<a href='{href}/timeline.csv'>table (.csv)</a>"
     )
     facts = (
-        f"{c['turns']} turns over {c['end']:.1f} s, {c['predicted']} predicted "
+        f"{c['turns']} turn{'s' * (c['turns'] != 1)} over {c['end']:.1f} s, "
+        f"{c['predicted']} predicted "
         f"(coverage {100 * c['coverage']:.0f} % of the turns' {c['seconds']:.1f} s); "
         f"speakers: {_esc(', '.join(lanes))}"
     )
