@@ -38,7 +38,7 @@ th { background: #f0f0f0; }
 .legend span { display: inline-block; margin-right: 1em; }
 .legend i { display: inline-block; width: 14px; height: 14px; vertical-align: middle;
   margin-right: 4px; border: 1px solid #666; }
-svg .turn { stroke: #333; stroke-width: 0.4; cursor: pointer; }
+svg .turn { stroke: rgba(0, 0, 0, 0.3); stroke-width: 0.3; cursor: pointer; }
 svg .turn:focus, svg .turn:hover { stroke: #000; stroke-width: 2; outline: none; }
 svg .turn.off { display: none; }
 #tip { position: absolute; display: none; background: #fff; border: 1px solid #888;
@@ -56,8 +56,9 @@ SCRIPT = r"""
   const tip = document.getElementById("tip");
   let t0 = 0, span = END;
   const pan = document.getElementById("pan");
-  function fmt(s) { const m = Math.floor(s / 60);
-    return m + ":" + (s - 60 * m).toFixed(1).padStart(4, "0"); }
+  function fmt(s) { const h = Math.floor(s / 3600), m = Math.floor((s - 3600 * h) / 60);
+    const sec = (s - 3600 * h - 60 * m).toFixed(1).padStart(4, "0");
+    return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + sec; }
   function layout() {
     const k = W / span;
     rects.forEach((r) => { const t = turns[+r.dataset.i];
