@@ -1,7 +1,8 @@
 # Applying a trained model to new videos (target `apply`, not in the default target): per
 # video, speaker turns with no dataset filter, each turn a clip, then the release's own
 # per-shard media, transcript and feature scripts on those clips, the fusion model's
-# prediction, and the timeline (table, picture, subtitles). docs/apply.md.
+# prediction, and the timeline (table, picture, interactive page, subtitles); then one
+# report page over every video (report_apply). docs/apply.md.
 
 
 rule segment_apply_video:
@@ -154,6 +155,7 @@ rule render_apply_timeline:
         timeline="results/apply/{video}/timeline.parquet",
     output:
         png="results/apply/{video}/timeline.png",
+        html="results/apply/{video}/timeline.html",
         srt="results/apply/{video}/{video}.emotions.srt",
     log:
         "logs/render_apply_timeline/{video}.log",
@@ -167,3 +169,24 @@ rule render_apply_timeline:
         runtime=10,
     script:
         "../workflow_scripts/render_apply_timeline.py"
+
+
+rule report_apply:
+    input:
+        unpack(get_report_apply_inputs),
+    output:
+        report="results/apply/report.html",
+    log:
+        "logs/report_apply/report_apply.log",
+    benchmark:
+        "benchmarks/report_apply/report_apply.tsv"
+    conda:
+        "../envs/fusion.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        videos=sorted(get_apply_videos()),
+    script:
+        "../workflow_scripts/report_apply.py"

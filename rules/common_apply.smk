@@ -160,7 +160,21 @@ def get_apply_outputs():
             "results/apply/{video}/timeline.csv",
             "results/apply/{video}/summary.csv",
             "results/apply/{video}/timeline.png",
+            "results/apply/{video}/timeline.html",
             "results/apply/{video}/{video}.emotions.srt",
         ],
         video=sorted(get_apply_videos()),
-    )
+    ) + (["results/apply/report.html"] if get_apply_videos() else [])
+
+
+def get_report_apply_inputs(wildcards):
+    """The model card and, per video (sorted), its timeline table, page, picture and
+    subtitles (the report links them)."""
+    videos = sorted(get_apply_videos())
+    return {
+        "card": APPLY_CARD,
+        "timelines": expand("results/apply/{v}/timeline.parquet", v=videos),
+        "pages": expand("results/apply/{v}/timeline.html", v=videos),
+        "pictures": expand("results/apply/{v}/timeline.png", v=videos),
+        "subtitles": expand("results/apply/{v}/{v}.emotions.srt", v=videos),
+    }

@@ -55,6 +55,19 @@ def rule_envs() -> dict[str, tuple[str, str]]:
 _CONDA = r"conda:\s*\n\s*\"\.\./envs/([\w.-]+\.yaml)\""
 
 
+def rules_drawing() -> set[str]:
+    """Rules with a ``.png`` in their ``output:`` block: their scripts draw with matplotlib,
+    which the library imports inside its functions (a lazy import the trace above skips)."""
+    names = set()
+    for path in sorted((REPO / "rules").glob("*.smk")):
+        for block in re.split(r"^\s*(?:rule|checkpoint)\b", path.read_text(), flags=re.M)[1:]:
+            name = re.match(r"\s*(\w+)?\s*:", block)
+            output = re.search(r"^\s+output:\n(.*?)(?=^\s+\w+:\s*$|\Z)", block, re.M | re.S)
+            if name and name.group(1) and output and ".png" in output.group(1):
+                names.add(name.group(1))
+    return names
+
+
 def module_file(module: str) -> Path | None:
     """The file of a module of the library (package ``__init__.py`` or module ``.py``)."""
     base = SCRIPTS.joinpath(*module.split("."))

@@ -1,4 +1,5 @@
-"""Snakemake script of rule render_apply_timeline: the timeline's picture and subtitles."""
+"""Snakemake script of rule render_apply_timeline: the timeline's picture, interactive page
+and subtitles."""
 
 import logging
 import os
@@ -7,6 +8,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 sys.path.insert(0, os.path.dirname(__file__))
 
+from merlib.apply.html import timeline_page
 from merlib.apply.plot import plot_timeline
 from merlib.apply.srt import timeline_srt
 from merlib.atomic import write_text_atomic
@@ -17,8 +19,9 @@ def main(timeline_path, video, out):
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     timeline = read_table(timeline_path, APPLY_TIMELINE)
     plot_timeline(timeline, out.png, title=video)
+    write_text_atomic(timeline_page(timeline, video), out.html)
     write_text_atomic(timeline_srt(timeline), out.srt)
-    logging.info("%d turns drawn to %s and %s", timeline.num_rows, out.png, out.srt)
+    logging.info("%d turns drawn to %s, %s and %s", timeline.num_rows, out.png, out.html, out.srt)
 
 
 main(

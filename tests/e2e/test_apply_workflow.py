@@ -7,8 +7,10 @@ video's time windows (4 s here: three) give the timeline one window gives."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from apply_footage import coverage, grey_with
-from e2e_helpers import REPO, config_args, failed, overlay, snakemake
+from e2e_helpers import REPO, chromium, config_args, failed, overlay, snakemake
 
 from merlib.fusion.dataset import FeatureSources
 from merlib.fusion.prediction import load_checkpoint, predict_manifest
@@ -89,6 +91,43 @@ def test_srt_csv_picture_and_summary_of_every_video(applied):
         assert (folder / "timeline.png").stat().st_size > 1000
         assert len((folder / "timeline.csv").read_text().splitlines()) == len(rows) + 1
         assert (folder / "summary.csv").read_text().startswith('"video","speaker"')
+
+
+def test_timeline_pages_and_the_report_name_every_turn(applied, tmp_path):
+    """Each video's timeline.html draws one rectangle per turn (its clip's name) and rows'
+    notes; Chromium renders GRID's with an axis and shows a turn's text on focus; the
+    run's report.html links every video's page, picture and subtitles."""
+    workdir, _ = applied
+    apply_dir = workdir / "results" / "apply"
+    report = (apply_dir / "report.html").read_text(encoding="utf-8")
+    for video in (GRID, NO_AUDIO, SILENCE):
+        rows = _timeline(workdir, video)
+        page = (apply_dir / video / "timeline.html").read_text(encoding="utf-8")
+        names = re.findall(r"class='turn' tabindex='0' data-i='\d+' data-name='([^']+)'", page)
+        assert sorted(names) == sorted(r["name"] for r in rows)
+        for r in rows:
+            assert not r["note"] or html.escape(r["note"]) in page
+        for link in ("timeline.html", "timeline.png", f"{video}.emotions.srt"):
+            assert f"href='{video}/{link}'" in report
+        assert f"{len(rows)} turn{'s' * (len(rows) != 1)} over" in report
+    probe = (
+        "<script>window.addEventListener('load', () => setTimeout(() => {"
+        "const r = [...document.querySelectorAll('svg .turn')].find((t) =>"
+        " JSON.parse(document.getElementById('turns').textContent)[+t.dataset.i].text)"
+        " || document.querySelector('svg .turn'); r.focus();"
+        "const pre = document.createElement('pre'); pre.id = 'probe';"
+        "pre.textContent = JSON.stringify({tip: document.getElementById('tip').textContent,"
+        " name: r.dataset.name, ticks: document.querySelectorAll('#axis text').length});"
+        "document.body.appendChild(pre); }, 300));</script>"
+    )
+    page = tmp_path / "grid.html"
+    page.write_text((apply_dir / GRID / "timeline.html").read_text() + probe, encoding="utf-8")
+    found = re.search(r'<pre id="probe">(.*?)</pre>', chromium(page, tmp_path / "p", "--dump-dom"))
+    assert found, "the timeline page's script did not run"
+    out = json.loads(html.unescape(found[1]))
+    turn = {r["name"]: r for r in _timeline(workdir, GRID)}[out["name"]]
+    assert f"{turn['start']:.2f} - {turn['end']:.2f} s" in out["tip"] and out["ticks"] >= 3, out
+    assert turn["speaker"] in out["tip"] and (turn["text"] or "") in out["tip"], out
 
 
 @pytest.mark.parametrize(("video", "reason"), [(NO_AUDIO, "no audio track"), (SILENCE, "speech")])

@@ -18,6 +18,7 @@ from env_imports import (  # noqa: E402
     missing_by_rule,
     reasons,
     rule_envs,
+    rules_drawing,
     unused_by_env,
 )
 from shim import EnvFileError, pip_requirements  # noqa: E402
@@ -45,6 +46,13 @@ def test_every_declared_package_is_imported_required_or_explained(env):
         f"envs/{env}: no rule using it imports {unexplained}, nothing it holds requires them, "
         "and no comment on their line says why they are there"
     )
+
+
+def test_a_rule_that_draws_a_picture_has_matplotlib():
+    drawing = rules_drawing()
+    assert {"render_apply_timeline", "evaluate_predictions", "select_hyperparameters"} <= drawing
+    lacking = {r: RULES[r][1] for r in drawing if "matplotlib" not in env_packages(RULES[r][1])}
+    assert not lacking, f"rules writing a .png in an env without matplotlib: {lacking}"
 
 
 def test_the_trace_follows_module_level_imports_only(tmp_path):

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from apply_rows import timeline_row as _row
 
 from merlib.apply.plot import plot_timeline
 from merlib.apply.srt import srt_time, timeline_srt
 from merlib.apply.timeline import summarise, write_csv
 from merlib.collect.sources import NoVideoError, list_videos
-from merlib.labels import LABELS, PROB_COLUMNS
+from merlib.labels import LABELS
 from merlib.schemas import APPLY_TIMELINE, table_from_rows
 from merlib.subtitles import read_subtitles
-
-
-def _row(start, end, speaker, label, text="hello", note=None):
-    probs = dict.fromkeys(PROB_COLUMNS)
-    if label is not None:
-        probs = {c: 0.02 for c in PROB_COLUMNS} | {f"p_{label}": 0.9}
-    return {
-        "video": "v",
-        "name": f"v_{int(start * 1000):09d}",
-        "start": start,
-        "end": end,
-        "speaker": speaker,
-        "face_track": None,
-        "text": text,
-        "label": label,
-        "confidence": 0.9 if label else None,
-        "modalities": "audio,text" if label else "",
-        "note": note,
-    } | probs
-
 
 TIMELINE = table_from_rows(
     [

@@ -78,5 +78,5 @@ def plot_timeline(timeline: pa.Table, path: str | os.PathLike, title: str = "") 
     )
     fig.tight_layout()
     with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
+        fig.savefig(tmp, dpi=100, format="png", bbox_inches="tight")  # the legend whole
     plt.close(fig)
