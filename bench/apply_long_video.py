@@ -35,7 +35,7 @@ from apply_timeline import build_video
 from e2e_helpers import config_args, overlay, snakemake
 
 from merlib.apply.windows import read_shards
-from merlib.collect.sources import probe_video
+from merlib.av.probe import probe_video
 
 RULES = (
     "segment_apply_video",

@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.apply.clips import export_turns
 from merlib.apply.windows import window_shards, write_shards
-from merlib.collect.sources import probe_video
+from merlib.av.probe import probe_video
 from merlib.errors import VideoLoadingError
 from merlib.schemas import APPLY_TURNS, MANIFEST, read_table, write_table
 

@@ -10,8 +10,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from merlib.apply.segmentation import segment_video
 from merlib.apply.windows import window_shards
+from merlib.av.probe import probe_video
 from merlib.collect.params import CollectParams
-from merlib.collect.sources import probe_video
 from merlib.errors import VideoLoadingError
 from merlib.schemas import APPLY_TURNS, write_table
 from merlib.threads import limit_threads
