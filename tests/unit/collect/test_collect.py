@@ -21,7 +21,7 @@ from merlib.av.ffmpeg import ffmpeg_exe
 from merlib.av.probe import probe_video
 from merlib.collect.export import export_clips, fetch_checked, write_release_csvs
 from merlib.collect.filtering import filter_segments
-from merlib.collect.frames import iter_frames
+from merlib.collect.frames import ShotCut, iter_frames
 from merlib.collect.params import CollectParams
 from merlib.collect.sources import find_subtitle, list_videos
 from merlib.collect.turns import (
@@ -79,6 +79,58 @@ def test_identity_check_in_two_worker_processes_decides_as_in_one(scenes):
     # only the candidates that pass the main-face check are embedded (not 4-8 s), each face
     # once: frames 0, 2, 4, 5, 7 of 0-4 s and 2-6 of 1-3.5 s share 2, 4, 5; 5 of 8-12 s
     assert t2["identity_faces"] == t1["identity_faces"] == 12
+
+
+def test_no_face_crop_outlives_its_decode_window(scenes, monkeypatch):
+    """Memory does not grow with the video: a window's face crops are embedded (or, for a
+    candidate failing the face check, dropped) when the window is decoded, not kept for
+    the end; the decisions are those of one window."""
+    import weakref
+
+    from merlib.collect import filtering
+
+    live: list[tuple[int, weakref.ref]] = []  # (window, crop)
+    alive_at_start: list[int] = []
+    window = {"n": -1}
+    real_crop, real_frames = filtering.face_crop, filtering.iter_frames
+
+    def tracked_crop(frame, face):
+        crop, box = real_crop(frame, face)
+        live.append((window["n"], weakref.ref(crop)))
+        return crop, box
+
+    def counted_frames(*args, **kwargs):
+        window["n"] += 1
+        alive_at_start.append(sum(1 for w, ref in live if ref() is not None))
+        yield from real_frames(*args, **kwargs)
+
+    monkeypatch.setattr(filtering, "face_crop", tracked_crop)
+    monkeypatch.setattr(filtering, "iter_frames", counted_frames)
+    params = CollectParams(window_gap=0.3)
+    spans = [(0.0, 4.0), (4.5, 7.5), (8.0, 12.0)]  # one person, two of one size, two people
+    split, _ = filter_segments(scenes, segments_of(scenes, spans), params)
+    assert window["n"] == 2 and sum(1 for w, _ in live if w < 2) > 0
+    assert alive_at_start == [0, 0, 0], alive_at_start
+    monkeypatch.undo()
+    whole, _ = filter_segments(scenes, segments_of(scenes, spans), CollectParams())
+    assert split.equals(whole), (split.to_pylist(), whole.to_pylist())
+
+
+def test_a_shot_cuts_faces_are_embedded_once_and_their_crops_let_go():
+    calls = []
+
+    def embed(crop, box):
+        calls.append(crop)
+        return np.zeros(3) if crop == "S" else np.ones(3)
+
+    box = (0, 0, 1, 1)
+    cut = ShotCut(1.0, 1.5, ("S", box), ("L", box), embed, 0.55)
+    cut.settle()
+    assert cut.before == () and cut.after == () and calls == ["S", "L"]
+    assert cut.other_person() and calls == ["S", "L"]
+    lone = ShotCut(2.0, 2.5, None, ("S", box), embed, 0.55)
+    lone.settle()
+    assert lone.before is None and not lone.other_person() and calls == ["S", "L", "S"]
 
 
 def test_export_cuts_the_span_with_video_and_audio(scenes, tmp_path):
