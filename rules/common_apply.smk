@@ -115,7 +115,8 @@ def _apply_window_digests(video, mtime_ns):
 def get_apply_shard_digest(wildcards):
     """The digest of a window's clips (names, paths, turn times): the per-shard jobs'
     params, so that a change reruns only the windows it touches. Their jobs are planned
-    once the checkpoint has written the manifest (read here; not yet cut: a placeholder)."""
+    once the checkpoint has written the manifest (read here; not yet cut: a placeholder).
+    """
     manifest = f"results/apply/{wildcards.video}/clips/manifest.parquet"
     if not os.path.isfile(manifest):
         return "not cut yet"
