@@ -35,13 +35,11 @@ def rule_envs() -> dict[str, tuple[str, str]]:
     uses: list[tuple[str, str, str]] = []  # (template, new name, its with: block)
     for path in sorted((REPO / "rules").glob("*.smk")):
         text = path.read_text()
-        blocks = re.split(r"^\s*(?:rule|checkpoint)\b", text, flags=re.M)[1:]
-        for block in blocks:
-            name = re.match(r"\s*(\w+)?\s*:", block)
+        for name, block in _rule_blocks(text):
             script = re.search(r"script:\s*\n\s*\"\.\./workflow_scripts/(\w+\.py)\"", block)
             env = re.search(_CONDA, block)
-            if name and name.group(1) and script and env:
-                rules[name.group(1)] = (script.group(1), env.group(1))
+            if script and env:
+                rules[name] = (script.group(1), env.group(1))
         # ``use rule a as b with: ...``: b runs a's script in a's env unless it names its own
         for use in re.finditer(r"^use rule (\w+) as (\w+)(.*?)(?=^\S|\Z)", text, re.M | re.S):
             uses.append(use.groups())
@@ -60,12 +58,19 @@ def rules_drawing() -> set[str]:
     which the library imports inside its functions (a lazy import the trace above skips)."""
     names = set()
     for path in sorted((REPO / "rules").glob("*.smk")):
-        for block in re.split(r"^\s*(?:rule|checkpoint)\b", path.read_text(), flags=re.M)[1:]:
-            name = re.match(r"\s*(\w+)?\s*:", block)
+        for name, block in _rule_blocks(path.read_text()):
             output = re.search(r"^\s+output:\n(.*?)(?=^\s+\w+:\s*$|\Z)", block, re.M | re.S)
-            if name and name.group(1) and output and ".png" in output.group(1):
-                names.add(name.group(1))
+            if output and ".png" in output.group(1):
+                names.add(name)
     return names
+
+
+def _rule_blocks(text: str):
+    """``(name, body)`` of each named ``rule``/``checkpoint`` of a snakefmt-formatted file."""
+    for block in re.split(r"^\s*(?:rule|checkpoint)\b", text, flags=re.M)[1:]:
+        name = re.match(r"\s*(\w+)?\s*:", block)
+        if name and name.group(1):
+            yield name.group(1), block
 
 
 def module_file(module: str) -> Path | None:
