@@ -116,6 +116,45 @@ def test_no_face_crop_outlives_its_decode_window(scenes, monkeypatch):
     assert split.equals(whole), (split.to_pylist(), whole.to_pylist())
 
 
+def test_a_turns_face_crops_go_when_the_decode_passes_its_end(scenes, monkeypatch):
+    """Continuous speech is one decode window (a film's can be an hour long): each turn's
+    crops are embedded or dropped at the first frame past its end, not at the window's, so
+    segmentation holds one turn's crops (an hour of speech held 1.4 GB before)."""
+    import weakref
+
+    from merlib.collect import filtering
+
+    spans = [(0.0, 4.0), (4.5, 7.5), (8.0, 12.0)]  # one person, two of one size, two people
+    live: list[tuple[float, weakref.ref]] = []  # (frame time, crop)
+    stale: list[int] = []  # after each frame: crops of turns that ended by then, alive
+    now = {"t": None}
+    real_crop, real_frames = filtering.face_crop, filtering.iter_frames
+
+    def tracked_crop(frame, face):
+        crop, box = real_crop(frame, face)
+        live.append((now["t"], weakref.ref(crop)))
+        return crop, box
+
+    def ended(made: float, t: float) -> bool:
+        return any(s <= made < e <= t for s, e in spans)
+
+    def frames(*args, **kwargs):
+        for t, frame in real_frames(*args, **kwargs):
+            now["t"] = t
+            yield t, frame  # when the filter asks for the next frame, it has handled t
+            stale.append(sum(1 for made, ref in live if ref() is not None and ended(made, t)))
+
+    monkeypatch.setattr(filtering, "face_crop", tracked_crop)
+    monkeypatch.setattr(filtering, "iter_frames", frames)
+    whole, timings = filter_segments(scenes, segments_of(scenes, spans), CollectParams())
+    assert timings["windows"] == 1
+    assert sum(1 for made, _ in live if made < 4.0) >= 5  # the first turn's crops existed
+    assert len(stale) == 24 and not any(stale), stale  # 0-12 s at 2 fps, each checked
+    monkeypatch.undo()
+    split, _ = filter_segments(scenes, segments_of(scenes, spans), CollectParams(window_gap=0.3))
+    assert whole.equals(split), (whole.to_pylist(), split.to_pylist())
+
+
 def test_a_shot_cuts_faces_are_embedded_once_and_their_crops_let_go():
     calls = []
 

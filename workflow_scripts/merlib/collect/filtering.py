@@ -216,11 +216,17 @@ def _face_checks(
             k0 = int(np.ceil(w_start * params.face_fps - 1e-6))
             t0 = k0 / params.face_fps
             active = [r for r in todo if r["end"] > w_start and r["start"] < w_end]
-            tick = time.perf_counter()
+            tick, settling = time.perf_counter(), timings["identity_s"]
             for t, frame in iter_frames(
                 video_path, t0, w_end, params.face_fps, timeout=params.timeout
             ):
                 k = int(round(t * params.face_fps))
+                if any(r["end"] <= t for r in active):  # decoded whole: settled now, so
+                    # that a window of continuous speech (a film's) holds one turn's crops
+                    for r in active:
+                        if r["end"] <= t:
+                            _settle(tallies[r["name"]], params, face_embed, pool, timings)
+                    active = [r for r in active if r["end"] > t]
                 inside = [r for r in active if r["start"] <= t < r["end"]]
                 if not inside:
                     continue
@@ -239,8 +245,9 @@ def _face_checks(
                     tally.multi_face += len(faces) > 1
                     if crop is not None:  # embedded only if chosen for the identity check
                         tally.crops.append((k, crop))
-            timings["decode_detect_s"] += time.perf_counter() - tick
-            for r in active:  # a window holds its candidates whole: they are done
+            settling = timings["identity_s"] - settling  # identity time inside the loop
+            timings["decode_detect_s"] += time.perf_counter() - tick - settling
+            for r in active:  # a window holds its candidates whole: the rest are done
                 tally = tallies[r["name"]]
                 if r["end"] <= w_end and not tally.done:
                     _settle(tally, params, face_embed, pool, timings)
