@@ -1,7 +1,8 @@
 """Real test videos for the apply stage, built at test time from ../shared/data only:
-CREMA-D's actor in six emotions joined into one video, Tears of Steel with LibriSpeech
-speech laid on it, speech over a grey picture (no face), silence, and the speech spans
-each holds (VAD of the separate sources, placed at their offsets)."""
+CREMA-D's actor in six emotions joined into one video (also with two of its sentences
+heard over another person's face), Tears of Steel with LibriSpeech speech laid on it,
+speech over a grey picture (no face), silence, and the speech spans each holds (VAD of
+the separate sources, placed at their offsets)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,28 @@ def cremad_joined(data: Path, out: Path) -> tuple[Path, list[tuple[str, float, f
     listing.write_text("".join(f"file '{p}'\n" for p in parts))
     ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(out))
     return out, spans
+
+
+def cremad_over_another_face(data: Path, out: Path) -> tuple[Path, tuple[float, float]]:
+    """:func:`cremad_joined` with the actor's third and fourth sentences heard over a GRID
+    talker's face (the camera on someone else while the actor speaks on, 4.2 s: longer
+    than a reaction shot), and the (start, end) of that stretch in the video."""
+    joined, spans = cremad_joined(data, out.parent / "cremad.mp4")
+    parts = [out.parent / f"part{i}.mp4" for i in range(len(spans))]
+    listing = out.parent / "voice.txt"
+    listing.write_text(f"file '{parts[2]}'\nfile '{parts[3]}'\n")
+    voice = out.parent / "voice.mp4"
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(voice))
+    other = out.parent / "other_face.mp4"
+    ffmpeg(
+        "-stream_loop", "-1", "-i", str(data / "video" / "grid" / "bbaf2n.mpg"),
+        "-i", str(voice), "-map", "0:v:0", "-map", "1:a:0", "-t", f"{_duration(voice):.3f}",
+        "-vf", "scale=480:360,fps=25,setsar=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        "-c:a", "copy", str(other),
+    )  # fmt: skip
+    listing.write_text("".join(f"file '{p}'\n" for p in [*parts[:2], other, *parts[4:]]))
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(out))
+    return out, (spans[2][1], spans[3][2])
 
 
 def _duration(path: Path) -> float:

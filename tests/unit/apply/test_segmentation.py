@@ -11,6 +11,7 @@ from apply_footage import (
     SPEECH,
     coverage,
     cremad_joined,
+    cremad_over_another_face,
     grey_with,
     speech_spans,
     tears_with_speech,
@@ -132,6 +133,23 @@ def test_cremad_six_emotions_joined_every_sentence_in_a_turn(shared_data, embedd
     decisions = filter_segments(*args, identities=identities)[0]
     faces = [identities.get(name) for name in decisions.column("name").to_pylist()]
     assert cluster_faces(faces, FACE_DISTANCE) == ["F1"] * 6
+
+
+def test_a_voice_heard_over_another_persons_face_is_noted(shared_data, embedders, tmp_path):
+    # CREMA-D's actor speaks throughout; for two sentences (4.2 s) the picture shows a GRID
+    # talker instead: a cut to another person ends the turn, and that turn's face is not
+    # the voice's usual one
+    video, (a, b) = cremad_over_another_face(shared_data, tmp_path / "voice_over.mp4")
+    rows = _segment(video, embedders)
+    over = [r for r in rows if r["start"] < b - 0.5 and r["end"] > a + 0.5]
+    rest = [r for r in rows if r not in over]
+    assert len(over) == 1 and len(rest) >= 2, rows
+    assert all(r["usable"] and r["face_track"] for r in rows)
+    assert {r["face_track"] for r in rest} == {"F1"} and over[0]["face_track"] == "F2"
+    assert a - 0.5 < over[0]["start"] and over[0]["end"] < b + 0.5  # the cuts end the turns
+    assert len({r["speaker"] for r in rows}) == 1  # one actor's voice
+    assert over[0]["note"] == f"face F2 is not voice {over[0]['speaker']}'s usual face F1"
+    assert all(r["note"] is None for r in rest)
 
 
 def test_tears_of_steel_with_speech_every_turn_kept(shared_data, embedders, tmp_path):
