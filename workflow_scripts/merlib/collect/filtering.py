@@ -222,11 +222,12 @@ def _face_checks(
                 video_path, t0, w_end, params.face_fps, timeout=params.timeout
             ):
                 k = int(round(t * params.face_fps))
-                if any(r["end"] <= t for r in active):  # decoded whole: settled now, so
-                    # that a window of continuous speech (a film's) holds one turn's crops
-                    for r in active:
-                        if r["end"] <= t:
-                            _settle(tallies[r["name"]], params, face_embed, pool, timings)
+                # decoded whole: settled now, so that a window of continuous speech (a
+                # film's) holds one turn's crops, not the window's
+                ended = [r for r in active if r["end"] <= t]
+                if ended:
+                    for r in ended:
+                        _settle(tallies[r["name"]], params, face_embed, pool, timings)
                     active = [r for r in active if r["end"] > t]
                 inside = [r for r in active if r["start"] <= t < r["end"]]
                 if not inside:
