@@ -487,6 +487,8 @@ def test_misspelt_config_key_gets_one_line_with_did_you_mean(tmp_path):
 # The README's figures are this run's, rounded to three decimals. With merlib.kernels'
 # pins an AVX-512 machine and an AVX2-only one (emulated) gave the same features, labels
 # and figures (bench/compare_runs.py); unpinned, the test WAF moved by 0.022 (issue 21).
+# MKL's AVX2 branch runs on Intel only: with it an AMD EPYC gave test WAF 0.882 for
+# Intel's 0.916; its COMPATIBLE branch (pinned since) rounds alike on both (test_kernels).
 README_ROUNDING = 0.0005 + 1e-9
 
 

