@@ -239,6 +239,14 @@ def test_checkpoint_round_trips_through_weights_only_load(tmp_path):
     )
 
 
+def test_the_same_checkpoint_is_the_same_bytes_wherever_it_is_saved(tmp_path):
+    X, mask, y = _dataset(n=40, dims=(8, 3), separation=0.5)
+    cv = training.cross_validate(X, mask, y, FusionParams(hidden_dim=8, epochs=2, folds=2))
+    prediction.save_checkpoint(cv.checkpoint, tmp_path / "a" / "model.pt")
+    prediction.save_checkpoint(cv.checkpoint, tmp_path / "b" / "model.pt")
+    assert (tmp_path / "a" / "model.pt").read_bytes() == (tmp_path / "b" / "model.pt").read_bytes()
+
+
 def test_fold_models_reproduce_the_out_of_fold_predictions():
     X, mask, y = _dataset(n=60, dims=(8, 3), separation=0.5)
     cv = training.cross_validate(X, mask, y, FusionParams(hidden_dim=16, epochs=5, folds=3))

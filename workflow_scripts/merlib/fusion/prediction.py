@@ -51,9 +51,12 @@ class CheckpointError(ValueError):
 
 
 def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> None:
-    """``torch.save`` the checkpoint atomically (temporary file, then rename)."""
-    with atomic_path(path) as tmp:
-        torch.save(checkpoint, tmp)
+    """``torch.save`` the checkpoint atomically (temporary file, then rename).
+
+    Saved through an open file: given a path, torch names the archive's records after it,
+    here a random temporary name, and the same model gave other bytes on every run."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        torch.save(checkpoint, fh)
 
 
 def load_checkpoint(path: str | os.PathLike, labels: LabelSet | None = None) -> dict:
