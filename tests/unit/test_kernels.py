@@ -140,3 +140,47 @@ def test_mkl_gives_the_same_bits_on_an_emulated_intel_cpu():
     assert emulated == native
     _, intel_branches = _mkl_probe({**env, "MKL_CBWR": "AVX2"}, *QEMU)
     assert intel_branches == {"AVX2"}
+
+
+CT2_PROBE = """
+import sys
+import numpy as np
+from faster_whisper import WhisperModel
+model = WhisperModel(sys.argv[1], device="cpu", compute_type="int8", cpu_threads=1)
+if sys.argv[2] == "encode":
+    model.encode(np.zeros((80, 3000), dtype=np.float32))
+"""
+
+
+def _ct2_log(model: str, env: dict[str, str], step: str, *prefix: str) -> str:
+    """CTranslate2's and MKL's verbose log of loading whisper-base (and encoding)."""
+    env = {**env, "CT2_VERBOSE": "1", "MKL_VERBOSE": "1"}
+    out = subprocess.run(
+        [*prefix, sys.executable, "-c", CT2_PROBE, model, step],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout + out.stderr
+
+
+@NEEDS_AVX2
+def test_ctranslate2_multiplies_with_onednn_on_any_cpu_maker(tmp_path):
+    """CTranslate2 takes its MKL on Intel CPUs only, unless told: pinned to oneDNN, whose
+    AVX2 kernels gave the same whisper-base encoder output on an AMD EPYC and on QEMU's
+    Haswell (13 min under emulation: measured once, docs/troubleshooting.md)."""
+    if shutil.which(QEMU[0]) is None:
+        pytest.fail("qemu-x86_64 is not installed: apt-get install qemu-user (.ci/run does it)")
+    from merlib.whisper import resolve_whisper_model
+
+    model = resolve_whisper_model("base", tmp_path)
+    env = _pinned_env()
+    native = _ct2_log(model, env, "encode")
+    assert "Use Intel MKL: false" in native
+    assert "SGEMM backend: DNNL" in native and "GEMM_S8 backend: DNNL" in native
+    assert "CNR:" not in native  # no MKL call at all
+    assert "Use Intel MKL: false" in _ct2_log(model, env, "load", *QEMU)
+    unpinned = {k: v for k, v in env.items() if k != "CT2_USE_MKL"}
+    assert "Use Intel MKL: true" in _ct2_log(model, unpinned, "load", *QEMU)

@@ -22,12 +22,22 @@ Intel's AVX2 branch: the demo's test WAF was 0.882 there, 0.916 on Intel (5 Dec 
 documents as giving the same results on Intel and non-Intel CPUs: an AMD EPYC and QEMU's
 emulated Intel Haswell gave the same bits with it, and different bits with ``AVX2``
 (``tests/unit/test_kernels.py``). It costs speed: a 1024x1024 float matrix product took
-122 ms instead of 64 on 2 AMD EPYC cores (6 Dec 2026); ``MKL_CBWR=AUTO`` in the
-environment gives the speed back and the per-maker rounding with it.
+122 ms instead of 64 on 2 AMD EPYC cores, and the full CPU search 1.5x the CPU time
+(6 Dec 2026, docs/benchmarks.md); ``MKL_CBWR=AUTO`` in the environment gives the speed
+back and the per-maker rounding with it.
+
+CTranslate2 (faster-whisper: ASR and the ``whisper_base`` feature) makes the same kind of
+choice: its GEMMs go to its own MKL on Intel CPUs and to oneDNN elsewhere, and the
+whisper-base encoder's output for one Mandarin clip differed between this AMD EPYC and
+the emulated Haswell. ``CT2_USE_MKL=0`` sends them to oneDNN on every CPU (AVX2 kernels,
+as ``ONEDNN_MAX_CPU_ISA`` says), and the two then gave the same output. MKL would have
+agreed too, slowly: under ``COMPATIBLE`` its int8 products made a Mandarin clip's
+transcription 5x slower than oneDNN's (21 s against 3.9 s on this AMD EPYC).
 
 :func:`pin_cpu_kernels` sets the environment variables that make these libraries (and
 oneDNN, OpenCV and CTranslate2, which read the same kind of switch) use their AVX2
-kernels whatever the CPU offers beyond AVX2, and MKL its vendor-neutral branch. Jobs
+kernels whatever the CPU offers beyond AVX2, MKL its vendor-neutral branch, and
+CTranslate2 oneDNN. Jobs
 inherit the Snakemake process's environment, so setting them there, before any job
 starts, covers every rule. A value the user has set is kept; a CPU without AVX2 and FMA
 gets no pins (the libraries' own choice is then the only one that runs there).
@@ -47,6 +57,7 @@ AVX2_KERNELS: dict[str, str] = {
     "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN (torch's mkldnn operators)
     "OPENCV_CPU_DISABLE": "AVX512F,AVX512-SKX",  # OpenCV's dispatched loops
     "CT2_FORCE_CPU_ISA": "AVX2",  # CTranslate2 (faster-whisper)
+    "CT2_USE_MKL": "0",  # CTranslate2's GEMMs: oneDNN on every CPU, not MKL on Intel only
 }
 
 # /proc/cpuinfo flags the AVX2 kernels need.
