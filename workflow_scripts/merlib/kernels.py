@@ -37,10 +37,10 @@ transcription 5x slower than oneDNN's (21 s against 3.9 s on this AMD EPYC).
 :func:`pin_cpu_kernels` sets the environment variables that make these libraries (and
 oneDNN, OpenCV and CTranslate2, which read the same kind of switch) use their AVX2
 kernels whatever the CPU offers beyond AVX2, MKL its vendor-neutral branch, and
-CTranslate2 oneDNN. Jobs
-inherit the Snakemake process's environment, so setting them there, before any job
-starts, covers every rule. A value the user has set is kept; a CPU without AVX2 and FMA
-gets no pins (the libraries' own choice is then the only one that runs there).
+CTranslate2 oneDNN. Jobs inherit the Snakemake process's environment, so setting them
+there, before any job starts, covers every rule. A value the user has set is kept; a CPU
+without AVX2 and FMA gets no pins (the libraries' own choice is then the only one that
+runs there).
 """
 
 from __future__ import annotations
